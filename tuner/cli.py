@@ -1,0 +1,214 @@
+"""`tuner run | best | dashboard | export | predict`: a thin layer over the Python API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from tuner.backend import BACKENDS, use_backend
+from tuner.errors import TunerError
+from tuner.sources import BUILTINS
+
+DEFAULT_SPACE = "search_spaces/lstm_baseline.toml"
+DEFAULT_ARTIFACTS = "results/artifacts"
+DEFAULT_EXPORT = "results/best"
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        use_backend(args.backend)
+        return args.command(args)
+    except TunerError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def run(args: argparse.Namespace) -> int:
+    import optuna
+
+    from tuner.sources import resolve
+    from tuner.space import load_space
+    from tuner.storage import parse_url, storage_url
+    from tuner.study import RunConfig, default_study_name, run_study
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    url = storage_url(args.storage)
+    parse_url(url)  # an unknown scheme is refused before the data is read
+    space = load_space(args.space)
+    spec = resolve(
+        args.data,
+        target=args.target,
+        time_col=args.time_col,
+        val_start=args.val_start,
+        test_start=args.test_start,
+        horizon=args.horizon,
+    )
+    config = RunConfig(
+        data=spec,
+        space=space,
+        storage=url,
+        study_name=args.study or default_study_name(spec.name, space.name),
+        artifacts=Path(args.artifacts),
+        trials=args.trials,
+        timeout=args.timeout,
+        seed=args.seed,
+        max_epochs=args.max_epochs,
+        heartbeat=args.heartbeat,
+        quiet=args.quiet,
+    )
+    summary = run_study(config)
+    print(summary.describe())
+    return EXIT_INTERRUPTED if summary.interrupted else 0
+
+
+def best(args: argparse.Namespace) -> int:
+    from tuner.report import best_report, format_report
+
+    report = best_report(_load_study(args))
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    from tuner.artifacts import open_store
+    from tuner.export import export_best
+
+    study = _load_study(args)
+    meta = export_best(study, open_store(args.artifacts), Path(args.out))
+    print(
+        f"exported trial {meta['trial']} to {args.out}: test RMSE {meta['test_rmse']:.3f} "
+        f"(persistence {meta['persistence_test_rmse']:.3f}), val RMSE {meta['val_rmse']:.3f}"
+    )
+    return 0
+
+
+def predict(args: argparse.Namespace) -> int:
+    from tuner.predict import predict_csv
+
+    forecast = predict_csv(Path(args.model), Path(args.data))
+    if args.out:
+        forecast.to_csv(args.out)
+        print(f"{len(forecast)} forecasts written to {args.out}", file=sys.stderr)
+    else:
+        forecast.to_csv(sys.stdout)
+    return 0
+
+
+def dashboard(args: argparse.Namespace) -> int:
+    from tuner.dashboard import serve
+    from tuner.storage import storage_url
+
+    serve(storage_url(args.storage), Path(args.artifacts), host=args.host, port=args.port)
+    return 0
+
+
+def _load_study(args: argparse.Namespace):
+    from tuner.storage import load_study, open_storage, storage_url
+    from tuner.study import default_study_name
+
+    name = args.study or default_study_name(
+        args.data if args.data in BUILTINS else Path(args.data).stem, Path(args.space).stem
+    )
+    return load_study(open_storage(storage_url(args.storage), create=False), name)
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        help="Keras backend (default: $TUNER_BACKEND or tensorflow)",
+    )
+    storage = argparse.ArgumentParser(add_help=False)
+    storage.add_argument(
+        "--storage",
+        help="study storage URL (default: $TUNER_STORAGE or sqlite:///results/tuner.db)",
+    )
+    storage.add_argument(
+        "--artifacts",
+        default=os.environ.get("TUNER_ARTIFACTS", DEFAULT_ARTIFACTS),
+        help="artifact store folder for trial models (default: %(default)s)",
+    )
+    study = argparse.ArgumentParser(add_help=False)
+    study.add_argument(
+        "--study", help="study name (default: DATA-SPACE, e.g. beijing-lstm_baseline)"
+    )
+    study.add_argument(
+        "--data", default="beijing", help="built-in dataset name or CSV path (default: %(default)s)"
+    )
+    study.add_argument(
+        "--space", default=DEFAULT_SPACE, help="search space TOML (default: %(default)s)"
+    )
+
+    parser = argparse.ArgumentParser(prog="tuner", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    p = commands.add_parser(
+        "run", parents=[common, storage, study], help="search (resumable; Ctrl-C safe)"
+    )
+    p.add_argument("--target", help="target column (required for a CSV that is not built in)")
+    p.add_argument("--time-col", help="timestamp column (default: year,month,day,hour columns)")
+    p.add_argument("--val-start", help="first validation timestamp (default: 70%% of the hours)")
+    p.add_argument("--test-start", help="first test timestamp (default: 85%% of the hours)")
+    p.add_argument(
+        "--horizon", type=int, default=1, help="hours ahead to forecast (default: %(default)s)"
+    )
+    p.add_argument(
+        "--trials",
+        type=int,
+        default=100,
+        help="finished trials the study should have (default: %(default)s)",
+    )
+    p.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
+    p.add_argument(
+        "--seed", type=int, default=0, help="sampler and weight seed (default: %(default)s)"
+    )
+    p.add_argument(
+        "--max-epochs", type=int, help="cap on epochs per trial, below the space's max_epochs"
+    )
+    p.add_argument(
+        "--heartbeat",
+        type=int,
+        default=60,
+        help="seconds between trial heartbeats; a trial silent for twice that is failed and retried (default: %(default)s)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(command=run)
+
+    p = commands.add_parser(
+        "best", parents=[common, storage, study], help="best trial against the persistence baseline"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(command=best)
+
+    p = commands.add_parser(
+        "dashboard", parents=[common, storage], help="optuna-dashboard on the storage"
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    p.add_argument("--port", type=int, default=8080, help="(default: %(default)s)")
+    p.set_defaults(command=dashboard)
+
+    p = commands.add_parser(
+        "export", parents=[common, storage, study], help="deployable bundle of the best trial"
+    )
+    p.add_argument("--out", default=DEFAULT_EXPORT, help="bundle folder (default: %(default)s)")
+    p.set_defaults(command=export)
+
+    p = commands.add_parser("predict", parents=[common], help="forecasts from an exported bundle")
+    p.add_argument("--model", required=True, help="export folder (tuner export --out)")
+    p.add_argument("--data", required=True, help="CSV with the model's input columns")
+    p.add_argument("--out", help="CSV to write (default: standard output)")
+    p.set_defaults(command=predict)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

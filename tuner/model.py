@@ -1,0 +1,42 @@
+"""`ModelParams` -> the single-LSTM baseline, and its deployable wrapper.
+
+Exactly one LSTM(units) then Dense(1) (DESIGN, Model). Written in `keras.*` alone so that
+the backend stays a setting.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from tuner.preprocessing import Preprocessing
+from tuner.space import ModelParams
+
+
+def build_model(params: ModelParams, n_features: int) -> keras.Model:
+    """Compiled LSTM + Dense on scaled inputs; MSE on the scaled target, Adam."""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(params.seq_len, n_features)),
+            keras.layers.LSTM(params.units),
+            keras.layers.Dense(1),
+        ],
+        name="lstm_baseline",
+    )
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=params.learning_rate), loss="mse")
+    return model
+
+
+def for_deployment(core: keras.Model, prep: Preprocessing) -> keras.Model:
+    """Raw feature values in, target units out (invariant 5).
+
+    The training statistics become a `Normalization` layer in front and a `Rescaling`
+    layer behind, so the exported model carries them and needs no Python to serve.
+    """
+    offset, scale = prep.feature_offset_scale()
+    inputs = keras.Input(shape=core.input_shape[1:], name="features")
+    scaled = keras.layers.Normalization(mean=offset, variance=scale**2, name="scale_inputs")(inputs)
+    target = prep.target
+    outputs = keras.layers.Rescaling(
+        scale=prep.std[target], offset=prep.mean[target], name="to_target_units"
+    )(core(scaled))
+    return keras.Model(inputs, outputs, name="forecaster")

@@ -1,0 +1,135 @@
+"""One trial: suggest, build, fit epoch by epoch, report val RMSE, prune or complete."""
+
+from __future__ import annotations
+
+import math
+import resource
+from dataclasses import asdict, dataclass
+
+import keras
+import optuna
+from optuna.artifacts import FileSystemArtifactStore
+
+from tuner.artifacts import beats_best, save_model
+from tuner.dataset import PreparedData
+from tuner.model import build_model
+from tuner.pruner import NoiseAwarePruner, Verdict
+from tuner.space import SearchSpace
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    max_epochs: int
+    patience: int
+    seed: int | None = None
+
+
+class ReportToTrial(keras.callbacks.Callback):
+    """Reports val RMSE in target units after each epoch; stops the fit on a prune.
+
+    The RMSE comes from Keras's own `val_loss` (MSE on the scaled target), so no extra
+    pass over the data is made. Non-finite loss is checked once per epoch, not per batch,
+    to keep the training loop free of host synchronisation.
+    """
+
+    def __init__(self, trial: optuna.Trial, target_std: float) -> None:
+        super().__init__()
+        self._trial, self._std = trial, target_std
+        self.epochs = 0
+        self.best = math.inf
+        self.verdict: Verdict | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        logs = logs or {}
+        self.epochs = epoch + 1
+        loss, val_loss = float(logs.get("loss", math.nan)), float(logs.get("val_loss", math.nan))
+        if not (math.isfinite(loss) and math.isfinite(val_loss)):
+            self.verdict = Verdict(
+                True, "diverged", f"loss {loss:.4g}, val_loss {val_loss:.4g} at epoch {self.epochs}"
+            )
+            self.model.stop_training = True
+            return
+        rmse = math.sqrt(val_loss) * self._std
+        self.best = min(self.best, rmse)
+        self._trial.report(rmse, epoch)
+        if self._trial.should_prune():
+            self.verdict = _explain(self._trial)
+            self.model.stop_training = True
+
+
+def _explain(trial: optuna.Trial) -> Verdict:
+    pruner = trial.study.pruner
+    if isinstance(pruner, NoiseAwarePruner):
+        frozen = next(t for t in trial.study.get_trials(deepcopy=False) if t.number == trial.number)
+        return pruner.verdict(trial.study, frozen)
+    return Verdict(True, type(pruner).__name__, "")
+
+
+class Objective:
+    """Callable for `study.optimize`; the prepared data is shared by all its trials."""
+
+    def __init__(
+        self,
+        data: PreparedData,
+        space: SearchSpace,
+        settings: TrainSettings,
+        store: FileSystemArtifactStore | None = None,
+    ) -> None:
+        self._data, self._space, self._settings, self._store = data, space, settings, store
+        self.started: dict[int, optuna.Trial] = {}  # every trial this process began
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        self.started[trial.number] = trial
+        try:
+            return self._train(trial)
+        except KeyboardInterrupt:
+            trial.set_user_attr("fail_reason", "interrupted")
+            raise
+        except optuna.TrialPruned:
+            raise
+        except Exception as e:
+            trial.set_user_attr("fail_reason", f"{type(e).__name__}: {e}"[:500])
+            raise
+
+    def _train(self, trial: optuna.Trial) -> float:
+        params = self._space.suggest(trial)
+        trial.set_user_attr("model_params", asdict(params))
+        train = self._data.windows("train", params.seq_len)
+        val = self._data.windows("val", params.seq_len)
+
+        keras.backend.clear_session()
+        if self._settings.seed is not None:
+            keras.utils.set_random_seed(self._settings.seed + trial.number)
+        model = build_model(params, self._data.n_features)
+        report = ReportToTrial(trial, self._data.target_std)
+        early_stopping = keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=self._settings.patience, restore_best_weights=True
+        )
+        model.fit(
+            train.x,
+            train.y,
+            batch_size=params.batch_size,
+            epochs=self._settings.max_epochs,
+            validation_data=(val.x, val.y),
+            callbacks=[report, early_stopping],
+            verbose=0,
+        )
+        trial.set_user_attr("epochs", report.epochs)
+        trial.set_user_attr("rss_mb", _rss_mb())
+        if report.verdict is not None:
+            trial.set_user_attr("pruned_reason", report.verdict.reason)
+            trial.set_user_attr("pruned_detail", report.verdict.detail)
+            raise optuna.TrialPruned(f"{report.verdict.reason}: {report.verdict.detail}")
+        if self._store is not None and beats_best(trial.study, report.best):
+            save_model(self._store, trial, model)
+        return report.best
+
+
+def _rss_mb() -> float:
+    """Resident memory now (Linux), to show that it does not grow trial after trial."""
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+        return round(pages * resource.getpagesize() / 2**20, 1)
+    except OSError:
+        return math.nan

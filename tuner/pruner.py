@@ -1,0 +1,158 @@
+"""`NoiseAwarePruner`: stop trials whose validation curve is noise, diverged, or clearly worse.
+
+The decision is `noise_verdict`, a pure function of the intermediate values; the pruner only
+gathers those values and the study's reference, then defers to Optuna's `MedianPruner` for
+"clearly worse than the others at the same epoch".
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import optuna
+from optuna.study import StudyDirection
+from optuna.trial import FrozenTrial, TrialState
+
+BASELINE_KEY = "baseline_val_rmse"
+_MAD_TO_SIGMA = 1.4826  # median absolute deviation -> standard deviation, for normal noise
+
+
+@dataclass(frozen=True)
+class Verdict:
+    prune: bool
+    reason: str  # "noise", "diverged", "worse-than-median"; empty when kept
+    detail: str  # the figures that decided it
+
+
+def noise_verdict(
+    values: Sequence[float],
+    reference: float | None,
+    *,
+    warmup_steps: int = 4,
+    min_drop: float = 3.0,
+) -> Verdict:
+    """Decide whether a curve to be minimised is noise.
+
+    A curve is noise when, after `warmup_steps` values, it has neither trend nor skill:
+    - trend: its best value lies at least `min_drop` noise units below its first value,
+      the noise unit being the robust spread of the epoch-to-epoch changes (MAD of the
+      first differences, around their median so that a steady descent is not counted
+      as noise). A curve that learned and then stopped improving keeps its drop.
+    - skill: its best value beats `reference` (the persistence baseline, or what
+      completed trials reached); with no reference, skill cannot be ruled out.
+    A non-finite value means the trial diverged.
+    """
+    if any(not math.isfinite(v) for v in values):
+        return Verdict(True, "diverged", f"non-finite value at step {_first_non_finite(values)}")
+    if len(values) < warmup_steps:
+        return Verdict(False, "", f"{len(values)} of {warmup_steps} warm-up steps")
+    best = min(values)
+    if reference is not None and best < reference:
+        return Verdict(False, "", f"skill: best {best:.4g} < reference {reference:.4g}")
+    drop = values[0] - best
+    sigma = _noise_scale(values)
+    if drop > 0 and (sigma == 0 or drop >= min_drop * sigma):
+        return Verdict(False, "", f"trend: drop {drop:.4g} >= {min_drop:g} x noise {sigma:.4g}")
+    against = "no reference" if reference is None else f"reference {reference:.4g}"
+    if reference is None:
+        return Verdict(False, "", f"no trend, skill unknown ({against})")
+    return Verdict(
+        True,
+        "noise",
+        f"drop {drop:.4g} < {min_drop:g} x noise {sigma:.4g}; best {best:.4g} >= {against}",
+    )
+
+
+def _noise_scale(values: Sequence[float]) -> float:
+    diffs = [b - a for a, b in zip(values, values[1:])]
+    center = statistics.median(diffs)
+    mad = statistics.median(abs(d - center) for d in diffs)
+    return _MAD_TO_SIGMA * mad / math.sqrt(2)  # a difference of two values has twice the variance
+
+
+def _first_non_finite(values: Sequence[float]) -> int:
+    return next(i for i, v in enumerate(values) if not math.isfinite(v))
+
+
+class NoiseAwarePruner(optuna.pruners.BasePruner):
+    """Prune noise, divergence, and trials clearly worse than the median at the same step.
+
+    Works with its defaults in any Optuna study, minimising or maximising. The reference for
+    skill is the study's `baseline_key` user attribute when it has one (tuner stores the
+    persistence baseline there), otherwise the best completed trial's value. NaN or inf
+    intermediate values prune at once as "diverged".
+
+    Args:
+        warmup_steps: reported values needed before any judgement (at least 2).
+        min_drop: how many noise units below its first value a curve must reach to count
+            as a trend.
+        baseline_key: the study user attribute holding a reference value, if any.
+        median: the pruner for "clearly worse"; default Optuna's
+            `MedianPruner(n_startup_trials=5, n_warmup_steps=warmup_steps - 1)`.
+    """
+
+    def __init__(
+        self,
+        *,
+        warmup_steps: int = 4,
+        min_drop: float = 3.0,
+        baseline_key: str = BASELINE_KEY,
+        median: optuna.pruners.BasePruner | None = None,
+    ) -> None:
+        if warmup_steps < 2:
+            raise ValueError(f"warmup_steps must be at least 2, but got {warmup_steps=}")
+        if not min_drop > 0:
+            raise ValueError(f"min_drop must be positive, but got {min_drop=}")
+        self._warmup_steps = warmup_steps
+        self._min_drop = min_drop
+        self._baseline_key = baseline_key
+        self._median = median or optuna.pruners.MedianPruner(
+            n_startup_trials=5, n_warmup_steps=warmup_steps - 1
+        )
+
+    def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
+        return self.verdict(study, trial).prune
+
+    def verdict(self, study: optuna.Study, trial: FrozenTrial) -> Verdict:
+        """The decision with its reason and figures, for `pruned_reason`."""
+        sign = -1.0 if study.direction == StudyDirection.MAXIMIZE else 1.0
+        values = [sign * v for _, v in sorted(trial.intermediate_values.items())]
+        reference = self._reference(study)
+        verdict = noise_verdict(
+            values,
+            None if reference is None else sign * reference,
+            warmup_steps=self._warmup_steps,
+            min_drop=self._min_drop,
+        )
+        if verdict.prune or not values:
+            return verdict
+        if self._median.prune(study, trial):
+            step = trial.last_step
+            median = _median_at(study, step, exclude=trial.number)
+            return Verdict(
+                True,
+                "worse-than-median",
+                f"{trial.intermediate_values[step]:.4g} at step {step} vs median {median:.4g}",
+            )
+        return verdict
+
+    def _reference(self, study: optuna.Study) -> float | None:
+        baseline = study.user_attrs.get(self._baseline_key)
+        if isinstance(baseline, (int, float)) and math.isfinite(baseline):
+            return float(baseline)
+        completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if not completed:
+            return None
+        return study.best_value
+
+
+def _median_at(study: optuna.Study, step: int, *, exclude: int) -> float:
+    values = [
+        t.intermediate_values[step]
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+        if t.number != exclude and step in t.intermediate_values
+    ]
+    return statistics.median(values) if values else math.nan

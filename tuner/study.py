@@ -1,0 +1,199 @@
+"""`run_study(config)`: data and space checked, then a resumable Optuna study on RDB storage."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import optuna
+from optuna.study import MaxTrialsCallback
+from optuna.trial import TrialState
+
+from tuner.errors import TunerError
+from tuner.pruner import BASELINE_KEY, NoiseAwarePruner
+from tuner.sources import DataSpec
+from tuner.space import SearchSpace
+from tuner.storage import load_study, open_storage
+
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    data: DataSpec
+    space: SearchSpace
+    storage: str
+    study_name: str
+    artifacts: Path
+    trials: int
+    timeout: float | None = None
+    seed: int = 0
+    max_epochs: int | None = None  # caps the space's max_epochs, for quick runs
+    heartbeat: int = 60
+    quiet: bool = False
+
+    def __post_init__(self) -> None:
+        if self.trials < 1:
+            raise TunerError(f"--trials must be at least 1, got {self.trials}")
+        if self.max_epochs is not None and self.max_epochs < 1:
+            raise TunerError(f"--max-epochs must be at least 1, got {self.max_epochs}")
+        if self.timeout is not None and self.timeout <= 0:
+            raise TunerError(f"--timeout must be positive, got {self.timeout}")
+        if self.heartbeat < 1:
+            raise TunerError(f"--heartbeat must be at least 1 second, got {self.heartbeat}")
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    study_name: str
+    complete: int
+    pruned: int
+    failed: int
+    best_value: float | None
+    best_trial: int | None
+    baseline_val_rmse: float
+    seconds: float
+    interrupted: bool = False
+
+    def describe(self) -> str:
+        best = (
+            f"best val RMSE {self.best_value:.3f} (trial {self.best_trial}), "
+            if self.best_value is not None
+            else "no completed trial, "
+        )
+        head = "interrupted: " if self.interrupted else ""
+        return (
+            f"{head}study '{self.study_name}': {self.complete} complete, {self.pruned} pruned, "
+            f"{self.failed} failed; {best}persistence {self.baseline_val_rmse:.3f}; "
+            f"{self.seconds:.0f} s"
+        )
+
+
+def default_study_name(data_name: str, space_name: str) -> str:
+    return f"{data_name}-{space_name}"
+
+
+def run_study(config: RunConfig) -> RunSummary:
+    """Run trials until the study has `config.trials` finished ones (complete or pruned).
+
+    Everything the user gave is checked before the storage is touched (invariant 7).
+    Ctrl-C fails the running trial with `fail_reason = "interrupted"` and returns a summary
+    marked interrupted; no trial of this process is left RUNNING.
+    """
+    from tuner.artifacts import open_store
+    from tuner.dataset import prepare
+    from tuner.objective import Objective, TrainSettings
+
+    started = time.monotonic()
+    data = prepare(config.data)
+    data.check_enough_rows(config.space.max_seq_len)
+    baseline = data.persistence_rmse("val")
+
+    storage = open_storage(config.storage, heartbeat_interval=config.heartbeat)
+    study = _open_study(storage, config, baseline)
+    settings = TrainSettings(
+        max_epochs=min(config.space.max_epochs, config.max_epochs or config.space.max_epochs),
+        patience=config.space.patience,
+        seed=config.seed,
+    )
+    objective = Objective(data, config.space, settings, store=open_store(config.artifacts))
+
+    from tuner.progress import Progress
+
+    progress = Progress(config.trials, quiet=config.quiet)
+    interrupted = False
+    try:
+        if _finished(study) < config.trials:
+            progress.start(study)
+            study.optimize(
+                objective,
+                timeout=config.timeout,
+                callbacks=[MaxTrialsCallback(config.trials, states=FINISHED), progress],
+                gc_after_trial=True,
+            )
+    except KeyboardInterrupt:
+        interrupted = True
+        _fail_running(study, objective.started)
+    finally:
+        progress.close()
+    return summarize(study, seconds=time.monotonic() - started, interrupted=interrupted)
+
+
+def _open_study(
+    storage: optuna.storages.BaseStorage, config: RunConfig, baseline: float
+) -> optuna.Study:
+    data_attrs = asdict(config.data)
+    existing = {s.study_name for s in storage.get_all_studies()}
+    if config.study_name in existing:
+        study = load_study(storage, config.study_name)
+        _check_same_data(study, data_attrs, config.space)
+        previous = len(study.get_trials(deepcopy=False))
+    else:
+        previous = 0
+    # Re-seed by the trials already run: a resumed study must not replay its first samples.
+    sampler = optuna.samplers.TPESampler(multivariate=True, seed=config.seed + previous)
+    study = optuna.create_study(
+        study_name=config.study_name,
+        storage=storage,
+        sampler=sampler,
+        pruner=NoiseAwarePruner(),
+        direction="minimize",
+        load_if_exists=True,
+    )
+    if config.study_name not in existing:
+        study.set_user_attr("data", data_attrs)
+        study.set_user_attr("space", config.space.name)
+        study.set_user_attr(BASELINE_KEY, baseline)
+    return study
+
+
+def _check_same_data(study: optuna.Study, data_attrs: dict, space: SearchSpace) -> None:
+    stored = study.user_attrs.get("data", {})
+    same = ("sha256", "target", "val_start", "test_start", "horizon", "time_col")
+    for key in same:
+        if stored.get(key) != data_attrs[key]:
+            raise TunerError(
+                f"study '{study.study_name}' was made with {key}={stored.get(key)!r}, "
+                f"not {data_attrs[key]!r}: choose another --study"
+            )
+    if study.user_attrs.get("space") != space.name:
+        raise TunerError(
+            f"study '{study.study_name}' searches space '{study.user_attrs.get('space')}', "
+            f"not '{space.name}': choose another --study"
+        )
+
+
+def _finished(study: optuna.Study) -> int:
+    return len(study.get_trials(deepcopy=False, states=FINISHED))
+
+
+def _fail_running(study: optuna.Study, started: dict[int, optuna.Trial]) -> None:
+    """Fail this process's trials that Ctrl-C caught outside the objective's own handler.
+
+    A trial interrupted between `ask` and the objective is failed by the heartbeat instead.
+    """
+    for frozen in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        trial = started.get(frozen.number)
+        if trial is not None:
+            trial.set_user_attr("fail_reason", "interrupted")
+            study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+
+
+def summarize(
+    study: optuna.Study, *, seconds: float = 0.0, interrupted: bool = False
+) -> RunSummary:
+    trials = study.get_trials(deepcopy=False)
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    best = min(complete, key=lambda t: t.value) if complete else None
+    return RunSummary(
+        study_name=study.study_name,
+        complete=len(complete),
+        pruned=sum(t.state == TrialState.PRUNED for t in trials),
+        failed=sum(t.state == TrialState.FAIL for t in trials),
+        best_value=best.value if best else None,
+        best_trial=best.number if best else None,
+        baseline_val_rmse=float(study.user_attrs.get(BASELINE_KEY, float("nan"))),
+        seconds=seconds,
+        interrupted=interrupted,
+    )
