@@ -8,7 +8,7 @@ import sys
 from tuner.errors import TunerError
 
 BACKENDS = ("tensorflow", "jax")
-DEFAULT_BACKEND = "tensorflow"
+DEFAULT_BACKEND = "jax"
 
 
 def use_backend(name: str | None = None) -> str:

@@ -125,7 +125,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--backend",
         choices=BACKENDS,
-        help="Keras backend (default: $TUNER_BACKEND or tensorflow)",
+        help="Keras backend (default: $TUNER_BACKEND or jax)",
     )
     storage = argparse.ArgumentParser(add_help=False)
     storage.add_argument(
