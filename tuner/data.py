@@ -40,6 +40,9 @@ def load_csv(
     if target is not None:
         raw[target] = _numeric(raw[target], path, target)
 
+    for column in raw.columns:
+        if column != target and not pd.api.types.is_numeric_dtype(raw[column]):
+            _refuse_mostly_numeric(raw[column], path, column)
     times, time_columns = _timestamps(raw, path, time_col)
     frame = raw.drop(columns=list(time_columns))
     frame.index = pd.DatetimeIndex(times, name="time")
@@ -62,6 +65,18 @@ def _numeric(column: pd.Series, path: Path, name: str) -> pd.Series:
             f"{path}: column '{name}' has {int(bad.sum())} non-numeric values (e.g. {example!r})"
         )
     return values.astype("float64")
+
+
+def _refuse_mostly_numeric(column: pd.Series, path: Path, name: str) -> None:
+    """A numeric column with a few stray strings is an error, not a category."""
+    known = column.dropna()
+    numbers = pd.to_numeric(known, errors="coerce")
+    stray = numbers.isna()
+    if len(known) and stray.any() and stray.mean() <= 0.1:
+        example = known[stray].iloc[0]
+        raise TunerError(
+            f"{path}: column '{name}' has {int(stray.sum())} non-numeric values (e.g. {example!r})"
+        )
 
 
 def _timestamps(

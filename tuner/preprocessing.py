@@ -127,5 +127,5 @@ def _fill(columns: pd.DataFrame, source: str) -> pd.DataFrame:
 
 def cyclic_time(index: pd.DatetimeIndex) -> np.ndarray:
     hour = 2 * np.pi * index.hour.to_numpy() / 24
-    day = 2 * np.pi * (index.dayofyear.to_numpy() - 1) / 365.25
+    day = 2 * np.pi * (index.day_of_year.to_numpy() - 1) / 365.25
     return np.stack([np.sin(hour), np.cos(hour), np.sin(day), np.cos(day)], axis=1)

@@ -1,0 +1,117 @@
+"""Loading, hourly reindexing and splitting: what is accepted and what is refused."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import write_csv
+from tuner.data import load_csv
+from tuner.errors import TunerError
+from tuner.frame import to_hourly
+from tuner.split import chronological_split
+
+HEADER = "No,year,month,day,hour,load,temp,wind"
+
+
+def _rows(n, start="2020-01-01", load=lambda i: 10 + i % 7):
+    times = pd.date_range(start, periods=n, freq="h")
+    winds = ["N", "S", "E"]
+    return "\n".join(
+        f"{i + 1},{t.year},{t.month},{t.day},{t.hour},{load(i)},{i % 5},{winds[i % 3]}"
+        for i, t in enumerate(times)
+    )
+
+
+def test_load_sorts_by_time_and_drops_time_columns(tmp_path):
+    lines = _rows(5).splitlines()
+    path = write_csv(tmp_path / "d.csv", HEADER + "\n" + "\n".join(reversed(lines)))
+    frame = load_csv(path, target="load")
+    assert list(frame.columns) == ["No", "load", "temp", "wind"]
+    assert frame.index.is_monotonic_increasing and frame.index[0] == pd.Timestamp("2020-01-01")
+
+
+def test_time_column(tmp_path):
+    path = write_csv(tmp_path / "d.csv", "ts,load\n2020-01-01 01:00,2\n2020-01-01 00:00,1")
+    frame = load_csv(path, target="load", time_col="ts")
+    assert frame["load"].tolist() == [1.0, 2.0]
+
+
+def test_missing_hours_become_missing_rows(tmp_path):
+    lines = _rows(6).splitlines()
+    del lines[2:4]
+    frame = to_hourly(
+        load_csv(write_csv(tmp_path / "d.csv", HEADER + "\n" + "\n".join(lines)), target="load")
+    )
+    assert len(frame) == 6 and frame["load"].isna().sum() == 2
+
+
+@pytest.mark.parametrize(
+    "text, target, message",
+    [
+        (HEADER + "\n" + _rows(3), "pm", "no column 'pm'"),
+        (
+            HEADER + "\n" + _rows(3, load=lambda i: "x" if i == 1 else i),
+            "load",
+            "column 'load' has 1 non-numeric",
+        ),
+        ("a,load\n1,2", "load", "no time columns"),
+        (HEADER + "\n" + _rows(2) + "\n" + _rows(1), "load", "duplicate timestamps"),
+        ("No,year,month,day,hour,load\n1,2020,13,1,0,5", "load", "unreadable timestamp"),
+        ("", "load", "cannot read as CSV"),
+    ],
+)
+def test_bad_data_is_one_line(tmp_path, text, target, message):
+    path = tmp_path / "d.csv"
+    path.write_text(text)
+    with pytest.raises(TunerError, match=message) as error:
+        load_csv(path, target=target)
+    assert "\n" not in str(error.value)
+
+
+def test_missing_and_undecodable_files(tmp_path):
+    with pytest.raises(TunerError, match="no such file"):
+        load_csv(tmp_path / "nope.csv", target="load")
+    binary = tmp_path / "b.csv"
+    binary.write_bytes(b"\xff\xfe\x00load\n\x80\x81")
+    with pytest.raises(TunerError, match="cannot read"):
+        load_csv(binary, target="load")
+
+
+def test_off_hour_timestamps_are_refused(tmp_path):
+    path = write_csv(tmp_path / "d.csv", "ts,load\n2020-01-01 00:30,1\n2020-01-01 01:00,2")
+    with pytest.raises(TunerError, match="not on the hour"):
+        to_hourly(load_csv(path, target="load", time_col="ts"))
+
+
+def test_default_split_is_70_15_15_by_time():
+    index = pd.date_range("2020-01-01", periods=1000, freq="h")
+    split = chronological_split(index)
+    assert split.positions(index) == (700, 850)
+
+
+def test_split_by_dates_and_its_errors():
+    index = pd.date_range("2020-01-01", periods=24 * 30, freq="h")
+    split = chronological_split(index, val_start="2020-01-20", test_start="2020-01-25")
+    assert split.positions(index) == (19 * 24, 24 * 24)
+    with pytest.raises(TunerError, match="not before"):
+        chronological_split(index, val_start="2020-01-25", test_start="2020-01-20")
+    with pytest.raises(TunerError, match="too few rows"):
+        chronological_split(index, val_start="2019-01-01", test_start="2020-01-20")
+    with pytest.raises(TunerError, match="not a date"):
+        chronological_split(index, val_start="soon")
+
+
+def test_target_rows_skip_unknown_targets_and_short_history():
+    from tuner.windows import target_rows
+
+    known = np.array([True, True, False, True, True, True])
+    assert target_rows(known, 0, 6, seq_len=2, horizon=1).tolist() == [3, 4, 5]
+    assert target_rows(known, 0, 6, seq_len=3, horizon=2).tolist() == [4, 5]
+    assert target_rows(known, 0, 6, seq_len=1, horizon=1).tolist() == [1, 3, 4, 5]
+
+
+def test_a_numeric_column_with_stray_text_is_refused(tmp_path):
+    text = HEADER + "\n" + _rows(30)
+    text = text.replace(",3,N\n", ",oops,N\n", 1)
+    with pytest.raises(TunerError, match="column 'temp' has 1 non-numeric"):
+        load_csv(write_csv(tmp_path / "d.csv", text), target="load")

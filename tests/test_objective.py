@@ -1,0 +1,77 @@
+"""One trial for real: Keras training on the Beijing windows, reported to an in-memory study."""
+
+import math
+from pathlib import Path
+
+import optuna
+import pytest
+
+from tuner.dataset import prepare
+from tuner.objective import Objective, ReportToTrial, TrainSettings
+from tuner.pruner import BASELINE_KEY, NoiseAwarePruner
+from tuner.space import load_space
+
+FAST_SPACE = Path(__file__).parent / "fast_space.toml"
+
+
+@pytest.fixture(scope="module")
+def data(beijing_spec):
+    return prepare(beijing_spec)
+
+
+@pytest.fixture
+def objective(data, tmp_path):
+    from tuner.artifacts import open_store
+
+    def make(max_epochs: int = 2) -> Objective:
+        settings = TrainSettings(max_epochs=max_epochs, patience=max_epochs, seed=0)
+        store = open_store(tmp_path / "artifacts")
+        return Objective(data, load_space(FAST_SPACE), settings, store=store)
+
+    return make
+
+
+def test_trial_reports_val_rmse_per_epoch_and_keeps_the_best(objective):
+    study = optuna.create_study(pruner=NoiseAwarePruner())
+    study.optimize(objective(), n_trials=2)
+    first, second = study.trials
+    assert first.state == optuna.trial.TrialState.COMPLETE
+    assert first.user_attrs["epochs"] == len(first.intermediate_values) == 2
+    assert first.value == min(first.intermediate_values.values())
+    assert 10 < first.value < 200  # µg/m³, not a scaled loss
+    assert "artifact_id" in first.user_attrs  # the first trial is the best so far
+    if second.value >= first.value:
+        assert "artifact_id" not in second.user_attrs
+    assert first.user_attrs["model_params"]["seq_len"] in (6, 12)
+
+
+def test_pruned_trial_says_why(objective):
+    study = optuna.create_study(pruner=optuna.pruners.ThresholdPruner(upper=1.0))
+    study.optimize(objective(), n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == optuna.trial.TrialState.PRUNED
+    assert trial.user_attrs["pruned_reason"] == "ThresholdPruner"
+    assert trial.user_attrs["epochs"] == 1
+
+
+def test_noise_prune_carries_its_figures(objective):
+    """A pruner that calls every curve noise: its verdict reaches the trial's attributes."""
+    study = optuna.create_study(pruner=NoiseAwarePruner(warmup_steps=3, min_drop=1e9))
+    study.set_user_attr(BASELINE_KEY, 1.0)  # no model beats 1 µg/m³: no skill
+    study.optimize(objective(max_epochs=6), n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == optuna.trial.TrialState.PRUNED
+    assert trial.user_attrs["pruned_reason"] == "noise"
+    assert "reference 1" in trial.user_attrs["pruned_detail"]
+    assert trial.user_attrs["epochs"] == 3
+
+
+def test_non_finite_loss_is_diverged():
+    import keras
+
+    study = optuna.create_study()
+    callback = ReportToTrial(study.ask(), target_std=1.0)
+    callback.set_model(keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)]))
+    callback.on_epoch_end(0, {"loss": math.nan, "val_loss": 1.0})
+    assert callback.verdict.reason == "diverged"
+    assert callback.model.stop_training

@@ -1,0 +1,112 @@
+from pathlib import Path
+
+import optuna
+import pytest
+
+from tuner.errors import TunerError
+from tuner.space import ModelParams, load_space
+
+DEFAULT = Path(__file__).parents[1] / "search_spaces" / "lstm_baseline.toml"
+
+VALID = """
+[params.units]
+type = "int"
+low = 8
+high = 128
+log = true
+
+[params.seq_len]
+type = "categorical"
+choices = [6, 12, 24]
+
+[params.learning_rate]
+type = "float"
+low = 1e-4
+high = 1e-1
+log = true
+
+[params.batch_size]
+type = "categorical"
+choices = [16, 32]
+
+[training]
+max_epochs = 30
+patience = 4
+"""
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "space.toml"
+    path.write_text(text)
+    return path
+
+
+def test_default_space_is_the_issue_space():
+    space = load_space(DEFAULT)
+    units = space.params["units"]
+    assert (units.kind, units.low, units.high, units.log) == ("int", 8, 128, True)
+    assert space.params["seq_len"].choices == (6, 12, 24, 48, 72)
+    lr = space.params["learning_rate"]
+    assert (lr.kind, lr.low, lr.high, lr.log) == ("float", 1e-4, 1e-1, True)
+    assert space.params["batch_size"].choices == (16, 32, 64, 128, 256)
+    assert space.max_seq_len == 72
+
+
+def test_suggest_gives_model_params_within_bounds():
+    space = load_space(DEFAULT)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    for _ in range(20):
+        params = space.suggest(study.ask())
+        assert isinstance(params, ModelParams)
+        assert 8 <= params.units <= 128 and params.seq_len in (6, 12, 24, 48, 72)
+        assert 1e-4 <= params.learning_rate <= 1e-1 and params.batch_size in (16, 32, 64, 128, 256)
+
+
+def test_a_bare_value_fixes_a_parameter(tmp_path):
+    text = VALID.replace('[params.batch_size]\ntype = "categorical"\nchoices = [16, 32]', "")
+    text = text.replace("[params.units]", "[params]\nbatch_size = 64\n\n[params.units]")
+    space = load_space(_write(tmp_path, text))
+    params = space.suggest(optuna.create_study().ask())
+    assert params.batch_size == 64
+
+
+@pytest.mark.parametrize(
+    "old, new, key",
+    [
+        (
+            "[params.units]",
+            '[params.dropout]\ntype = "float"\nlow = 0.0\nhigh = 0.5\n\n[params.units]',
+            "params.dropout",
+        ),
+        ("low = 8\nhigh = 128", "low = 128\nhigh = 8", "params.units"),
+        ("choices = [6, 12, 24]", "choices = []", "params.seq_len.choices"),
+        ("choices = [16, 32]", 'choices = ["big"]', "params.batch_size.choices"),
+        ('type = "int"', 'type = "integer"', "params.units.type"),
+        ("low = 1e-4\nhigh = 1e-1", 'low = "small"\nhigh = 1e-1', "params.learning_rate.low"),
+        ("max_epochs = 30", "max_epochs = 0", "training.max_epochs"),
+        ("patience = 4", "patience = 4\nwarmup = 2", "training.warmup"),
+        ('[params.batch_size]\ntype = "categorical"\nchoices = [16, 32]', "", "params.batch_size"),
+        (
+            "log = true\n\n[params.seq_len]",
+            "log = true\nstep = 2\n\n[params.seq_len]",
+            "params.units.step",
+        ),
+    ],
+)
+def test_bad_space_names_file_and_key(tmp_path, old, new, key):
+    assert old in VALID
+    path = _write(tmp_path, VALID.replace(old, new, 1))
+    with pytest.raises(TunerError) as error:
+        load_space(path)
+    message = str(error.value)
+    assert message.startswith(str(path)) and key in message and "\n" not in message
+
+
+def test_not_toml(tmp_path):
+    with pytest.raises(TunerError, match="not valid TOML"):
+        load_space(_write(tmp_path, "[params\n"))
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(TunerError, match="cannot read"):
+        load_space(tmp_path / "nope.toml")
