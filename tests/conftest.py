@@ -1,4 +1,6 @@
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,3 +29,39 @@ def beijing_spec(beijing_csv) -> DataSpec:
 def write_csv(path: Path, text: str) -> Path:
     path.write_text(text.strip() + "\n")
     return path
+
+
+TUNER = [sys.executable, "-m", "tuner.cli"]
+FAST_SPACE = Path(__file__).parent / "fast_space.toml"
+
+
+def tuner(*args: str, cwd: Path, timeout: float = 900, **popen) -> subprocess.CompletedProcess:
+    """The real CLI in a fresh process, the Beijing data found through $TUNER_DATA_DIR."""
+    return subprocess.run(
+        [*TUNER, *args],
+        cwd=cwd,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **popen,
+    )
+
+
+def cli_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TUNER_")}
+    env["TUNER_DATA_DIR"] = str(DATA_DIR)
+    if os.environ.get("TUNER_BACKEND"):
+        env["TUNER_BACKEND"] = os.environ["TUNER_BACKEND"]
+    return env
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory) -> Path:
+    """A workspace after `tuner run --trials 3 --max-epochs 2` and `tuner export`."""
+    workspace = tmp_path_factory.mktemp("workspace")
+    run = tuner("run", "--trials", "3", "--max-epochs", "2", cwd=workspace)
+    assert run.returncode == 0, run.stderr
+    exported = tuner("export", cwd=workspace)
+    assert exported.returncode == 0, exported.stderr
+    return workspace

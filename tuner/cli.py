@@ -12,7 +12,7 @@ from tuner.backend import BACKENDS, use_backend
 from tuner.errors import TunerError
 from tuner.sources import BUILTINS
 
-DEFAULT_SPACE = "search_spaces/lstm_baseline.toml"
+DEFAULT_SPACE = "lstm_baseline"
 DEFAULT_ARTIFACTS = "results/artifacts"
 DEFAULT_EXPORT = "results/best"
 EXIT_INTERRUPTED = 130
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from tuner.storage import parse_url, storage_url
     from tuner.study import RunConfig, default_study_name, run_study
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # progress.py reports each trial
     url = storage_url(args.storage)
     parse_url(url)  # an unknown scheme is refused before the data is read
     space = load_space(args.space)
@@ -145,7 +145,9 @@ def _parser() -> argparse.ArgumentParser:
         "--data", default="beijing", help="built-in dataset name or CSV path (default: %(default)s)"
     )
     study.add_argument(
-        "--space", default=DEFAULT_SPACE, help="search space TOML (default: %(default)s)"
+        "--space",
+        default=DEFAULT_SPACE,
+        help="search space: a TOML path, or a name in search_spaces/ (default: %(default)s)",
     )
 
     parser = argparse.ArgumentParser(prog="tuner", description=__doc__)

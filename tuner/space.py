@@ -66,8 +66,23 @@ class SearchSpace:
         return int(max(self.params["seq_len"].values()))
 
 
-def load_space(path: str | Path) -> SearchSpace:
-    path = Path(path)
+PROJECT_SPACES = Path(__file__).resolve().parents[1] / "search_spaces"
+
+
+def find_space(name_or_path: str) -> Path:
+    """A path as given, else a name (with or without `.toml`) in ./search_spaces or the project's."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    filename = path.name if path.suffix == ".toml" else f"{path.name}.toml"
+    for folder in (Path("search_spaces"), PROJECT_SPACES):
+        if (folder / filename).is_file():
+            return folder / filename
+    return path
+
+
+def load_space(name_or_path: str | Path) -> SearchSpace:
+    path = find_space(str(name_or_path))
     try:
         document = tomllib.loads(path.read_text())
     except OSError as e:

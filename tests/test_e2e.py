@@ -1,0 +1,265 @@
+"""The real CLI, real Keras training, real SQLite, on the real Beijing data (small budgets)."""
+
+import json
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+
+from tests.conftest import FAST_SPACE, TUNER, cli_env, tuner
+
+pytestmark = pytest.mark.e2e
+STUDY = "beijing-lstm_baseline"
+
+
+def _study(workspace: Path, name: str = STUDY) -> optuna.Study:
+    storage = f"sqlite:///{workspace / 'results' / 'tuner.db'}"
+    return optuna.load_study(study_name=name, storage=storage)
+
+
+def _states(study: optuna.Study) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for trial in study.trials:
+        counts[trial.state.name] = counts.get(trial.state.name, 0) + 1
+    return counts
+
+
+def test_run_stores_trials_baseline_and_best_model(trained):
+    study = _study(trained)
+    assert _states(study) == {"COMPLETE": 3}
+    assert study.user_attrs["baseline_val_rmse"] == pytest.approx(24.863, abs=1e-3)
+    best = study.best_trial
+    assert best.user_attrs["epochs"] == 2 and len(best.intermediate_values) == 2
+    assert (trained / "results" / "artifacts").is_dir() and "artifact_id" in best.user_attrs
+
+
+def test_best_reports_against_the_baseline(trained):
+    result = tuner("best", "--json", cwd=trained)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    study = _study(trained)
+    assert report["trials"] == {"complete": 3}
+    assert report["best"]["val_rmse"] == study.best_value
+    gain = report["baseline_val_rmse"] - study.best_value
+    assert report["best"]["vs_baseline"] == pytest.approx(gain)
+    text = tuner("best", cwd=trained).stdout
+    assert f"val RMSE {study.best_value:.3f}" in text and "persistence baseline" in text
+
+
+def test_export_bundle(trained):
+    bundle = trained / "results" / "best"
+    assert {p.name for p in bundle.iterdir()} == {
+        "model.keras",
+        "saved_model",
+        "metadata.json",
+        "README.md",
+    }
+    meta = json.loads((bundle / "metadata.json").read_text())
+    study = _study(trained)
+    assert meta["trial"] == study.best_trial.number
+    assert meta["val_rmse"] == pytest.approx(study.best_value, rel=1e-4)  # the same model
+    assert meta["persistence_test_rmse"] == pytest.approx(22.136, abs=1e-3)
+    assert 10 < meta["test_rmse"] < 200
+    assert meta["dataset"]["sha256"].startswith("4127f868")
+    assert meta["features"][0] == "pm2.5" and meta["preprocessing"]["categories"]["cbwd"]
+    assert meta["backend"] in ("jax", "tensorflow") and meta["versions"]["keras"]
+    import keras
+
+    keras.saving.load_model(bundle / "model.keras", safe_mode=True)
+
+
+SERVE = """
+import json, sys
+import numpy as np, tensorflow as tf
+model = tf.saved_model.load(sys.argv[1])
+x = np.load(sys.argv[2])
+print(json.dumps(model.serve(x).numpy().reshape(-1).tolist()))
+"""
+
+
+def test_saved_model_in_plain_tensorflow_matches_model_keras(trained, tmp_path):
+    import keras
+
+    bundle = trained / "results" / "best"
+    meta = json.loads((bundle / "metadata.json").read_text())
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, meta["seq_len"], len(meta["features"]))).astype("float32")
+    x[:, :, 0] = rng.uniform(0, 400, size=x.shape[:2])  # pm2.5 in its own units
+    np.save(tmp_path / "x.npy", x)
+    served = subprocess.run(
+        [sys.executable, "-c", SERVE, str(bundle / "saved_model"), str(tmp_path / "x.npy")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**cli_env(), "KERAS_BACKEND": "tensorflow"},
+    )
+    assert served.returncode == 0, served.stderr
+    expected = keras.saving.load_model(bundle / "model.keras").predict(x, verbose=0).reshape(-1)
+    np.testing.assert_allclose(json.loads(served.stdout), expected, rtol=0, atol=1e-4)
+
+
+def test_predict_writes_one_forecast_per_hour_with_history(trained, beijing_csv, tmp_path):
+    raw = pd.read_csv(beijing_csv)
+    december = raw[(raw.year == 2014) & (raw.month == 12)].head(200)
+    december.to_csv(tmp_path / "new.csv", index=False)
+    out = tmp_path / "forecast.csv"
+    result = tuner(
+        "predict",
+        "--model",
+        "results/best",
+        "--data",
+        str(tmp_path / "new.csv"),
+        "--out",
+        str(out),
+        cwd=trained,
+    )
+    assert result.returncode == 0, result.stderr
+    meta = json.loads((trained / "results" / "best" / "metadata.json").read_text())
+    forecast = pd.read_csv(out, index_col="time", parse_dates=["time", "target_time"])
+    assert len(forecast) == 200 - meta["seq_len"] + 1
+    assert (forecast["target_time"] - forecast.index == pd.Timedelta(hours=1)).all()
+    assert forecast["pm2.5_forecast"].between(-50, 1000).all()
+
+
+def test_resume_counts_finished_trials_of_the_study(tmp_path):
+    args = ["--space", str(FAST_SPACE), "--max-epochs", "1", "--quiet"]
+    assert tuner("run", "--trials", "2", *args, cwd=tmp_path).returncode == 0
+    again = tuner("run", "--trials", "3", *args, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    study = _study(tmp_path, "beijing-fast_space")
+    assert len(study.trials) == 3 and _states(study) == {"COMPLETE": 3}
+    params = [tuple(t.params.values()) for t in study.trials]
+    assert len(set(params)) == 3  # the resumed sampler did not replay trial 0
+    done = tuner("run", "--trials", "3", *args, cwd=tmp_path)
+    assert done.returncode == 0 and len(_study(tmp_path, "beijing-fast_space").trials) == 3
+
+
+def _start(workspace: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [*TUNER, "run", "--space", str(FAST_SPACE), "--trials", "50", *args],
+        cwd=workspace,
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for_running_trial(workspace: Path, process: subprocess.Popen) -> None:
+    """Until a trial has finished and the next one has reported an epoch.
+
+    Reads the database read-only: opening it through Optuna could race the worker's own
+    creation of the tables.
+    """
+    db = workspace / "results" / "tuner.db"
+    query = (
+        "SELECT t.state, (SELECT COUNT(*) FROM trial_intermediate_values v "
+        "WHERE v.trial_id = t.trial_id) FROM trials t"
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.5)
+        try:
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
+                rows = connection.execute(query).fetchall()
+        except sqlite3.OperationalError:
+            continue  # no database or no tables yet
+        if len(rows) >= 2 and any(state == "RUNNING" and n > 0 for state, n in rows):
+            return
+    raise AssertionError("no trial was running")
+
+
+def test_ctrl_c_fails_the_running_trial_and_exits_130(tmp_path):
+    process = _start(tmp_path, "--max-epochs", "3")
+    _wait_for_running_trial(tmp_path, process)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stdout and "Traceback" not in stderr
+    study = _study(tmp_path, "beijing-fast_space")
+    assert "RUNNING" not in _states(study)
+    failed = [t for t in study.trials if t.state.name == "FAIL"]
+    assert [t.user_attrs["fail_reason"] for t in failed] == ["interrupted"]
+
+
+def test_a_killed_worker_s_trial_is_failed_and_retried_by_the_next_run(tmp_path):
+    process = _start(tmp_path, "--max-epochs", "3", "--heartbeat", "1")
+    _wait_for_running_trial(tmp_path, process)
+    process.kill()
+    process.communicate()
+    orphan = next(
+        t for t in _study(tmp_path, "beijing-fast_space").trials if t.state.name == "RUNNING"
+    )
+    finished = sum(
+        t.state.name == "COMPLETE" for t in _study(tmp_path, "beijing-fast_space").trials
+    )
+    time.sleep(3)  # longer than the grace period (2 heartbeats)
+    result = tuner(
+        "run",
+        "--space",
+        str(FAST_SPACE),
+        "--trials",
+        str(finished + 1),
+        "--max-epochs",
+        "1",
+        "--heartbeat",
+        "1",
+        "--quiet",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    study = _study(tmp_path, "beijing-fast_space")
+    assert study.trials[orphan.number].state.name == "FAIL"
+    assert "RUNNING" not in _states(study)
+    retried = [t for t in study.trials if t.system_attrs.get("failed_trial") == orphan.number]
+    assert retried and retried[0].params == orphan.params
+    report = json.loads(tuner("best", "--json", "--space", str(FAST_SPACE), cwd=tmp_path).stdout)
+    assert report["fail_reasons"] == {"no heartbeat": 1}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_dashboard_shows_the_study_and_its_model_artifact(trained):
+    port = _free_port()
+    server = subprocess.Popen(
+        [*TUNER, "dashboard", "--port", str(port)],
+        cwd=trained,
+        env=cli_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}/api/studies"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                studies = json.loads(urllib.request.urlopen(base, timeout=5).read())
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.5)
+        summary = studies["study_summaries"][0]
+        assert summary["study_name"] == STUDY
+        detail = json.loads(
+            urllib.request.urlopen(f"{base}/{summary['study_id']}", timeout=30).read()
+        )
+        best = _study(trained).best_trial.number
+        artifacts = detail["trials"][best]["artifacts"]
+        assert artifacts and artifacts[0]["filename"] == f"trial-{best}.keras"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
