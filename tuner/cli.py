@@ -180,7 +180,8 @@ def _parser() -> argparse.ArgumentParser:
         "--heartbeat",
         type=int,
         default=60,
-        help="seconds between trial heartbeats; a trial silent for twice that is failed and retried (default: %(default)s)",
+        help="seconds between trial heartbeats; a trial silent for twice that is failed "
+        "and retried (default: %(default)s)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(command=run)

@@ -144,25 +144,26 @@ def _swap_into_place(staging: Path, out: Path) -> None:
 
 
 def model_card(meta: dict[str, Any]) -> str:
-    hp = meta["hyperparameters"]
-    features = ", ".join(meta["features"])
+    hp, dataset, split = meta["hyperparameters"], meta["dataset"], meta["split"]
+    val = f"{meta['val_rmse']:.3f} | {meta['persistence_val_rmse']:.3f}"
+    test = f"{meta['test_rmse']:.3f} | {meta['persistence_test_rmse']:.3f}"
     return f"""# {meta["study"]}, trial {meta["trial"]}
 
 One LSTM({hp["units"]}) and one Dense(1), trained with Adam (learning rate
 {hp["learning_rate"]:.3g}, batch {hp["batch_size"]}, {meta["epochs"]} epochs, {meta["backend"]}
 backend) to forecast `{meta["target"]}` {meta["horizon"]} hour(s) ahead from the previous
-{meta["seq_len"]} hours of the {meta["dataset"]["name"]} data (sha256 {meta["dataset"]["sha256"][:12]}…).
+{meta["seq_len"]} hours of the {dataset["name"]} data (sha256 {dataset["sha256"][:12]}…).
 
 | split | RMSE | persistence RMSE |
 | --- | --- | --- |
-| validation (from {meta["split"]["val_start"][:10]}) | {meta["val_rmse"]:.3f} | {meta["persistence_val_rmse"]:.3f} |
-| test (from {meta["split"]["test_start"][:10]}, scored once) | {meta["test_rmse"]:.3f} | {meta["persistence_test_rmse"]:.3f} |
+| validation (from {split["val_start"][:10]}) | {val} |
+| test (from {split["test_start"][:10]}, scored once at export) | {test} |
 
 ## Inputs and outputs
 
 `model.keras` and `saved_model/` (signature `serve`) take float32 windows of shape
 `(batch, {meta["seq_len"]}, {len(meta["features"])})` in raw units, features in this order:
-{features}.
+{", ".join(meta["features"])}.
 Text columns are one-hot (`column=value`, categories of the training rows); `hour_*` and
 `doy_*` are sin/cos of hour of day and day of year; gaps are filled forward. Scaling is
 inside the model, which returns `{meta["target"]}` in its own units. `tuner predict --model

@@ -60,9 +60,10 @@ def format_report(report: dict[str, Any]) -> str:
     if baseline is not None:
         line = f"persistence baseline: val RMSE {baseline:.3f}"
         if best is not None:
+            side = "better" if best["vs_baseline"] > 0 else "worse"
             line += (
                 f"; best is {abs(best['vs_baseline']):.3f} "
-                f"({abs(best['vs_baseline_pct']):.1f}%) {'better' if best['vs_baseline'] > 0 else 'worse'}"
+                f"({abs(best['vs_baseline_pct']):.1f}%) {side}"
             )
         lines.append(line)
     lines.append("trials: " + _counts(report["trials"]))

@@ -70,7 +70,7 @@ PROJECT_SPACES = Path(__file__).resolve().parents[1] / "search_spaces"
 
 
 def find_space(name_or_path: str) -> Path:
-    """A path as given, else a name (with or without `.toml`) in ./search_spaces or the project's."""
+    """A path as given, else a name (`.toml` optional) in ./search_spaces or the project's."""
     path = Path(name_or_path)
     if path.is_file():
         return path
@@ -102,10 +102,11 @@ def parse_space(document: dict[str, Any], *, name: str, source: str) -> SearchSp
             raise TunerError(
                 f"{source}: params.{key}: unknown parameter (known: {', '.join(PARAMS)})"
             )
-    missing = [key for key in PARAMS if key not in params]
+    specs = {key: _param(key, params[key], f"{source}: params.{key}") for key in params}
+    missing = [key for key in PARAMS if key not in specs]
     if missing:
         raise TunerError(f"{source}: params.{missing[0]}: missing")
-    specs = {key: _param(key, params[key], f"{source}: params.{key}") for key in PARAMS}
+    specs = {key: specs[key] for key in PARAMS}  # ModelParams' order
 
     training = _table(document, "training", source)
     for key in training:

@@ -1,0 +1,122 @@
+"""Bad input: exit 2, one line on stderr, no traceback, and nothing stored is touched."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import optuna
+import pandas as pd
+import pytest
+
+from tests.conftest import DATA_DIR, tuner
+from tuner.cli import main
+from tuner.sources import BEIJING
+
+
+def _snapshot(workspace: Path) -> tuple:
+    """Every trial and attribute of every study, and the bytes of the exported bundle."""
+    storage = optuna.storages.RDBStorage(f"sqlite:///{workspace / 'results' / 'tuner.db'}")
+    studies = []
+    for summary in storage.get_all_studies():
+        study = optuna.load_study(study_name=summary.study_name, storage=storage)
+        trials = [
+            (t.number, t.state, t.params, t.user_attrs, t.intermediate_values, t.value)
+            for t in study.trials
+        ]
+        studies.append((study.study_name, json.dumps(study.user_attrs, sort_keys=True), trials))
+    storage.engine.dispose()
+    bundle = workspace / "results" / "best"
+    files = sorted(
+        (str(p.relative_to(bundle)), hashlib.sha256(p.read_bytes()).hexdigest())
+        for p in bundle.rglob("*")
+        if p.is_file()
+    )
+    return studies, files
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory, beijing_csv) -> Path:
+    folder = tmp_path_factory.mktemp("inputs")
+    raw = pd.read_csv(beijing_csv)
+    raw.head(100).to_csv(folder / "short.csv", index=False)
+    text = raw.head(3000).astype({"pm2.5": "object"})
+    text.loc[5, "pm2.5"] = "high"
+    text.to_csv(folder / "text_target.csv", index=False)
+    raw.head(300).drop(columns=["TEMP"]).to_csv(folder / "no_temp.csv", index=False)
+    (folder / "binary.csv").write_bytes(b"\xff\xfe\x00\x01\x80" * 100)
+    (folder / "space.toml").write_text("[params.units]\ntype = 'int'\nlow = 9\nhigh = 3\n")
+    checksum = folder / "corrupt"
+    checksum.mkdir()
+    (checksum / BEIJING.filename).write_bytes(beijing_csv.read_bytes()[:-100])
+    (folder / "not_an_export").mkdir()
+    storage = f"sqlite:///{folder / 'empty.db'}"
+    study = optuna.create_study(study_name="nothing-done", storage=storage)
+    study.tell(study.ask(), state=optuna.trial.TrialState.PRUNED)
+    return folder
+
+
+CASES = {
+    "missing data file": (["run", "--data", "{i}/nope.csv", "--target", "x"], "no such file"),
+    "unreadable data file": (["run", "--data", "{i}/binary.csv", "--target", "x"], "binary.csv"),
+    "missing target column": (["run", "--target", "pm25"], "no column 'pm25'"),
+    "non-numeric target": (
+        ["run", "--data", "{i}/text_target.csv", "--target", "pm2.5"],
+        "column 'pm2.5' has 1 non-numeric",
+    ),
+    "too few rows": (["run", "--data", "{i}/short.csv", "--target", "pm2.5"], "too few rows"),
+    "bad search space": (["run", "--space", "{i}/space.toml"], "space.toml: params.units"),
+    "unknown storage scheme": (
+        ["run", "--storage", "redis://localhost/0"],
+        "unknown storage scheme",
+    ),
+    "another target on the same study": (
+        ["run", "--target", "DEWP", "--study", "beijing-lstm_baseline"],
+        "was made with target='pm2.5'",
+    ),
+    "zero trials": (["run", "--trials", "0"], "--trials must be at least 1"),
+    "export with no completed trial": (
+        ["export", "--storage", "sqlite:///{i}/empty.db", "--study", "nothing-done"],
+        "no completed trial",
+    ),
+    "export of an unknown study": (["export", "--study", "nope"], "no study 'nope'"),
+    "best without a database": (
+        ["best", "--storage", "sqlite:///{i}/none.db"],
+        "no study database",
+    ),
+    "predict from a folder that is not an export": (
+        ["predict", "--model", "{i}/not_an_export", "--data", "{i}/short.csv"],
+        "not a tuner export",
+    ),
+    "predict data without a required column": (
+        ["predict", "--model", "results/best", "--data", "{i}/no_temp.csv"],
+        "no column 'TEMP'",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_bad_input(name, trained, inputs, capsys, monkeypatch):
+    args, message = CASES[name]
+    monkeypatch.chdir(trained)
+    monkeypatch.setenv("TUNER_DATA_DIR", str(DATA_DIR))
+    before = _snapshot(trained)
+    code = main([a.replace("{i}", str(inputs)) for a in args])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("error: ") and err.count("\n") == 1 and message in err, err
+    assert _snapshot(trained) == before
+
+
+def test_wrong_checksum_in_tuner_data_dir(trained, inputs, capsys, monkeypatch):
+    monkeypatch.chdir(trained)
+    monkeypatch.setenv("TUNER_DATA_DIR", str(inputs / "corrupt"))
+    before = _snapshot(trained)
+    assert main(["run", "--trials", "1"]) == 2
+    assert "wrong checksum" in capsys.readouterr().err
+    assert _snapshot(trained) == before
+
+
+def test_a_real_process_prints_one_line_and_no_traceback(trained, inputs):
+    result = tuner("run", "--space", str(inputs / "space.toml"), cwd=trained)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
