@@ -107,6 +107,31 @@ def test_saved_model_in_plain_tensorflow_matches_model_keras(trained, tmp_path):
     np.testing.assert_allclose(json.loads(served.stdout), expected, rtol=0, atol=1e-4)
 
 
+def test_tensorflow_backend_end_to_end(tmp_path, beijing_csv):
+    """The same path trained by TensorFlow: metadata says so, SavedModel and .keras agree."""
+    import keras
+
+    args = ["--backend", "tensorflow", "--space", str(FAST_SPACE)]
+    run = tuner("run", *args, "--trials", "2", "--max-epochs", "1", "--quiet", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    exported = tuner("export", *args, cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    bundle = tmp_path / "results" / "best"
+    meta = json.loads((bundle / "metadata.json").read_text())
+    assert meta["backend"] == "tensorflow"
+    x = np.random.default_rng(1).normal(size=(16, meta["seq_len"], len(meta["features"])))
+    np.save(tmp_path / "x.npy", x.astype("float32"))
+    served = subprocess.run(
+        [sys.executable, "-c", SERVE, str(bundle / "saved_model"), str(tmp_path / "x.npy")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert served.returncode == 0, served.stderr
+    expected = keras.saving.load_model(bundle / "model.keras").predict(x, verbose=0).reshape(-1)
+    np.testing.assert_allclose(json.loads(served.stdout), expected, rtol=0, atol=1e-4)
+
+
 def test_predict_writes_one_forecast_per_hour_with_history(trained, beijing_csv, tmp_path):
     raw = pd.read_csv(beijing_csv)
     december = raw[(raw.year == 2014) & (raw.month == 12)].head(200)
