@@ -15,6 +15,7 @@ from tuner.sources import BUILTINS
 DEFAULT_SPACE = "lstm_baseline"
 DEFAULT_ARTIFACTS = "results/artifacts"
 DEFAULT_EXPORT = "results/best"
+DEFAULT_BANK = "benchmarks/curves-beijing-seed0.jsonl"
 EXIT_INTERRUPTED = 130
 
 
@@ -34,7 +35,6 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     import optuna
 
-    from tuner.sources import resolve
     from tuner.space import load_space
     from tuner.storage import parse_url, storage_url
     from tuner.study import RunConfig, default_study_name, run_study
@@ -43,14 +43,7 @@ def run(args: argparse.Namespace) -> int:
     url = storage_url(args.storage)
     parse_url(url)  # an unknown scheme is refused before the data is read
     space = load_space(args.space)
-    spec = resolve(
-        args.data,
-        target=args.target,
-        time_col=args.time_col,
-        val_start=args.val_start,
-        test_start=args.test_start,
-        horizon=args.horizon,
-    )
+    spec = _data_spec(args)
     config = RunConfig(
         data=spec,
         space=space,
@@ -110,6 +103,53 @@ def dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def bench_curves(args: argparse.Namespace) -> int:
+    from tuner.curves import make_bank
+    from tuner.dataset import prepare
+    from tuner.space import load_space
+
+    space = load_space(args.space)
+    data = prepare(_data_spec(args))
+    data.check_enough_rows(space.max_seq_len)
+    curves = make_bank(
+        data,
+        space,
+        configs=args.configs,
+        epochs=args.epochs,
+        seed=args.seed,
+        out=Path(args.out),
+        log=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    print(f"{len(curves)} curves of {args.epochs} epochs in {args.out}")
+    return 0
+
+
+def bench_pruners(args: argparse.Namespace) -> int:
+    from tuner.bank import read_bank
+    from tuner.replay import benchmark, format_table
+    from tuner.space import load_space
+
+    space = load_space(args.space)
+    rows = benchmark(read_bank(Path(args.bank)), patience=space.patience, orders=args.orders)
+    print(
+        json.dumps([row.to_dict() for row in rows], indent=2) if args.json else format_table(rows)
+    )
+    return 0
+
+
+def _data_spec(args: argparse.Namespace):
+    from tuner.sources import resolve
+
+    return resolve(
+        args.data,
+        target=args.target,
+        time_col=args.time_col,
+        val_start=args.val_start,
+        test_start=args.test_start,
+        horizon=args.horizon,
+    )
+
+
 def _load_study(args: argparse.Namespace):
     from tuner.storage import load_study, open_storage, storage_url
     from tuner.study import default_study_name
@@ -144,25 +184,31 @@ def _parser() -> argparse.ArgumentParser:
     study.add_argument(
         "--data", default="beijing", help="built-in dataset name or CSV path (default: %(default)s)"
     )
-    study.add_argument(
+    space = argparse.ArgumentParser(add_help=False)
+    space.add_argument(
         "--space",
         default=DEFAULT_SPACE,
         help="search space: a TOML path, or a name in search_spaces/ (default: %(default)s)",
+    )
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument(
+        "--data", default="beijing", help="built-in dataset name or CSV path (default: %(default)s)"
+    )
+    data.add_argument("--target", help="target column (required for a CSV that is not built in)")
+    data.add_argument("--time-col", help="timestamp column (default: year,month,day,hour columns)")
+    data.add_argument("--val-start", help="first validation timestamp (default: 70%% of the hours)")
+    data.add_argument("--test-start", help="first test timestamp (default: 85%% of the hours)")
+    data.add_argument(
+        "--horizon", type=int, default=1, help="hours ahead to forecast (default: %(default)s)"
     )
 
     parser = argparse.ArgumentParser(prog="tuner", description=__doc__)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     p = commands.add_parser(
-        "run", parents=[common, storage, study], help="search (resumable; Ctrl-C safe)"
+        "run", parents=[common, storage, data, space], help="search (resumable; Ctrl-C safe)"
     )
-    p.add_argument("--target", help="target column (required for a CSV that is not built in)")
-    p.add_argument("--time-col", help="timestamp column (default: year,month,day,hour columns)")
-    p.add_argument("--val-start", help="first validation timestamp (default: 70%% of the hours)")
-    p.add_argument("--test-start", help="first test timestamp (default: 85%% of the hours)")
-    p.add_argument(
-        "--horizon", type=int, default=1, help="hours ahead to forecast (default: %(default)s)"
-    )
+    p.add_argument("--study", help="study name (default: DATA-SPACE, e.g. beijing-lstm_baseline)")
     p.add_argument(
         "--trials",
         type=int,
@@ -187,7 +233,9 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(command=run)
 
     p = commands.add_parser(
-        "best", parents=[common, storage, study], help="best trial against the persistence baseline"
+        "best",
+        parents=[common, storage, study, space],
+        help="best trial against the persistence baseline",
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(command=best)
@@ -200,7 +248,9 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(command=dashboard)
 
     p = commands.add_parser(
-        "export", parents=[common, storage, study], help="deployable bundle of the best trial"
+        "export",
+        parents=[common, storage, study, space],
+        help="deployable bundle of the best trial",
     )
     p.add_argument("--out", default=DEFAULT_EXPORT, help="bundle folder (default: %(default)s)")
     p.set_defaults(command=export)
@@ -210,6 +260,28 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="CSV with the model's input columns")
     p.add_argument("--out", help="CSV to write (default: standard output)")
     p.set_defaults(command=predict)
+
+    bench = commands.add_parser("bench", help="benchmarks").add_subparsers(
+        required=True, metavar="BENCHMARK"
+    )
+    p = bench.add_parser(
+        "curves",
+        parents=[common, data, space],
+        help="a bank of learning curves: configurations trained without pruning",
+    )
+    p.add_argument("--configs", type=int, default=40, help="configurations (default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=20, help="epochs each (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="draws and weights (default: %(default)s)")
+    p.add_argument("--out", required=True, help="JSON-lines bank to write or resume")
+    p.set_defaults(command=bench_curves)
+
+    p = bench.add_parser(
+        "pruners", parents=[common, space], help="replay a curve bank through Optuna's pruners"
+    )
+    p.add_argument("--bank", default=DEFAULT_BANK, help="curve bank (default: %(default)s)")
+    p.add_argument("--orders", type=int, default=20, help="shuffled orders (default: %(default)s)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(command=bench_pruners)
     return parser
 
 

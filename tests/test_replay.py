@@ -1,0 +1,80 @@
+"""The replay benchmark's arithmetic, on a bank of synthetic curves with known labels."""
+
+import optuna
+import pytest
+
+from tuner.bank import Curve, read_bank, write_bank
+from tuner.errors import TunerError
+from tuner.pruner import NoiseAwarePruner
+from tuner.replay import benchmark, early_stopped
+
+BASELINE, PATIENCE = 25.0, 2
+CURVES = [
+    [30, 26, 24, 23, 22, 21],  # 0 skilled, the best: 6 epochs, 21
+    [30, 27, 25.5, 24.5, 24.6, 24.7],  # 1 skilled only from epoch 4: 6 epochs, 24.5
+    [31, 31.5, 31.2, 30.9, 31.4, 31.1],  # 2 noise: stops at 3, 31
+    [29, 29.5, 29.2, 29.1, 29.4, 29.3],  # 3 noise: stops at 3, 29
+    [28, None, None, None, None, None],  # 4 diverged at epoch 2
+    [26, 25, 24.9, 24.8, 24.7, 24.6],  # 5 skilled: 6 epochs, 24.6
+    [35, 33, 31, 29, 27, 26],  # 6 learning but never skilled: 6 epochs, 26
+]
+BANK = [Curve({"i": i}, v, [1.0] * len(v), BASELINE) for i, v in enumerate(CURVES)]
+REFERENCE_EPOCHS = 6 + 6 + 3 + 3 + 2 + 6 + 6
+
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [(CURVES[0], (21, 6)), (CURVES[1], (24.5, 6)), (CURVES[2], (31, 3)), (CURVES[4], (None, 2))],
+)
+def test_early_stopped(values, expected):
+    assert early_stopped(values, PATIENCE) == expected
+
+
+def _rows(**pruners):
+    rows = benchmark(BANK, patience=PATIENCE, orders=3, pruners=pruners)
+    return {row.pruner: row for row in rows}
+
+
+def test_no_pruning_row_is_early_stopping_alone():
+    row = _rows(none=lambda epochs: optuna.pruners.NopPruner())["none"]
+    assert row.epochs_share == 1.0 and row.regret == 0.0 and row.top_pruned == 0
+    assert row.no_skill_pruned == 1 / 4  # of 2, 3, 4, 6 only the diverged one stops
+    assert row.no_skill_epoch == 2 and row.false_noise == 0
+
+
+def test_columns_of_a_pruner_that_cuts_everything_above_28():
+    row = _rows(cut=lambda epochs: optuna.pruners.ThresholdPruner(upper=28.0))["cut"]
+    assert row.epochs_share == pytest.approx((1 + 1 + 1 + 1 + 2 + 6 + 1) / REFERENCE_EPOCHS)
+    assert row.regret == pytest.approx(24.6 - 21)  # only curve 5 completes
+    assert row.top_pruned == 4  # curves 0, 1, 6, 3 of the top five 0, 1, 5, 6, 3
+    assert row.no_skill_pruned == 1.0 and row.no_skill_epoch == 1
+    assert row.false_noise == 0  # prunes not labelled noise
+
+
+def test_false_noise_counts_noise_labels_on_skilled_curves():
+    # No drop is ever large enough, except on a noiseless line: curve 6 until its epoch 6.
+    nearly_always_noise = lambda epochs: NoiseAwarePruner(  # noqa: E731
+        warmup_steps=3, min_drop=1e9, median=optuna.pruners.NopPruner()
+    )
+    row = _rows(noise=nearly_always_noise)["noise"]
+    assert row.epochs_share == pytest.approx((6 + 3 + 3 + 3 + 2 + 6 + 6) / REFERENCE_EPOCHS)
+    assert row.regret == 0.0
+    assert row.top_pruned == 3  # 1, 3 and 6
+    assert row.no_skill_pruned == 1.0 and row.no_skill_epoch == 3  # epochs 3, 3, 2, 6
+    assert row.false_noise == pytest.approx(1 / 3)  # curve 1, of skilled 0, 1, 5
+
+
+def test_default_pruners_all_replay():
+    rows = benchmark(BANK, patience=PATIENCE, orders=2)
+    assert len(rows) == 7 and rows[0].epochs_share == 1.0
+    assert all(0 < row.epochs_share <= 1.0 for row in rows)
+
+
+def test_bank_round_trip_and_an_interrupted_last_line(tmp_path):
+    path = tmp_path / "bank.jsonl"
+    write_bank(path, BANK)
+    with open(path, "a") as f:
+        f.write('{"params": {"i": 7}, "val_')
+    assert read_bank(path) == BANK
+    with pytest.raises(TunerError, match="too small"):
+        benchmark(BANK[:5], patience=PATIENCE)

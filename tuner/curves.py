@@ -1,0 +1,108 @@
+"""`tuner bench curves`: a bank of real learning curves, one JSON line per configuration.
+
+Each configuration is drawn from the search space (seeded) and trained for a fixed number
+of epochs with no early stopping and no pruning, on the data, split and scaling of
+`tuner run`, so that pruners can later be replayed on the curves (`tuner.replay`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+import keras
+import optuna
+
+from tuner.bank import Curve, append_curve, read_bank, write_bank
+from tuner.dataset import PreparedData
+from tuner.errors import TunerError
+from tuner.model import build_model
+from tuner.space import ModelParams, SearchSpace
+
+
+def draw_configs(space: SearchSpace, n: int, seed: int) -> list[ModelParams]:
+    """The same `n` configurations for the same space and seed, every time."""
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+    return [space.suggest(study.ask()) for _ in range(n)]
+
+
+def make_bank(
+    data: PreparedData,
+    space: SearchSpace,
+    *,
+    configs: int,
+    epochs: int,
+    seed: int,
+    out: Path,
+    log: Callable[[str], None] = print,
+) -> list[Curve]:
+    """Train the configurations not yet in `out` and append their curves; resumable."""
+    if configs < 1 or epochs < 2:
+        raise TunerError(f"need --configs >= 1 and --epochs >= 2, got {configs} and {epochs}")
+    drawn = draw_configs(space, configs, seed)
+    done = read_bank(out) if Path(out).exists() else []
+    for i, curve in enumerate(done[:configs]):
+        if curve.params != asdict(drawn[i]) or len(curve.val_rmse) != epochs:
+            raise TunerError(
+                f"{out}: line {i + 1} was made with other settings (seed, space or epochs); "
+                f"choose another --out"
+            )
+    write_bank(out, done)  # drops a line cut short by an interruption
+    baseline = data.persistence_rmse("val")
+    for i in range(len(done), configs):
+        curve = train_curve(data, drawn[i], epochs, baseline, seed=seed + i)
+        append_curve(out, curve)
+        done.append(curve)
+        best = min((v for v in curve.val_rmse if v is not None), default=math.nan)
+        log(
+            f"[{i + 1}/{configs}] {asdict(drawn[i])}: best {best:.3f} in {sum(curve.seconds):.0f} s"
+        )
+    return done
+
+
+def train_curve(
+    data: PreparedData, params: ModelParams, epochs: int, baseline: float, *, seed: int
+) -> Curve:
+    train = data.windows("train", params.seq_len)
+    val = data.windows("val", params.seq_len)
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    model = build_model(params, data.n_features)
+    recorder = RecordCurve(data.target_std)
+    model.fit(
+        train.x,
+        train.y,
+        batch_size=params.batch_size,
+        epochs=epochs,
+        validation_data=(val.x, val.y),
+        callbacks=[recorder],
+        verbose=0,
+    )
+    values = recorder.values + [None] * (epochs - len(recorder.values))
+    return Curve(asdict(params), values, recorder.seconds, baseline)
+
+
+class RecordCurve(keras.callbacks.Callback):
+    """Val RMSE in target units and seconds, per epoch; a diverged epoch ends the curve."""
+
+    def __init__(self, target_std: float) -> None:
+        super().__init__()
+        self._std = target_std
+        self.values: list[float | None] = []
+        self.seconds: list[float] = []
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.seconds.append(round(time.perf_counter() - self._start, 4))
+        val_loss = float((logs or {}).get("val_loss", math.nan))
+        if not math.isfinite(val_loss):
+            self.values.append(None)
+            self.model.stop_training = True  # the weights are lost: later epochs are None too
+            return
+        self.values.append(math.sqrt(val_loss) * self._std)
