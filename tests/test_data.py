@@ -58,6 +58,7 @@ def test_missing_hours_become_missing_rows(tmp_path):
         (HEADER + "\n" + _rows(2) + "\n" + _rows(1), "load", "duplicate timestamps"),
         ("No,year,month,day,hour,load\n1,2020,13,1,0,5", "load", "unreadable timestamp"),
         ("", "load", "cannot read as CSV"),
+        ("ts,load,temp\n2020-01-01 00:00,1,inf", "load", "column 'temp' has 1 infinite values"),
     ],
 )
 def test_bad_data_is_one_line(tmp_path, text, target, message):

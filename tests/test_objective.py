@@ -75,3 +75,24 @@ def test_non_finite_loss_is_diverged():
     callback.on_epoch_end(0, {"loss": math.nan, "val_loss": 1.0})
     assert callback.verdict.reason == "diverged"
     assert callback.model.stop_training
+
+
+def test_diverged_trial_says_why(data):
+    """A learning rate that overflows the weights: pruned as diverged after its first epoch."""
+    from dataclasses import replace
+
+    from tuner.space import ParamSpec
+
+    space = load_space(FAST_SPACE)
+    exploding = ParamSpec("learning_rate", "fixed", choices=(1e30,))
+    objective = Objective(
+        data,
+        replace(space, params=dict(space.params, learning_rate=exploding)),
+        TrainSettings(3, 3),
+    )
+    study = optuna.create_study(pruner=NoiseAwarePruner())
+    study.optimize(objective, n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == optuna.trial.TrialState.PRUNED
+    assert trial.user_attrs["pruned_reason"] == "diverged"
+    assert "epoch 1" in trial.user_attrs["pruned_detail"]

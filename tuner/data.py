@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from tuner.errors import TunerError
@@ -43,6 +44,12 @@ def load_csv(
     for column in raw.columns:
         if column != target and not pd.api.types.is_numeric_dtype(raw[column]):
             _refuse_mostly_numeric(raw[column], path, column)
+        if pd.api.types.is_numeric_dtype(raw[column]):
+            infinite = np.isinf(raw[column].to_numpy("float64", na_value=np.nan))
+            if infinite.any():
+                raise TunerError(
+                    f"{path}: column '{column}' has {int(infinite.sum())} infinite values"
+                )
     times, time_columns = _timestamps(raw, path, time_col)
     frame = raw.drop(columns=list(time_columns))
     frame.index = pd.DatetimeIndex(times, name="time")
