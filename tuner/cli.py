@@ -55,11 +55,14 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         max_epochs=args.max_epochs,
         heartbeat=args.heartbeat,
+        jobs=args.jobs,
         quiet=args.quiet,
     )
     summary = run_study(config)
     print(summary.describe())
-    return EXIT_INTERRUPTED if summary.interrupted else 0
+    if summary.interrupted:
+        return EXIT_INTERRUPTED
+    return 1 if summary.failed_workers else 0
 
 
 def best(args: argparse.Namespace) -> int:
@@ -228,6 +231,13 @@ def _parser() -> argparse.ArgumentParser:
         default=60,
         help="seconds between trial heartbeats; a trial silent for twice that is failed "
         "and retried (default: %(default)s)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=len(os.sched_getaffinity(0)),
+        help="worker processes on the study, each held to its share of the cores "
+        "(default: the cores here, %(default)s)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(command=run)

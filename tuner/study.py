@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import optuna
@@ -11,12 +11,11 @@ from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 
 from tuner.errors import TunerError
+from tuner.progress import FINISHED
 from tuner.pruner import BASELINE_KEY, NoiseAwarePruner
 from tuner.sources import DataSpec
 from tuner.space import SearchSpace
 from tuner.storage import load_study, open_storage
-
-FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 
 @dataclass(frozen=True)
@@ -31,6 +30,7 @@ class RunConfig:
     seed: int = 0
     max_epochs: int | None = None  # caps the space's max_epochs, for quick runs
     heartbeat: int = 60
+    jobs: int = 1
     quiet: bool = False
 
     def __post_init__(self) -> None:
@@ -40,6 +40,8 @@ class RunConfig:
             raise TunerError(f"--max-epochs must be at least 1, got {self.max_epochs}")
         if self.timeout is not None and self.timeout <= 0:
             raise TunerError(f"--timeout must be positive, got {self.timeout}")
+        if self.jobs < 1:
+            raise TunerError(f"--jobs must be at least 1, got {self.jobs}")
         if self.heartbeat < 1:
             raise TunerError(f"--heartbeat must be at least 1 second, got {self.heartbeat}")
 
@@ -55,6 +57,7 @@ class RunSummary:
     baseline_val_rmse: float
     seconds: float
     interrupted: bool = False
+    failed_workers: int = 0
 
     def describe(self) -> str:
         best = (
@@ -63,6 +66,8 @@ class RunSummary:
             else "no completed trial, "
         )
         head = "interrupted: " if self.interrupted else ""
+        if self.failed_workers:
+            head += f"{self.failed_workers} worker(s) failed: "
         return (
             f"{head}study '{self.study_name}': {self.complete} complete, {self.pruned} pruned, "
             f"{self.failed} failed; {best}persistence {self.baseline_val_rmse:.3f}; "
@@ -77,47 +82,64 @@ def default_study_name(data_name: str, space_name: str) -> str:
 def run_study(config: RunConfig) -> RunSummary:
     """Run trials until the study has `config.trials` finished ones (complete or pruned).
 
-    Everything the user gave is checked before the storage is touched (invariant 7).
-    Ctrl-C fails the running trial with `fail_reason = "interrupted"` and returns a summary
-    marked interrupted; no trial of this process is left RUNNING.
+    Everything the user gave is checked before the storage is touched (invariant 7); then
+    `config.jobs` worker processes share the study. Ctrl-C fails each running trial with
+    `fail_reason = "interrupted"` and returns a summary marked interrupted.
     """
-    from tuner.artifacts import open_store
     from tuner.dataset import prepare
-    from tuner.objective import Objective, TrainSettings
+    from tuner.progress import Progress
+    from tuner.workers import run_workers
 
     started = time.monotonic()
     data = prepare(config.data)
     data.check_enough_rows(config.space.max_seq_len)
-    baseline = data.persistence_rmse("val")
-
     storage = open_storage(config.storage, heartbeat_interval=config.heartbeat)
-    study = _open_study(storage, config, baseline)
+    study = _open_study(storage, config, data.persistence_rmse("val"))
+    interrupted, failed_workers = False, 0
+    if _finished(study) < config.trials:
+        progress = Progress(config.trials, quiet=config.quiet)
+        try:
+            interrupted, failed_workers = run_workers(
+                work, (config,), config.jobs, study, progress, grace_period=2 * config.heartbeat
+            )
+        finally:
+            progress.close()
+    summary = summarize(study, seconds=time.monotonic() - started, interrupted=interrupted)
+    return replace(summary, failed_workers=failed_workers)
+
+
+def work(config: RunConfig, worker: int, cores: set[int]) -> None:
+    """One worker process's share of the study: trials until the study has enough."""
+    from tuner.artifacts import open_store
+    from tuner.dataset import prepare
+    from tuner.objective import Objective, TrainSettings
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    data = prepare(config.data)
+    storage = open_storage(config.storage, heartbeat_interval=config.heartbeat)
+    previous = len(storage.get_all_trials(storage.get_study_id_from_name(config.study_name)))
+    # Seeded by worker and by the trials already run: a resumed study must not replay samples.
+    sampler = optuna.samplers.TPESampler(
+        multivariate=True, seed=config.seed + 1000 * worker + previous
+    )
+    study = optuna.load_study(
+        study_name=config.study_name, storage=storage, sampler=sampler, pruner=NoiseAwarePruner()
+    )
     settings = TrainSettings(
         max_epochs=min(config.space.max_epochs, config.max_epochs or config.space.max_epochs),
         patience=config.space.patience,
-        seed=config.seed,
+        seed=config.seed + 1000 * worker,
     )
     objective = Objective(data, config.space, settings, store=open_store(config.artifacts))
-
-    from tuner.progress import Progress
-
-    progress = Progress(config.trials, quiet=config.quiet)
-    interrupted = False
+    # Other workers' running trials count, so that all stop together at `trials`.
+    enough = MaxTrialsCallback(config.trials, states=(*FINISHED, TrialState.RUNNING))
+    if _claimed(study) >= config.trials:
+        return
     try:
-        if _finished(study) < config.trials:
-            progress.start(study)
-            study.optimize(
-                objective,
-                timeout=config.timeout,
-                callbacks=[MaxTrialsCallback(config.trials, states=FINISHED), progress],
-                gc_after_trial=True,
-            )
+        study.optimize(objective, timeout=config.timeout, callbacks=[enough], gc_after_trial=True)
     except KeyboardInterrupt:
-        interrupted = True
         _fail_running(study, objective.started)
-    finally:
-        progress.close()
-    return summarize(study, seconds=time.monotonic() - started, interrupted=interrupted)
+        raise
 
 
 def _open_study(
@@ -126,18 +148,10 @@ def _open_study(
     data_attrs = asdict(config.data)
     existing = {s.study_name for s in storage.get_all_studies()}
     if config.study_name in existing:
-        study = load_study(storage, config.study_name)
-        _check_same_data(study, data_attrs, config.space)
-        previous = len(study.get_trials(deepcopy=False))
-    else:
-        previous = 0
-    # Re-seed by the trials already run: a resumed study must not replay its first samples.
-    sampler = optuna.samplers.TPESampler(multivariate=True, seed=config.seed + previous)
+        _check_same_data(load_study(storage, config.study_name), data_attrs, config.space)
     study = optuna.create_study(
         study_name=config.study_name,
         storage=storage,
-        sampler=sampler,
-        pruner=NoiseAwarePruner(),
         direction="minimize",
         load_if_exists=True,
     )
@@ -166,6 +180,10 @@ def _check_same_data(study: optuna.Study, data_attrs: dict, space: SearchSpace) 
 
 def _finished(study: optuna.Study) -> int:
     return len(study.get_trials(deepcopy=False, states=FINISHED))
+
+
+def _claimed(study: optuna.Study) -> int:
+    return len(study.get_trials(deepcopy=False, states=(*FINISHED, TrialState.RUNNING)))
 
 
 def _fail_running(study: optuna.Study, started: dict[int, optuna.Trial]) -> None:
