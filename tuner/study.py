@@ -96,11 +96,13 @@ def run_study(config: RunConfig) -> RunSummary:
     storage = open_storage(config.storage, heartbeat_interval=config.heartbeat)
     study = _open_study(storage, config, data.persistence_rmse("val"))
     interrupted, failed_workers = False, 0
-    if _finished(study) < config.trials:
+    remaining = config.trials - _finished(study)
+    if remaining > 0:
         progress = Progress(config.trials, quiet=config.quiet)
+        jobs = min(config.jobs, remaining)  # each worker starts one trial before it can count
         try:
             interrupted, failed_workers = run_workers(
-                work, (config,), config.jobs, study, progress, grace_period=2 * config.heartbeat
+                work, (config,), jobs, study, progress, grace_period=2 * config.heartbeat
             )
         finally:
             progress.close()
