@@ -22,7 +22,7 @@ EXIT_INTERRUPTED = 130
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        use_backend(args.backend)
+        use_backend(getattr(args, "backend", None))
         return args.command(args)
     except TunerError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -137,6 +137,17 @@ def bench_pruners(args: argparse.Namespace) -> int:
     print(
         json.dumps([row.to_dict() for row in rows], indent=2) if args.json else format_table(rows)
     )
+    return 0
+
+
+def bench_speed(args: argparse.Namespace) -> int:
+    from tuner.space import find_space
+    from tuner.speed import epoch_times, format_tables, throughput, to_json
+
+    epochs = [epoch_times(backend) for backend in args.backends.split(",")]
+    space = str(find_space(args.space).resolve())
+    runs = [throughput(jobs, args.budget, space=space) for jobs in (1, 2)] if args.budget else []
+    print(to_json(epochs, runs) if args.json else format_tables(epochs, runs))
     return 0
 
 
@@ -292,6 +303,23 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--orders", type=int, default=20, help="shuffled orders (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(command=bench_pruners)
+
+    p = bench.add_parser(
+        "speed",
+        parents=[space],
+        help="seconds per epoch against a bare model.fit; trials per hour, --jobs 1 and 2",
+    )
+    p.add_argument(
+        "--backends", default=",".join(BACKENDS), help="comma-separated (default: %(default)s)"
+    )
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=300,
+        help="seconds of tuner run for each --jobs setting; 0 skips (default: %(default)s)",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(command=bench_speed)
     return parser
 
 
