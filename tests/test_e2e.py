@@ -311,3 +311,21 @@ def test_dashboard_shows_the_study_and_its_model_artifact(trained):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_curve_bank_is_resumable(tmp_path):
+    args = ["bench", "curves", "--space", str(FAST_SPACE), "--epochs", "2", "--out", "bank.jsonl"]
+    first = tuner(*args, "--configs", "1", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    line = (tmp_path / "bank.jsonl").read_text()
+    with open(tmp_path / "bank.jsonl", "a") as f:
+        f.write('{"params": {"units"')  # an interrupted write
+    second = tuner(*args, "--configs", "2", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    lines = (tmp_path / "bank.jsonl").read_text().splitlines()
+    assert len(lines) == 2 and lines[0] + "\n" == line
+    curves = [json.loads(x) for x in lines]
+    assert all(len(c["val_rmse"]) == len(c["seconds"]) == 2 for c in curves)
+    assert curves[0]["baseline_val_rmse"] == pytest.approx(24.863, abs=1e-3)
+    other = tuner(*args[:-1], "bank.jsonl", "--configs", "2", "--seed", "5", cwd=tmp_path)
+    assert other.returncode == 2 and "other settings" in other.stderr

@@ -5,6 +5,7 @@ import optuna
 import pytest
 
 from tuner import NoiseAwarePruner, noise_verdict
+from tuner.pruner import reachable
 
 BASELINE = 24.8
 _rng = np.random.default_rng(7)
@@ -86,20 +87,56 @@ def test_pruner_maximizing_study_mirrors_the_curve():
     assert not good.should_prune()
 
 
-def test_pruner_prunes_clearly_worse_than_median():
-    study = _study(baseline=BASELINE)
+def _others(study, final, curve):
     for _ in range(5):
         study.add_trial(
             optuna.trial.create_trial(
-                value=22.0, intermediate_values={s: 30.0 - 2 * s for s in range(5)}
+                value=final, intermediate_values={s: v for s, v in enumerate(curve)}
             )
         )
+
+
+def test_pruner_prunes_clearly_worse_than_median():
+    study = optuna.create_study(pruner=NoiseAwarePruner(tolerance=1e9))  # no behind-best
+    study.set_user_attr("baseline_val_rmse", BASELINE)
+    _others(study, 22.0, [30.0 - 2 * s for s in range(5)])
     trial = study.ask()
     _report(trial, [60, 50, 45, 42, 40])  # learning, but far behind everyone at each epoch
     assert trial.should_prune()
     verdict = study.pruner.verdict(study, study.trials[-1])
     assert verdict.reason == "worse-than-median"
     assert "median 22" in verdict.detail
+
+
+def test_pruner_prunes_what_cannot_reach_the_best():
+    study = _study(baseline=BASELINE)
+    _others(study, 22.0, [30.0 - 2 * s for s in range(5)])
+    trial = study.ask()
+    _report(trial, [24.6, 24.0, 23.9, 24.1, 24.0])  # skilled, flat, 9% behind the best
+    assert trial.should_prune()
+    verdict = study.pruner.verdict(study, study.trials[-1])
+    assert verdict.reason == "behind-best" and "22.22" in verdict.detail
+
+
+def test_pruner_keeps_a_slow_starter_that_is_still_falling_fast():
+    study = _study(baseline=BASELINE)
+    _others(study, 22.0, [30.0 - 2 * s for s in range(5)])
+    trial = study.ask()
+    _report(trial, [60, 45, 34, 28, 24.5])  # behind at every epoch, closing in quickly
+    assert not trial.should_prune()
+
+
+@pytest.mark.parametrize(
+    "values, target, horizon, expected",
+    [
+        ([30, 28, 26], 20, 3, True),  # falling 2 per step: 26 - 6 = 20
+        ([30, 28, 26], 20, 2, False),
+        ([30, 26, 27], 20, 3, False),  # rising last: judged where it stands, best 26
+        ([30, 31, 29.5, 30], 29.5, 0, True),
+    ],
+)
+def test_reachable(values, target, horizon, expected):
+    assert reachable(values, target, horizon=horizon) is expected
 
 
 def test_pruner_keeps_a_good_trial_among_others():
@@ -115,7 +152,16 @@ def test_pruner_keeps_a_good_trial_among_others():
     assert not trial.should_prune()
 
 
-@pytest.mark.parametrize("kwargs", [{"warmup_steps": 2}, {"min_drop": 0.0}, {"min_drop": -1}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"warmup_steps": 2},
+        {"min_drop": 0.0},
+        {"min_drop": -1},
+        {"horizon": -1},
+        {"tolerance": -0.1},
+    ],
+)
 def test_pruner_rejects_bad_settings(kwargs):
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         NoiseAwarePruner(**kwargs)

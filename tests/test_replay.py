@@ -54,7 +54,7 @@ def test_columns_of_a_pruner_that_cuts_everything_above_28():
 def test_false_noise_counts_noise_labels_on_skilled_curves():
     # No drop is ever large enough, except on a noiseless line: curve 6 until its epoch 6.
     nearly_always_noise = lambda epochs: NoiseAwarePruner(  # noqa: E731
-        warmup_steps=3, min_drop=1e9, median=optuna.pruners.NopPruner()
+        warmup_steps=3, min_drop=1e9, tolerance=1e9, median=optuna.pruners.NopPruner()
     )
     row = _rows(noise=nearly_always_noise)["noise"]
     assert row.epochs_share == pytest.approx((6 + 3 + 3 + 3 + 2 + 6 + 6) / REFERENCE_EPOCHS)

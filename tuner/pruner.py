@@ -77,6 +77,18 @@ def _first_non_finite(values: Sequence[float]) -> int:
     return next(i for i, v in enumerate(values) if not math.isfinite(v))
 
 
+def reachable(values: Sequence[float], target: float, *, horizon: int) -> bool:
+    """Could this curve (minimised) reach `target` within `horizon` more steps?
+
+    Optimistic extrapolation: its best so far, improved at its recent rate (the mean drop
+    over its last two steps, if it is dropping) for `horizon` steps. A slow starter that is
+    still falling fast is not written off; a flat curve is judged where it stands.
+    """
+    recent = values[-3:]
+    rate = max(0.0, (recent[0] - recent[-1]) / (len(recent) - 1)) if len(recent) > 1 else 0.0
+    return min(values) - rate * horizon <= target
+
+
 class NoiseAwarePruner(optuna.pruners.BasePruner):
     """Prune noise, divergence, and trials clearly worse than the median at the same step.
 
@@ -100,6 +112,8 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
         *,
         warmup_steps: int = 4,
         min_drop: float = 3.0,
+        horizon: int = 3,
+        tolerance: float = 0.01,
         baseline_key: str = BASELINE_KEY,
         median: optuna.pruners.BasePruner | None = None,
     ) -> None:
@@ -107,8 +121,14 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
             raise ValueError(f"warmup_steps must be at least 3, but got {warmup_steps=}")
         if not min_drop > 0:
             raise ValueError(f"min_drop must be positive, but got {min_drop=}")
+        if horizon < 0:
+            raise ValueError(f"horizon must not be negative, but got {horizon=}")
+        if tolerance < 0:
+            raise ValueError(f"tolerance must not be negative, but got {tolerance=}")
         self._warmup_steps = warmup_steps
         self._min_drop = min_drop
+        self._horizon = horizon
+        self._tolerance = tolerance
         self._baseline_key = baseline_key
         self._median = median or optuna.pruners.MedianPruner(
             n_startup_trials=5, n_warmup_steps=warmup_steps - 1
@@ -128,26 +148,41 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
             warmup_steps=self._warmup_steps,
             min_drop=self._min_drop,
         )
-        if verdict.prune or not values:
+        if verdict.prune or len(values) < self._warmup_steps:
             return verdict
+        best = self._best_completed(study)
+        if best is not None:
+            target = sign * best + self._tolerance * abs(best)
+            if not reachable(values, target, horizon=self._horizon):
+                return Verdict(
+                    True,
+                    "behind-best",
+                    f"best {sign * min(values):.4g} cannot reach {sign * target:.4g} "
+                    f"(best trial + {self._tolerance:.0%}) within {self._horizon} steps",
+                )
         if self._median.prune(study, trial):
             step = trial.last_step
             median = _median_at(study, step, exclude=trial.number)
-            return Verdict(
-                True,
-                "worse-than-median",
-                f"{trial.intermediate_values[step]:.4g} at step {step} vs median {median:.4g}",
-            )
+            if not reachable(values, sign * median, horizon=self._horizon):
+                return Verdict(
+                    True,
+                    "worse-than-median",
+                    f"{trial.intermediate_values[step]:.4g} at step {step} vs median "
+                    f"{median:.4g}, not closing the gap within {self._horizon} steps",
+                )
         return verdict
+
+    @staticmethod
+    def _best_completed(study: optuna.Study) -> float | None:
+        if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+            return None
+        return study.best_value
 
     def _reference(self, study: optuna.Study) -> float | None:
         baseline = study.user_attrs.get(self._baseline_key)
         if isinstance(baseline, (int, float)) and math.isfinite(baseline):
             return float(baseline)
-        completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        if not completed:
-            return None
-        return study.best_value
+        return self._best_completed(study)
 
 
 def _median_at(study: optuna.Study, step: int, *, exclude: int) -> float:
