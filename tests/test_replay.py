@@ -78,3 +78,14 @@ def test_bank_round_trip_and_an_interrupted_last_line(tmp_path):
     assert read_bank(path) == BANK
     with pytest.raises(TunerError, match="too small"):
         benchmark(BANK[:5], patience=PATIENCE)
+
+
+def test_false_noise_as_trained_ignores_skill_that_early_stopping_never_reaches():
+    late_dip = [26, 27, 27.5, 26.5, 24.0, 26]  # below 25 only at epoch 5; stopped at 3
+    bank = [*BANK, Curve({"i": 7}, late_dip, [1.0] * 6, BASELINE)]
+    never_trend = lambda epochs: NoiseAwarePruner(  # noqa: E731
+        warmup_steps=3, min_drop=1e9, tolerance=1e9, median=optuna.pruners.NopPruner()
+    )
+    row = benchmark(bank, patience=PATIENCE, orders=2, pruners={"n": never_trend})[0]
+    assert row.false_noise == pytest.approx(2 / 4)  # curves 1 and 7 of skilled 0, 1, 5, 7
+    assert row.false_noise_trained == pytest.approx(1 / 3)  # curve 1 of 0, 1, 5
