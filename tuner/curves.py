@@ -19,7 +19,7 @@ import optuna
 from tuner.bank import Curve, append_curve, read_bank, write_bank
 from tuner.dataset import PreparedData
 from tuner.errors import TunerError
-from tuner.model import build_model
+from tuner.model import build_model, fresh_session
 from tuner.space import ModelParams, SearchSpace
 
 
@@ -68,7 +68,7 @@ def train_curve(
 ) -> Curve:
     train = data.windows("train", params.seq_len)
     val = data.windows("val", params.seq_len)
-    keras.backend.clear_session()
+    fresh_session()
     keras.utils.set_random_seed(seed)
     model = build_model(params, data.n_features)
     recorder = RecordCurve(data.target_std)

@@ -12,7 +12,7 @@ from optuna.artifacts import FileSystemArtifactStore
 
 from tuner.artifacts import beats_best, save_model
 from tuner.dataset import PreparedData
-from tuner.model import build_model
+from tuner.model import build_model, fresh_session
 from tuner.pruner import NoiseAwarePruner, Verdict
 from tuner.space import SearchSpace
 
@@ -97,7 +97,7 @@ class Objective:
         train = self._data.windows("train", params.seq_len)
         val = self._data.windows("val", params.seq_len)
 
-        keras.backend.clear_session()
+        fresh_session()
         if self._settings.seed is not None:
             keras.utils.set_random_seed(self._settings.seed + trial.number)
         model = build_model(params, self._data.n_features)

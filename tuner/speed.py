@@ -76,7 +76,7 @@ def measure_here(backend: str, epochs: int, repeats: int) -> EpochTimes:
     import optuna
 
     from tuner.dataset import prepare
-    from tuner.model import build_model
+    from tuner.model import build_model, fresh_session
     from tuner.objective import Objective, TrainSettings
     from tuner.pruner import NoiseAwarePruner
     from tuner.sources import resolve
@@ -94,7 +94,7 @@ def measure_here(backend: str, epochs: int, repeats: int) -> EpochTimes:
         optuna.create_study(pruner=NoiseAwarePruner()).optimize(objective, n_trials=1)
 
     def bare_fit() -> None:
-        keras.backend.clear_session()
+        fresh_session()
         keras.utils.set_random_seed(0)
         model = build_model(params, data.n_features)
         model.fit(
