@@ -46,7 +46,7 @@ class Throughput:
         return 3600 * self.finished / self.seconds
 
 
-def epoch_times(backend: str, *, epochs: int = 3, repeats: int = 3) -> EpochTimes:
+def epoch_times(backend: str, *, epochs: int = 5, repeats: int = 3) -> EpochTimes:
     """Run `measure_here` in a fresh process with `backend`."""
     result = subprocess.run(
         [
@@ -194,7 +194,7 @@ def to_json(epochs: list[EpochTimes], runs: list[Throughput]) -> str:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--backend", required=True)
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     print(json.dumps(asdict(measure_here(args.backend, args.epochs, args.repeats))))
