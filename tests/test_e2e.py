@@ -255,7 +255,13 @@ def test_a_killed_worker_s_trial_is_failed_by_heartbeat_and_the_others_go_on(tmp
 
 
 def test_killing_the_parent_interrupts_its_workers(tmp_path):
-    process = _start(tmp_path, "--max-epochs", "3", "--jobs", "2")
+    process = subprocess.Popen(  # the default space: trials long enough to be caught running
+        [*TUNER, "run", "--trials", "50", "--max-epochs", "5", "--jobs", "2"],
+        cwd=tmp_path,
+        env=cli_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _wait_for_running_trial(tmp_path, process)
     workers = _workers(process)
     process.kill()
@@ -264,7 +270,7 @@ def test_killing_the_parent_interrupts_its_workers(tmp_path):
     while any(Path(f"/proc/{pid}").exists() and _alive(pid) for pid in workers):
         assert time.monotonic() < deadline, "orphaned workers kept running"
         time.sleep(0.5)
-    study = _study(tmp_path, "beijing-fast_space")
+    study = _study(tmp_path)
     assert "RUNNING" not in _states(study)
     reasons = {t.user_attrs.get("fail_reason") for t in study.trials if t.state.name == "FAIL"}
     assert reasons == {"interrupted"}

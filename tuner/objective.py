@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 import keras
 import optuna
 from optuna.artifacts import FileSystemArtifactStore
+from optuna.trial import FrozenTrial
 
 from tuner.artifacts import beats_best, save_model
 from tuner.dataset import PreparedData
@@ -66,7 +67,13 @@ def _explain(trial: optuna.Trial) -> Verdict:
 
 
 class Objective:
-    """Callable for `study.optimize`; the prepared data is shared by all its trials."""
+    """Callable for `study.optimize`; the prepared data is shared by all its trials.
+
+    `interrupt()` is safe to call from a signal handler: it stops the running fit at the
+    next batch, and the trial then fails as "interrupted" at a point of our choosing, where
+    a KeyboardInterrupt raised anywhere (inside a garbage-collector callback, say) could be
+    lost.
+    """
 
     def __init__(
         self,
@@ -76,10 +83,20 @@ class Objective:
         store: FileSystemArtifactStore | None = None,
     ) -> None:
         self._data, self._space, self._settings, self._store = data, space, settings, store
-        self.started: dict[int, optuna.Trial] = {}  # every trial this process began
+        self.interrupted = False
+        self._model: keras.Model | None = None
+
+    def interrupt(self) -> None:
+        self.interrupted = True
+        if self._model is not None:
+            self._model.stop_training = True
+
+    def stop_if_interrupted(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        """Optuna callback: start no further trial once interrupted."""
+        if self.interrupted:
+            study.stop()
 
     def __call__(self, trial: optuna.Trial) -> float:
-        self.started[trial.number] = trial
         try:
             return self._train(trial)
         except KeyboardInterrupt:
@@ -105,15 +122,23 @@ class Objective:
         early_stopping = keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=self._settings.patience, restore_best_weights=True
         )
-        model.fit(
-            train.x,
-            train.y,
-            batch_size=params.batch_size,
-            epochs=self._settings.max_epochs,
-            validation_data=(val.x, val.y),
-            callbacks=[report, early_stopping],
-            verbose=0,
-        )
+        if self.interrupted:
+            raise KeyboardInterrupt
+        self._model = model
+        try:
+            model.fit(
+                train.x,
+                train.y,
+                batch_size=params.batch_size,
+                epochs=self._settings.max_epochs,
+                validation_data=(val.x, val.y),
+                callbacks=[report, early_stopping],
+                verbose=0,
+            )
+        finally:
+            self._model = None
+        if self.interrupted:
+            raise KeyboardInterrupt
         trial.set_user_attr("epochs", report.epochs)
         trial.set_user_attr("rss_mb", _rss_mb())
         if report.verdict is not None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from dataclasses import asdict, dataclass, replace
+from multiprocessing.synchronize import Event
 from pathlib import Path
 
 import optuna
@@ -110,8 +112,12 @@ def run_study(config: RunConfig) -> RunSummary:
     return replace(summary, failed_workers=failed_workers)
 
 
-def work(config: RunConfig, worker: int, cores: set[int]) -> None:
-    """One worker process's share of the study: trials until the study has enough."""
+def work(config: RunConfig, worker: int, cores: set[int], stopping: Event) -> None:
+    """One worker process's share of the study: trials until the study has enough.
+
+    SIGINT interrupts the running trial through `Objective.interrupt`; the trial fails as
+    "interrupted" and this raises KeyboardInterrupt once it is recorded.
+    """
     from tuner.artifacts import open_store
     from tuner.dataset import prepare
     from tuner.objective import Objective, TrainSettings
@@ -133,15 +139,20 @@ def work(config: RunConfig, worker: int, cores: set[int]) -> None:
         seed=config.seed + 1000 * worker,
     )
     objective = Objective(data, config.space, settings, store=open_store(config.artifacts))
+    signal.signal(signal.SIGINT, lambda *_: objective.interrupt())
+    if stopping.is_set():
+        raise KeyboardInterrupt
     # Other workers' running trials count, so that all stop together at `trials`.
     enough = MaxTrialsCallback(config.trials, states=(*FINISHED, TrialState.RUNNING))
-    if _claimed(study) >= config.trials:
-        return
-    try:
-        study.optimize(objective, timeout=config.timeout, callbacks=[enough], gc_after_trial=True)
-    except KeyboardInterrupt:
-        _fail_running(study, objective.started)
-        raise
+    if _claimed(study) < config.trials:
+        study.optimize(
+            objective,
+            timeout=config.timeout,
+            callbacks=[enough, objective.stop_if_interrupted],
+            gc_after_trial=True,
+        )
+    if objective.interrupted:
+        raise KeyboardInterrupt
 
 
 def _open_study(
@@ -186,18 +197,6 @@ def _finished(study: optuna.Study) -> int:
 
 def _claimed(study: optuna.Study) -> int:
     return len(study.get_trials(deepcopy=False, states=(*FINISHED, TrialState.RUNNING)))
-
-
-def _fail_running(study: optuna.Study, started: dict[int, optuna.Trial]) -> None:
-    """Fail this process's trials that Ctrl-C caught outside the objective's own handler.
-
-    A trial interrupted between `ask` and the objective is failed by the heartbeat instead.
-    """
-    for frozen in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        trial = started.get(frozen.number)
-        if trial is not None:
-            trial.set_user_attr("fail_reason", "interrupted")
-            study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
 
 
 def summarize(

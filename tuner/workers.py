@@ -56,15 +56,21 @@ def run_workers(
     *,
     grace_period: float,
 ) -> tuple[bool, int]:
-    """Start `jobs` workers `target(*args, worker, cores)`; wait, showing progress.
+    """Start `jobs` workers `target(*args, worker, cores, stopping)`; wait, showing progress.
+
+    The target must handle SIGINT itself (SIG_IGN until then) and end by raising
+    KeyboardInterrupt when it was interrupted, or when `stopping` is set as it starts.
 
     Returns (interrupted, number of workers that failed). A worker that died leaves its
     trial to the heartbeat: once the grace period has passed, the parent fails it.
     """
     context = multiprocessing.get_context("spawn")
     groups = core_groups(sorted(os.sched_getaffinity(0)), jobs)
+    stopping = context.Event()
     workers = [
-        context.Process(target=_enter, args=(target, (*args, i, groups[i])), name=f"worker-{i}")
+        context.Process(
+            target=_enter, args=(target, (*args, i, groups[i]), stopping), name=f"worker-{i}"
+        )
         for i in range(jobs)
     ]
     seen = {t.number for t in study.get_trials(deepcopy=False, states=FINISHED)}
@@ -73,12 +79,13 @@ def run_workers(
     handlers = _on_stop_signals(stop)
     try:
         for worker in workers:
-            worker.start()
+            _start_deaf_to_interrupts(worker)
         escalation = iter(ESCALATION)
         deadline = None
         while any(w.is_alive() for w in workers):
             next(w for w in workers if w.is_alive()).join(timeout=0.5)
             if stop.is_set() and (deadline is None or time.monotonic() > deadline):
+                stopping.set()
                 signum, wait = next(escalation, ESCALATION[-1])
                 for worker in workers:
                     if worker.is_alive():
@@ -110,7 +117,23 @@ def _on_stop_signals(stop: threading.Event) -> dict[int, object]:
     }
 
 
-def _enter(target: Callable[..., None], args: tuple) -> None:
+def _start_deaf_to_interrupts(worker: multiprocessing.process.BaseProcess) -> None:
+    """Start `worker` with SIGINT ignored, which survives exec, until the target listens.
+
+    A SIGINT that reached a worker still importing its libraries would otherwise end it
+    with a traceback; the target checks the stop event once its handler is in place.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        worker.start()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        worker.start()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _enter(target: Callable[..., None], args: tuple, stopping: threading.Event) -> None:
     """A worker's first steps: its own process group, its cores, then the work."""
     os.setpgrp()
     threading.Thread(target=_interrupt_when_orphaned, args=(os.getppid(),), daemon=True).start()
@@ -118,13 +141,13 @@ def _enter(target: Callable[..., None], args: tuple) -> None:
     os.sched_setaffinity(0, cores)
     os.environ.update(thread_settings(len(cores)))
     try:
-        target(*args)
+        target(*args, stopping)  # installs its own SIGINT handler, then checks `stopping`
     except KeyboardInterrupt:
         sys.exit(EXIT_INTERRUPTED)
 
 
 def _interrupt_when_orphaned(parent: int) -> None:
-    """If the parent dies (even by SIGKILL), stop as if Ctrl-C: the trial fails as interrupted."""
+    """If the parent dies (even by SIGKILL), stop as on Ctrl-C: the trial fails as interrupted."""
     while os.getppid() == parent:
         time.sleep(1.0)
     os.kill(os.getpid(), signal.SIGINT)
