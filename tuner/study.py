@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from multiprocessing.synchronize import Event
 from pathlib import Path
 
@@ -108,8 +108,12 @@ def run_study(config: RunConfig) -> RunSummary:
             )
         finally:
             progress.close()
-    summary = summarize(study, seconds=time.monotonic() - started, interrupted=interrupted)
-    return replace(summary, failed_workers=failed_workers)
+    return summarize(
+        study,
+        seconds=time.monotonic() - started,
+        interrupted=interrupted,
+        failed_workers=failed_workers,
+    )
 
 
 def work(config: RunConfig, worker: int, cores: set[int], stopping: Event) -> None:
@@ -200,7 +204,11 @@ def _claimed(study: optuna.Study) -> int:
 
 
 def summarize(
-    study: optuna.Study, *, seconds: float = 0.0, interrupted: bool = False
+    study: optuna.Study,
+    *,
+    seconds: float = 0.0,
+    interrupted: bool = False,
+    failed_workers: int = 0,
 ) -> RunSummary:
     trials = study.get_trials(deepcopy=False)
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
@@ -215,4 +223,5 @@ def summarize(
         baseline_val_rmse=float(study.user_attrs.get(BASELINE_KEY, float("nan"))),
         seconds=seconds,
         interrupted=interrupted,
+        failed_workers=failed_workers,
     )
