@@ -1,4 +1,4 @@
-"""`tuner run | best | dashboard | export | predict`: a thin layer over the Python API."""
+"""The `tuner` commands: a thin layer over the Python API."""
 
 from __future__ import annotations
 
@@ -216,7 +216,11 @@ def _parser() -> argparse.ArgumentParser:
         "--horizon", type=int, default=1, help="hours ahead to forecast (default: %(default)s)"
     )
 
-    parser = argparse.ArgumentParser(prog="tuner", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="tuner",
+        description="Hyperparameter search for the single-LSTM time-series baseline "
+        "(Optuna, noise pruning, export for deployment).",
+    )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     p = commands.add_parser(
