@@ -51,16 +51,19 @@ def test_columns_of_a_pruner_that_cuts_everything_above_28():
     assert row.false_noise == 0  # prunes not labelled noise
 
 
-def test_false_noise_counts_noise_labels_on_skilled_curves():
-    # No drop is ever large enough, except on a noiseless line: curve 6 until its epoch 6.
-    nearly_always_noise = lambda epochs: NoiseAwarePruner(  # noqa: E731
+def _nearly_always_noise(epochs: int) -> NoiseAwarePruner:
+    """No drop is ever large enough, except on a noiseless line (curve 6 until epoch 6)."""
+    return NoiseAwarePruner(
         warmup_steps=3,
         min_drop=1e9,
         skill_margin=0,
         tolerance=1e9,
         median=optuna.pruners.NopPruner(),
     )
-    row = _rows(noise=nearly_always_noise)["noise"]
+
+
+def test_false_noise_counts_noise_labels_on_skilled_curves():
+    row = _rows(noise=_nearly_always_noise)["noise"]
     assert row.epochs_share == pytest.approx((6 + 3 + 3 + 3 + 2 + 6 + 6) / REFERENCE_EPOCHS)
     assert row.regret == 0.0
     assert row.top_pruned == 3  # 1, 3 and 6
@@ -87,13 +90,6 @@ def test_bank_round_trip_and_an_interrupted_last_line(tmp_path):
 def test_false_noise_as_trained_ignores_skill_that_early_stopping_never_reaches():
     late_dip = [26, 27, 27.5, 26.5, 24.0, 26]  # below 25 only at epoch 5; stopped at 3
     bank = [*BANK, Curve({"i": 7}, late_dip, [1.0] * 6, BASELINE)]
-    never_trend = lambda epochs: NoiseAwarePruner(  # noqa: E731
-        warmup_steps=3,
-        min_drop=1e9,
-        skill_margin=0,
-        tolerance=1e9,
-        median=optuna.pruners.NopPruner(),
-    )
-    row = benchmark(bank, patience=PATIENCE, orders=2, pruners={"n": never_trend})[0]
+    row = benchmark(bank, patience=PATIENCE, orders=2, pruners={"n": _nearly_always_noise})[0]
     assert row.false_noise == pytest.approx(2 / 4)  # curves 1 and 7 of skilled 0, 1, 5, 7
     assert row.false_noise_trained == pytest.approx(1 / 3)  # curve 1 of 0, 1, 5

@@ -78,11 +78,6 @@ class PreparedData:
                     f"has no window for seq_len {seq_len} and horizon {self.spec.horizon}"
                 )
 
-    def rmse(self, predicted_scaled: np.ndarray, windows: Windows) -> float:
-        """RMSE in the target's units of scaled predictions for `windows`."""
-        error = np.asarray(predicted_scaled, "float64").reshape(-1) - windows.y
-        return math.sqrt(float(np.mean(error**2))) * self.target_std
-
     def persistence_rmse(self, part: Part) -> float:
         """The value `horizon` hours earlier as the forecast, scored on observed targets."""
         start, stop = self._bounds[part]
