@@ -151,6 +151,29 @@ def bench_speed(args: argparse.Namespace) -> int:
     return 0
 
 
+def bench_engines(args: argparse.Namespace) -> int:
+    from tuner.dataset import prepare
+    from tuner.engines import ENGINES, format_table, run_engine, to_json
+    from tuner.sources import resolve
+    from tuner.space import find_space, load_space
+
+    engines = args.engines.split(",")
+    unknown = [e for e in engines if e not in ENGINES]
+    if unknown:
+        raise TunerError(f"unknown engine {unknown[0]!r} (choose from {', '.join(ENGINES)})")
+    if args.budget <= 0:
+        raise TunerError(f"--budget must be positive, got {args.budget}")
+    space = str(find_space(args.space).resolve())
+    load_space(space)
+    baseline = prepare(resolve("beijing")).persistence_rmse("val")
+    runs = []
+    for engine in engines:
+        print(f"{engine}: {args.budget:.0f} s ...", file=sys.stderr, flush=True)
+        runs.append(run_engine(engine, args.budget, space=space, seed=args.seed))
+    print(to_json(runs, baseline) if args.json else format_table(runs, baseline))
+    return 0
+
+
 def _data_spec(args: argparse.Namespace):
     from tuner.sources import resolve
 
@@ -324,6 +347,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(command=bench_speed)
+
+    p = bench.add_parser(
+        "engines",
+        parents=[space],
+        help="tuner run against plain Optuna and KerasTuner Hyperband, same budget each",
+    )
+    p.add_argument(
+        "--budget", type=float, default=1500, help="seconds per engine (default: %(default)s)"
+    )
+    p.add_argument(
+        "--engines",
+        default="tuner,optuna,kerastuner",
+        help="comma-separated (default: %(default)s)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="samplers' seed (default: %(default)s)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(command=bench_engines)
     return parser
 
 

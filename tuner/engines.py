@@ -1,0 +1,335 @@
+"""`tuner bench engines`: `tuner run` against plain Optuna and KerasTuner's Hyperband.
+
+The three engines search the same space on the same data, split and scaling, one after the
+other, each in its own process with the same wall-clock budget. The clock starts when the
+process is launched, so imports and data preparation count as they would for a user. Every
+finished trial is an event (seconds since launch, best val RMSE in target units, or None for
+a pruned trial); the table reads each engine's best at fixed times from those events.
+
+The two other engines are written as their users would write them, on TensorFlow:
+- plain Optuna: TPE and MedianPruner with their defaults, val RMSE reported every epoch,
+  Keras's EarlyStopping with the space's patience;
+- KerasTuner: Hyperband(max_epochs=27, factor=3), the same EarlyStopping, iterations
+  repeated until the budget ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tuner.errors import TunerError
+
+ENGINES = ("tuner", "optuna", "kerastuner")
+CHECKPOINTS = (300.0, 600.0, 1500.0)
+HYPERBAND = {"max_epochs": 27, "factor": 3}
+SHUTDOWN_GRACE = 120.0  # seconds for `tuner run` to record its interrupted trials
+
+
+@dataclass(frozen=True)
+class Event:
+    seconds: float  # since the engine's process was launched
+    value: float | None  # the trial's val RMSE; None when it was pruned
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    engine: str
+    budget: float
+    events: list[Event] = field(default_factory=list)
+    error: str | None = None  # why the engine stopped before its budget, if it did
+
+    def best_at(self, seconds: float) -> float | None:
+        values = [e.value for e in self.events if e.seconds <= seconds and e.value is not None]
+        return min(values, default=None)
+
+    def finished_by(self, seconds: float) -> int:
+        return sum(e.seconds <= seconds for e in self.events)
+
+    def first_reaching(self, value: float) -> float | None:
+        """Seconds until a trial at or below `value` finished."""
+        hits = [e.seconds for e in self.events if e.value is not None and e.value <= value]
+        return min(hits, default=None)
+
+
+def checkpoints(budget: float) -> list[float]:
+    """The standard times that fall within `budget`, and the budget itself."""
+    return sorted({t for t in CHECKPOINTS if t < budget} | {budget})
+
+
+def format_table(runs: list[EngineRun], baseline: float) -> str:
+    times = checkpoints(max(run.budget for run in runs))
+    head = " | ".join(f"best val RMSE at {_minutes(t)}" for t in times)
+    lines = [
+        f"| engine | {head} | trials finished |",
+        "| --- |" + " --- |" * (len(times) + 1),
+    ]
+    for run in runs:
+        cells = " | ".join(_value(run.best_at(t)) for t in times)
+        lines.append(f"| {run.engine} | {cells} | {run.finished_by(run.budget)} |")
+    lines.append(f"| persistence (no model) | {' | '.join([f'{baseline:.3f}'] * len(times))} | |")
+    notes = [f"- {run.engine} stopped early: {run.error}" for run in runs if run.error]
+    return "\n".join(lines + ([""] + notes if notes else []))
+
+
+def to_json(runs: list[EngineRun], baseline: float) -> str:
+    return json.dumps(
+        {
+            "persistence_val_rmse": baseline,
+            "runs": [
+                asdict(run)
+                | {"best_at": {str(int(t)): run.best_at(t) for t in checkpoints(run.budget)}}
+                for run in runs
+            ],
+        },
+        indent=2,
+    )
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:g} min"
+
+
+def _value(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+# Parent side: one process per engine, stopped at the budget.
+
+
+def run_engine(engine: str, budget: float, *, space: str, seed: int = 0) -> EngineRun:
+    if engine not in ENGINES:
+        raise TunerError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+    with tempfile.TemporaryDirectory(prefix=f"engine-{engine}-") as folder:
+        folder = Path(folder)
+        if engine == "tuner":
+            return _run_tuner(budget, space=space, seed=seed, folder=folder)
+        events_file = folder / "events.jsonl"
+        command = [
+            sys.executable, "-m", "tuner.engines", engine,
+            "--space", space, "--seed", str(seed), "--events", str(events_file),
+            "--folder", str(folder),
+        ]  # fmt: skip
+        started = time.time()
+        error = _run_until(command, started + budget, stop=signal.SIGTERM)
+        return EngineRun(engine, budget, _read_events(events_file, started), error)
+
+
+def _run_tuner(budget: float, *, space: str, seed: int, folder: Path) -> EngineRun:
+    """`tuner run` with its defaults, interrupted (Ctrl-C) at the budget."""
+    import optuna
+    from optuna.trial import TrialState
+
+    storage = f"sqlite:///{folder / 'tuner.db'}"
+    command = [
+        sys.executable, "-m", "tuner.cli", "run", "--trials", "1000000",
+        "--storage", storage, "--artifacts", str(folder / "artifacts"),
+        "--space", space, "--seed", str(seed), "--quiet",
+    ]  # fmt: skip
+    started = time.time()
+    error = _run_until(command, started + budget, stop=signal.SIGINT)
+    events = []
+    try:
+        (name,) = optuna.get_all_study_names(storage)
+        trials = optuna.load_study(study_name=name, storage=storage).trials
+    except Exception as e:  # noqa: BLE001 - the run may have died before creating the study
+        return EngineRun("tuner", budget, [], error or f"no study: {e}")
+    for t in trials:
+        if t.state in (TrialState.COMPLETE, TrialState.PRUNED):
+            value = t.value if t.state == TrialState.COMPLETE else None
+            events.append(Event(t.datetime_complete.timestamp() - started, value))
+    return EngineRun("tuner", budget, sorted(events, key=lambda e: e.seconds), error)
+
+
+def _run_until(command: list[str], deadline: float, *, stop: signal.Signals) -> str | None:
+    """Run `command` until it ends or `deadline`; then `stop` it. Why it ended early, if so."""
+    with tempfile.TemporaryFile("w+") as stderr:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            process.wait(timeout=max(0.0, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            process.send_signal(stop)
+            try:
+                process.wait(timeout=SHUTDOWN_GRACE)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            return None
+        if process.returncode == 0:
+            return None
+        stderr.seek(0)
+        lines = [line for line in stderr.read().splitlines() if line.strip()]
+        return f"exit {process.returncode}: {lines[-1] if lines else 'no message'}"[:300]
+
+
+def _read_events(path: Path, started: float) -> list[Event]:
+    if not path.exists():
+        return []
+    events = []
+    for line in path.read_text().splitlines():
+        record = json.loads(line)
+        events.append(Event(record["time"] - started, record["value"]))
+    return events
+
+
+# Child side: the two other engines, as their users would write them.
+
+
+def _recorder(path: Path) -> Callable[[float | None], None]:
+    def record(value: float | None) -> None:
+        with path.open("a") as f:
+            f.write(json.dumps({"time": time.time(), "value": value}) + "\n")
+
+    return record
+
+
+def plain_optuna(space_path: str, seed: int, record: Callable[[float | None], None]) -> None:
+    import keras
+    import optuna
+
+    from tuner.dataset import prepare
+    from tuner.model import build_model
+    from tuner.sources import resolve
+    from tuner.space import load_space
+
+    space = load_space(space_path)
+    data = prepare(resolve("beijing"))
+
+    class ReportRMSE(keras.callbacks.Callback):
+        def __init__(self, trial: optuna.Trial) -> None:
+            super().__init__()
+            self.trial, self.pruned = trial, False
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            self.trial.report(math.sqrt(logs["val_loss"]) * data.target_std, epoch)
+            if self.trial.should_prune():
+                self.pruned = self.model.stop_training = True
+
+    def objective(trial: optuna.Trial) -> float:
+        params = space.suggest(trial)
+        keras.backend.clear_session()
+        model = build_model(params, data.n_features)
+        train, val = data.windows("train", params.seq_len), data.windows("val", params.seq_len)
+        report = ReportRMSE(trial)
+        history = model.fit(
+            train.x,
+            train.y,
+            batch_size=params.batch_size,
+            epochs=space.max_epochs,
+            validation_data=(val.x, val.y),
+            callbacks=[report, keras.callbacks.EarlyStopping(patience=space.patience)],
+            verbose=0,
+        )
+        if report.pruned:
+            raise optuna.TrialPruned()
+        return math.sqrt(min(history.history["val_loss"])) * data.target_std
+
+    def on_finished(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if trial.state.name in ("COMPLETE", "PRUNED"):
+            record(trial.value)
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        sampler=optuna.samplers.TPESampler(seed=seed), pruner=optuna.pruners.MedianPruner()
+    )
+    study.optimize(objective, callbacks=[on_finished])
+
+
+def keras_tuner_hyperband(
+    space_path: str, seed: int, record: Callable[[float | None], None], folder: Path
+) -> None:
+    try:
+        import keras_tuner as kt
+    except ImportError as e:
+        raise TunerError("KerasTuner is not installed: pip install -e '.[bench]'") from e
+    import keras
+
+    from tuner.dataset import prepare
+    from tuner.model import build_model
+    from tuner.sources import resolve
+    from tuner.space import ModelParams, ParamSpec, load_space
+
+    space = load_space(space_path)
+    data = prepare(resolve("beijing"))
+
+    def hyperparameter(hp: kt.HyperParameters, spec: ParamSpec) -> int | float:
+        sampling = "log" if spec.log else "linear"
+        if spec.kind == "int":
+            return hp.Int(spec.name, int(spec.low), int(spec.high), sampling=sampling)
+        if spec.kind == "float":
+            return hp.Float(spec.name, spec.low, spec.high, sampling=sampling)
+        if spec.kind == "categorical":
+            return hp.Choice(spec.name, list(spec.choices))
+        return hp.Fixed(spec.name, spec.choices[0])
+
+    class LSTMBaseline(kt.HyperModel):
+        def build(self, hp: kt.HyperParameters) -> keras.Model:
+            params = ModelParams(**{n: hyperparameter(hp, s) for n, s in space.params.items()})
+            return build_model(params, data.n_features)
+
+        def fit(self, hp: kt.HyperParameters, model: keras.Model, *args, **kwargs):
+            seq_len = hp.get("seq_len")
+            train, val = data.windows("train", seq_len), data.windows("val", seq_len)
+            return model.fit(
+                train.x,
+                train.y,
+                batch_size=hp.get("batch_size"),
+                validation_data=(val.x, val.y),
+                **kwargs,
+            )
+
+    class RecordedHyperband(kt.Hyperband):
+        def on_trial_end(self, trial) -> None:
+            super().on_trial_end(trial)
+            score = self.oracle.trials[trial.trial_id].score
+            if score is not None and math.isfinite(score):
+                record(math.sqrt(score) * data.target_std)
+
+    tuner = RecordedHyperband(
+        LSTMBaseline(),
+        objective="val_loss",
+        **HYPERBAND,
+        hyperband_iterations=1000,  # runs until the budget stops it
+        seed=seed,
+        directory=str(folder),
+        project_name="hyperband",
+        overwrite=True,
+    )
+    tuner.search(callbacks=[keras.callbacks.EarlyStopping(patience=space.patience)], verbose=0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tuner.engines")
+    parser.add_argument("engine", choices=ENGINES[1:])
+    parser.add_argument("--space", required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--events", required=True)
+    parser.add_argument("--folder", required=True)
+    args = parser.parse_args(argv)
+
+    from tuner.backend import use_backend
+
+    use_backend("tensorflow")
+    record = _recorder(Path(args.events))
+    try:
+        if args.engine == "optuna":
+            plain_optuna(args.space, args.seed, record)
+        else:
+            keras_tuner_hyperband(args.space, args.seed, record, Path(args.folder))
+    except TunerError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
