@@ -56,7 +56,8 @@ def test_pruned_trial_says_why(objective):
 
 def test_noise_prune_carries_its_figures(objective):
     """A pruner that calls every curve noise: its verdict reaches the trial's attributes."""
-    study = optuna.create_study(pruner=NoiseAwarePruner(warmup_steps=3, min_drop=1e9))
+    noise = NoiseAwarePruner(warmup_steps=3, noise_steps=3, min_drop=1e9)
+    study = optuna.create_study(pruner=noise)
     study.set_user_attr(BASELINE_KEY, 1.0)  # no model beats 1 µg/m³: no skill
     study.optimize(objective(max_epochs=6), n_trials=1)
     trial = study.trials[0]

@@ -23,8 +23,8 @@ NOISY_DECREASING = [40, 36, 38, 32, 34, 29, 30, 27]
         (NOISY_DECREASING, ""),  # noisy but clearly decreasing
         ([40, 30, 28, 27.5, 28, 29, 30, 31], ""),  # learned, then overfit: early stopping's job
         ([24.5, 24.6, 24.4, 24.7, 24.5], ""),  # noise, but below the baseline: skill
-        ([30.0, 30.0, 30.0, 30.0], "noise"),  # dead flat
-        ([30, 29, 31], ""),  # too short to judge
+        ([30.0, 30.0, 30.0, 30.0, 30.0], "noise"),  # dead flat
+        ([30, 29, 31, 30], ""),  # too short to judge
         ([30, math.nan, 29, 28], "diverged"),
         ([30, 29, math.inf], "diverged"),
     ],
@@ -63,6 +63,15 @@ def test_pruner_uses_the_study_baseline():
     _report(trial, WHITE_NOISE[:5])
     assert trial.should_prune()
     assert study.pruner.verdict(study, study.trials[0]).reason == "noise"
+
+
+def test_pruner_calls_nothing_noise_before_noise_steps():
+    study = _study(baseline=BASELINE)
+    trial = study.ask()
+    _report(trial, WHITE_NOISE[:4])
+    assert not trial.should_prune()  # four values: the noise unit is not yet trusted
+    trial.report(WHITE_NOISE[4], 4)
+    assert trial.should_prune()
 
 
 def test_pruner_without_baseline_compares_with_completed_trials():
@@ -156,6 +165,7 @@ def test_pruner_keeps_a_good_trial_among_others():
     "kwargs",
     [
         {"warmup_steps": 2},
+        {"noise_steps": 2},
         {"min_drop": 0.0},
         {"min_drop": -1},
         {"horizon": -1},

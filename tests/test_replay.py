@@ -1,12 +1,14 @@
 """The replay benchmark's arithmetic, on a bank of synthetic curves with known labels."""
 
+from pathlib import Path
+
 import optuna
 import pytest
 
 from tuner.bank import Curve, read_bank, write_bank
 from tuner.errors import TunerError
 from tuner.pruner import NoiseAwarePruner
-from tuner.replay import benchmark, early_stopped
+from tuner.replay import PRUNERS, benchmark, early_stopped
 
 BASELINE, PATIENCE = 25.0, 2
 CURVES = [
@@ -55,6 +57,7 @@ def _nearly_always_noise(epochs: int) -> NoiseAwarePruner:
     """No drop is ever large enough, except on a noiseless line (curve 6 until epoch 6)."""
     return NoiseAwarePruner(
         warmup_steps=3,
+        noise_steps=3,
         min_drop=1e9,
         skill_margin=0,
         tolerance=1e9,
@@ -93,3 +96,11 @@ def test_false_noise_as_trained_ignores_skill_that_early_stopping_never_reaches(
     row = benchmark(bank, patience=PATIENCE, orders=2, pruners={"n": _nearly_always_noise})[0]
     assert row.false_noise == pytest.approx(2 / 4)  # curves 1 and 7 of skilled 0, 1, 5, 7
     assert row.false_noise_trained == pytest.approx(1 / 3)  # curve 1 of 0, 1, 5
+
+
+def test_replay_is_repeatable_for_hyperband():
+    """Hyperband picks brackets from the study's name: the replay must fix the name."""
+    bank = read_bank(Path(__file__).parents[1] / "benchmarks" / "curves-beijing-seed0.jsonl")
+    hyperband = {"hb": PRUNERS["Hyperband"]}
+    first, second = (benchmark(bank, patience=PATIENCE, orders=3, pruners=hyperband) for _ in "ab")
+    assert first == second

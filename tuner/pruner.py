@@ -31,13 +31,17 @@ def noise_verdict(
     values: Sequence[float],
     reference: float | None,
     *,
-    warmup_steps: int = 4,
+    warmup_steps: int = 5,
     min_drop: float = 3.0,
     skill_margin: float = 1.0,
 ) -> Verdict:
     """Decide whether a curve to be minimised is noise.
 
-    A curve is noise when, after `warmup_steps` values, it has neither trend nor skill:
+    A curve is noise when, after `warmup_steps` values, it has neither trend nor skill.
+    Five values by default: the noise unit below is the spread of the changes, and three
+    changes (four values) too often measure it small by chance (on the committed curve
+    banks, 3.0% and 3.1% of skilled curves were called noise at four values, 0.0% and 0.2%
+    at five).
     - trend: its best value lies at least `min_drop` noise units below its first value,
       the noise unit being the spread (standard deviation) of the epoch-to-epoch changes,
       so that a steady descent is not counted as noise. A curve that learned and then
@@ -103,7 +107,8 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
 
     After `warmup_steps` reported values, in this order:
     - "diverged": a NaN or inf value (at once, warm-up or not);
-    - "noise": `noise_verdict`, no trend and clearly no skill;
+    - "noise": `noise_verdict`, no trend and clearly no skill, judged from `noise_steps`
+      values on;
     - "behind-best": even an optimistic extrapolation (`reachable`) of the curve does not
       come within `tolerance` (relative) of the best completed trial;
     - "worse-than-median": Optuna's `MedianPruner` says prune, and the same optimistic
@@ -120,6 +125,8 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
     Args:
         warmup_steps: reported values needed before any judgement (at least 3, to
             measure the noise).
+        noise_steps: reported values needed before a curve can be called noise (at
+            least 3); the other rules need fewer, being judged against other trials.
         min_drop: noise units below its first value that make a curve's trend.
         skill_margin: noise units above the reference that make "clearly no skill".
         horizon: steps over which a curve's recent descent is extrapolated.
@@ -134,6 +141,7 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
         self,
         *,
         warmup_steps: int = 4,
+        noise_steps: int = 5,
         min_drop: float = 3.0,
         skill_margin: float = 1.0,
         horizon: int = 1,
@@ -144,6 +152,8 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
     ) -> None:
         if warmup_steps < 3:
             raise ValueError(f"warmup_steps must be at least 3, but got {warmup_steps=}")
+        if noise_steps < 3:
+            raise ValueError(f"noise_steps must be at least 3, but got {noise_steps=}")
         if not min_drop > 0:
             raise ValueError(f"min_drop must be positive, but got {min_drop=}")
         if horizon < 0:
@@ -151,6 +161,7 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
         if tolerance < 0:
             raise ValueError(f"tolerance must not be negative, but got {tolerance=}")
         self._warmup_steps = warmup_steps
+        self._noise_steps = noise_steps
         self._min_drop = min_drop
         self._skill_margin = skill_margin
         self._horizon = horizon
@@ -172,7 +183,7 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
         verdict = noise_verdict(
             values,
             None if reference is None else sign * reference,
-            warmup_steps=self._warmup_steps,
+            warmup_steps=self._noise_steps,
             min_drop=self._min_drop,
             skill_margin=self._skill_margin,
         )

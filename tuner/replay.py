@@ -94,7 +94,10 @@ def replay(
     patience: int,
 ) -> list[Outcome]:
     """Replay `bank` in `order` through one in-memory study with `pruner`."""
-    study = optuna.create_study(pruner=pruner, sampler=optuna.samplers.RandomSampler(seed=0))
+    # A fixed name: Hyperband assigns brackets by a hash of the study's name.
+    study = optuna.create_study(
+        study_name="replay", pruner=pruner, sampler=optuna.samplers.RandomSampler(seed=0)
+    )
     study.set_user_attr(BASELINE_KEY, bank[0].baseline_val_rmse)
     outcomes = []
     for index in order:
