@@ -13,38 +13,50 @@ FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 
 class Progress:
-    """Counts finished trials of the whole study (all workers), pruned ones, and the best."""
+    """Counts finished trials of the whole study (all workers), pruned ones, and the best.
+
+    Each finished trial is counted when it is shown, not read from the study's total, so two
+    trials that finish between two looks at the study get two counts, not the same one.
+    """
 
     def __init__(self, total: int, *, quiet: bool = False, stream: TextIO = sys.stderr) -> None:
         self._total, self._quiet, self._stream = total, quiet, stream
+        self._finished = self._pruned = 0
         self._bar: tqdm | None = None
         if not quiet and stream.isatty():
             self._bar = tqdm(total=total, file=stream, unit="trial", dynamic_ncols=True)
 
     def start(self, study: optuna.Study) -> None:
+        """Count the trials a resumed study finished before this run."""
+        for trial in study.get_trials(deepcopy=False, states=FINISHED):
+            self._count(trial)
         if self._bar is not None:
-            self._bar.update(len(study.get_trials(deepcopy=False, states=FINISHED)))
+            self._bar.update(self._finished)
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        self._count(trial)
         if self._quiet:
             return
-        trials = study.get_trials(deepcopy=False, states=FINISHED)
-        pruned = sum(t.state == TrialState.PRUNED for t in trials)
-        best = f"{study.best_value:.3f}" if len(trials) > pruned else "-"
+        best = f"{study.best_value:.3f}" if self._finished > self._pruned else "-"
         if self._bar is not None:
-            self._bar.n = len(trials)
-            self._bar.set_postfix(pruned=pruned, best=best, refresh=True)
+            self._bar.n = self._finished
+            self._bar.set_postfix(pruned=self._pruned, best=best, refresh=True)
             return
         state = trial.state.name.lower()
         why = trial.user_attrs.get("pruned_reason") or trial.user_attrs.get("fail_reason") or ""
         value = f" {trial.value:.3f}" if trial.value is not None else ""
         print(
-            f"[{len(trials)}/{self._total}] trial {trial.number} {state}{value}"
+            f"[{self._finished}/{self._total}] trial {trial.number} {state}{value}"
             f"{f' ({why})' if why else ''} after {trial.user_attrs.get('epochs', '?')} epochs;"
-            f" pruned {pruned}, best {best}",
+            f" pruned {self._pruned}, best {best}",
             file=self._stream,
             flush=True,
         )
+
+    def _count(self, trial: FrozenTrial) -> None:
+        if trial.state in FINISHED:
+            self._finished += 1
+            self._pruned += trial.state == TrialState.PRUNED
 
     def close(self) -> None:
         if self._bar is not None:
