@@ -87,6 +87,11 @@ CASES = {
         ["predict", "--model", "{i}/not_an_export", "--data", "{i}/short.csv"],
         "not a tuner export",
     ),
+    "unknown engine": (["bench", "engines", "--engines", "tuner,ray"], "unknown engine 'ray'"),
+    "engines without a budget": (
+        ["bench", "engines", "--budget", "0"],
+        "--budget must be positive",
+    ),
     "predict data without a required column": (
         ["predict", "--model", "results/best", "--data", "{i}/no_temp.csv"],
         "no column 'TEMP'",
