@@ -6,7 +6,16 @@ import math
 import pytest
 
 from tests.conftest import FAST_SPACE, tuner
-from tuner.engines import EngineRun, Event, checkpoints, format_table
+from tuner.engines import (
+    EngineRun,
+    Event,
+    catch_up,
+    checkpoints,
+    format_table,
+    from_json,
+    to_json,
+)
+from tuner.errors import TunerError
 
 RUN = EngineRun(
     "tuner",
@@ -45,6 +54,20 @@ def test_table():
     assert "| kerastuner | — | 23.500 | 23.500 | 1 |" in table
     assert "| persistence (no model) | 24.863 | 24.863 | 24.863 | |" in table
     assert "kerastuner stopped early: exit 1: boom" in table
+    assert "- tuner reached kerastuner's final best (23.500) after 5.0 min" in table
+
+
+def test_catch_up_says_when_the_leader_never_got_there():
+    other = EngineRun("optuna", budget=900, events=[Event(800, 22.0)])
+    assert catch_up([RUN, other]) == ["- tuner did not reach optuna's final best (22.000)"]
+    assert catch_up([other]) == []
+
+
+def test_a_saved_report_shows_the_same_table():
+    runs = [RUN, EngineRun("optuna", budget=900, events=[Event(800, 22.0)], error="x")]
+    assert from_json(to_json(runs, 24.863)) == (runs, 24.863)
+    with pytest.raises(TunerError, match="not a report"):
+        from_json('{"runs": [{"engine": "tuner"}]}')
 
 
 @pytest.mark.e2e

@@ -153,10 +153,17 @@ def bench_speed(args: argparse.Namespace) -> int:
 
 def bench_engines(args: argparse.Namespace) -> int:
     from tuner.dataset import prepare
-    from tuner.engines import ENGINES, format_table, run_engine, to_json
+    from tuner.engines import ENGINES, format_table, from_json, run_engine, to_json
     from tuner.sources import resolve
     from tuner.space import find_space, load_space
 
+    if args.show:
+        try:
+            text = Path(args.show).read_text()
+        except OSError as e:
+            raise TunerError(f"{args.show}: cannot read: {e.strerror or e}") from e
+        print(format_table(*from_json(text)))
+        return 0
     engines = args.engines.split(",")
     unknown = [e for e in engines if e not in ENGINES]
     if unknown:
@@ -363,6 +370,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, help="samplers' seed (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--show", metavar="FILE", help="the table of a saved --json report; no run")
     p.set_defaults(command=bench_engines)
     return parser
 

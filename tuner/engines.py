@@ -78,7 +78,28 @@ def format_table(runs: list[EngineRun], baseline: float) -> str:
         lines.append(f"| {run.engine} | {cells} | {run.finished_by(run.budget)} |")
     lines.append(f"| persistence (no model) | {' | '.join([f'{baseline:.3f}'] * len(times))} | |")
     notes = [f"- {run.engine} stopped early: {run.error}" for run in runs if run.error]
+    notes += catch_up(runs)
     return "\n".join(lines + ([""] + notes if notes else []))
+
+
+def catch_up(runs: list[EngineRun], leader: str = "tuner") -> list[str]:
+    """When `leader` first matched each other engine's final best: the issue's speed target."""
+    first = next((run for run in runs if run.engine == leader), None)
+    if first is None:
+        return []
+    notes = []
+    for other in runs:
+        final = other.best_at(other.budget)
+        if other is first or final is None:
+            continue
+        when = first.first_reaching(final)
+        target = f"{other.engine}'s final best ({final:.3f})"
+        notes.append(
+            f"- {leader} did not reach {target}"
+            if when is None
+            else f"- {leader} reached {target} after {when / 60:.1f} min"
+        )
+    return notes
 
 
 def to_json(runs: list[EngineRun], baseline: float) -> str:
@@ -93,6 +114,21 @@ def to_json(runs: list[EngineRun], baseline: float) -> str:
         },
         indent=2,
     )
+
+
+def from_json(text: str) -> tuple[list[EngineRun], float]:
+    """The runs and baseline of a `--json` report, to show its table again."""
+    try:
+        report = json.loads(text)
+        runs = [
+            EngineRun(
+                run["engine"], run["budget"], [Event(**e) for e in run["events"]], run["error"]
+            )
+            for run in report["runs"]
+        ]
+        return runs, report["persistence_val_rmse"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise TunerError(f"not a report of tuner bench engines --json: {e}") from e
 
 
 def _minutes(seconds: float) -> str:
