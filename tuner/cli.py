@@ -153,7 +153,7 @@ def bench_speed(args: argparse.Namespace) -> int:
 
 def bench_engines(args: argparse.Namespace) -> int:
     from tuner.dataset import prepare
-    from tuner.engines import ENGINES, format_table, from_json, run_engine, to_json
+    from tuner.engines import check_engines, format_table, from_json, run_engine, to_json
     from tuner.sources import resolve
     from tuner.space import find_space, load_space
 
@@ -165,9 +165,7 @@ def bench_engines(args: argparse.Namespace) -> int:
         print(format_table(*from_json(text)))
         return 0
     engines = args.engines.split(",")
-    unknown = [e for e in engines if e not in ENGINES]
-    if unknown:
-        raise TunerError(f"unknown engine {unknown[0]!r} (choose from {', '.join(ENGINES)})")
+    check_engines(engines)
     if args.budget <= 0:
         raise TunerError(f"--budget must be positive, got {args.budget}")
     space = str(find_space(args.space).resolve())

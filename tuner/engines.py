@@ -16,6 +16,7 @@ The two other engines are written as their users would write them, on TensorFlow
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import signal
@@ -142,9 +143,17 @@ def _value(value: float | None) -> str:
 # Parent side: one process per engine, stopped at the budget.
 
 
+def check_engines(engines: list[str]) -> None:
+    """Refuse an unknown engine, or a missing KerasTuner, before any budget is spent."""
+    unknown = [e for e in engines if e not in ENGINES]
+    if unknown:
+        raise TunerError(f"unknown engine {unknown[0]!r} (choose from {', '.join(ENGINES)})")
+    if "kerastuner" in engines and importlib.util.find_spec("keras_tuner") is None:
+        raise TunerError("KerasTuner is not installed: pip install -e '.[bench]'")
+
+
 def run_engine(engine: str, budget: float, *, space: str, seed: int = 0) -> EngineRun:
-    if engine not in ENGINES:
-        raise TunerError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+    check_engines([engine])
     with tempfile.TemporaryDirectory(prefix=f"engine-{engine}-") as folder:
         folder = Path(folder)
         if engine == "tuner":
@@ -157,7 +166,7 @@ def run_engine(engine: str, budget: float, *, space: str, seed: int = 0) -> Engi
         ]  # fmt: skip
         started = time.time()
         error = _run_until(command, started + budget, stop=signal.SIGTERM)
-        return EngineRun(engine, budget, _read_events(events_file, started), error)
+        return EngineRun(engine, budget, _read_events(events_file, started, budget), error)
 
 
 def _run_tuner(budget: float, *, space: str, seed: int, folder: Path) -> EngineRun:
@@ -180,9 +189,9 @@ def _run_tuner(budget: float, *, space: str, seed: int, folder: Path) -> EngineR
     except Exception as e:  # noqa: BLE001 - the run may have died before creating the study
         return EngineRun("tuner", budget, [], error or f"no study: {e}")
     for t in trials:
-        if t.state in (TrialState.COMPLETE, TrialState.PRUNED):
-            value = t.value if t.state == TrialState.COMPLETE else None
-            events.append(Event(t.datetime_complete.timestamp() - started, value))
+        seconds = t.datetime_complete.timestamp() - started if t.datetime_complete else math.inf
+        if t.state in (TrialState.COMPLETE, TrialState.PRUNED) and seconds <= budget:
+            events.append(Event(seconds, t.value if t.state == TrialState.COMPLETE else None))
     return EngineRun("tuner", budget, sorted(events, key=lambda e: e.seconds), error)
 
 
@@ -207,14 +216,14 @@ def _run_until(command: list[str], deadline: float, *, stop: signal.Signals) -> 
         return f"exit {process.returncode}: {lines[-1] if lines else 'no message'}"[:300]
 
 
-def _read_events(path: Path, started: float) -> list[Event]:
+def _read_events(path: Path, started: float, budget: float) -> list[Event]:
     if not path.exists():
         return []
-    events = []
-    for line in path.read_text().splitlines():
-        record = json.loads(line)
-        events.append(Event(record["time"] - started, record["value"]))
-    return events
+    events = [
+        Event(record["time"] - started, record["value"])
+        for record in map(json.loads, path.read_text().splitlines())
+    ]
+    return [e for e in events if e.seconds <= budget]
 
 
 # Child side: the two other engines, as their users would write them.
@@ -283,11 +292,8 @@ def plain_optuna(space_path: str, seed: int, record: Callable[[float | None], No
 def keras_tuner_hyperband(
     space_path: str, seed: int, record: Callable[[float | None], None], folder: Path
 ) -> None:
-    try:
-        import keras_tuner as kt
-    except ImportError as e:
-        raise TunerError("KerasTuner is not installed: pip install -e '.[bench]'") from e
     import keras
+    import keras_tuner as kt
 
     from tuner.dataset import prepare
     from tuner.model import build_model
