@@ -176,22 +176,29 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
         return self.verdict(study, trial).prune
 
     def verdict(self, study: optuna.Study, trial: FrozenTrial) -> Verdict:
-        """The decision with its reason and figures, for `pruned_reason`."""
+        """The decision with its reason and figures, for `pruned_reason`.
+
+        Completed trials are read once: this runs after every epoch of every trial, and a
+        read costs more as the study grows.
+        """
         sign = -1.0 if study.direction == StudyDirection.MAXIMIZE else 1.0
         values = [sign * v for _, v in sorted(trial.intermediate_values.items())]
-        reference = self._reference(study)
+        completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        best = min((sign * t.value for t in completed), default=None)  # in `values`' sign
+        reference = self._baseline(study)
+        if reference is not None:
+            reference *= sign
         verdict = noise_verdict(
             values,
-            None if reference is None else sign * reference,
+            best if reference is None else reference,
             warmup_steps=self._noise_steps,
             min_drop=self._min_drop,
             skill_margin=self._skill_margin,
         )
         if verdict.prune or len(values) < self._warmup_steps:
             return verdict
-        best = self._best_completed(study)
         if best is not None:
-            target = sign * best + self._tolerance * abs(best)
+            target = best + self._tolerance * abs(best)
             if not reachable(values, target, horizon=self._horizon, slack=self._slack):
                 return Verdict(
                     True,
@@ -201,7 +208,7 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
                 )
         if self._median.prune(study, trial):
             step = trial.last_step
-            median = _median_at(study, step, exclude=trial.number)
+            median = _median_at(completed, step)  # the trials Optuna's MedianPruner compares
             if not reachable(values, sign * median, horizon=self._horizon, slack=self._slack):
                 return Verdict(
                     True,
@@ -211,23 +218,13 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
                 )
         return verdict
 
-    @staticmethod
-    def _best_completed(study: optuna.Study) -> float | None:
-        if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-            return None
-        return study.best_value
-
-    def _reference(self, study: optuna.Study) -> float | None:
+    def _baseline(self, study: optuna.Study) -> float | None:
         baseline = study.user_attrs.get(self._baseline_key)
         if isinstance(baseline, (int, float)) and math.isfinite(baseline):
             return float(baseline)
-        return self._best_completed(study)
+        return None
 
 
-def _median_at(study: optuna.Study, step: int, *, exclude: int) -> float:
-    values = [
-        t.intermediate_values[step]
-        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
-        if t.number != exclude and step in t.intermediate_values
-    ]
+def _median_at(trials: Sequence[FrozenTrial], step: int) -> float:
+    values = [t.intermediate_values[step] for t in trials if step in t.intermediate_values]
     return statistics.median(values) if values else math.nan
