@@ -117,6 +117,23 @@ def test_pruner_prunes_clearly_worse_than_median():
     assert "median 22" in verdict.detail
 
 
+def test_worse_than_median_is_judged_against_the_median_optuna_used():
+    """Optuna's MedianPruner compares with completed trials only; pruned ones do not count."""
+    study = optuna.create_study(pruner=NoiseAwarePruner(tolerance=1e9))
+    study.set_user_attr("baseline_val_rmse", BASELINE)
+    _others(study, 22.0, [30.0 - 2 * s for s in range(5)])
+    for _ in range(6):
+        study.add_trial(
+            optuna.trial.create_trial(
+                state=optuna.trial.TrialState.PRUNED, intermediate_values={4: 100.0}
+            )
+        )
+    trial = study.ask()
+    _report(trial, [60, 50, 45, 42, 40])
+    assert trial.should_prune()
+    assert "vs median 22," in study.pruner.verdict(study, study.trials[-1]).detail
+
+
 def test_pruner_prunes_what_cannot_reach_the_best():
     study = _study(baseline=BASELINE)
     _others(study, 22.0, [30.0 - 2 * s for s in range(5)])
