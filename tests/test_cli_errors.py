@@ -90,7 +90,7 @@ CASES = {
     "unknown engine": (["bench", "engines", "--engines", "tuner,ray"], "unknown engine 'ray'"),
     "engines without a budget": (
         ["bench", "engines", "--budget", "0"],
-        "--budget must be positive",
+        "--budget must be a positive number of seconds",
     ),
     "predict data without a required column": (
         ["predict", "--model", "results/best", "--data", "{i}/no_temp.csv"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -164,10 +165,10 @@ def bench_engines(args: argparse.Namespace) -> int:
             raise TunerError(f"{args.show}: cannot read: {e.strerror or e}") from e
         print(format_table(*from_json(text)))
         return 0
-    engines = args.engines.split(",")
+    if not (math.isfinite(args.budget) and args.budget > 0):
+        raise TunerError(f"--budget must be a positive number of seconds, got {args.budget}")
+    engines = [name.strip() for name in args.engines.split(",")]
     check_engines(engines)
-    if args.budget <= 0:
-        raise TunerError(f"--budget must be positive, got {args.budget}")
     space = str(find_space(args.space).resolve())
     load_space(space)
     baseline = prepare(resolve("beijing")).persistence_rmse("val")
@@ -364,7 +365,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--engines",
         default="tuner,optuna,kerastuner",
-        help="comma-separated (default: %(default)s)",
+        help="comma-separated, of tuner, tuner-tensorflow, optuna, kerastuner "
+        "(default: %(default)s)",
     )
     p.add_argument("--seed", type=int, default=0, help="samplers' seed (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="machine-readable output")

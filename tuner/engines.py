@@ -1,16 +1,19 @@
 """`tuner bench engines`: `tuner run` against plain Optuna and KerasTuner's Hyperband.
 
-The three engines search the same space on the same data, split and scaling, one after the
-other, each in its own process with the same wall-clock budget. The clock starts when the
-process is launched, so imports and data preparation count as they would for a user. Every
-finished trial is an event (seconds since launch, best val RMSE in target units, or None for
-a pruned trial); the table reads each engine's best at fixed times from those events.
+The engines search the same space on the same data, split and scaling, one after the other
+on the same machine, each in its own process with the same wall-clock budget. The clock
+starts when the process is launched, so imports and data preparation count as they would
+for a user. Every finished trial is an event (seconds since launch, best val RMSE in target
+units, or None for a pruned trial); the table reads each engine's best at fixed times.
 
-The two other engines are written as their users would write them, on TensorFlow:
-- plain Optuna: TPE and MedianPruner with their defaults, val RMSE reported every epoch,
-  Keras's EarlyStopping with the space's patience;
-- KerasTuner: Hyperband(max_epochs=27, factor=3), the same EarlyStopping, iterations
-  repeated until the budget ends.
+What is compared is each tool as its users run it, not one variable at a time:
+- `tuner`: `tuner run` with its defaults (JAX, one worker per core, NoiseAwarePruner);
+  `tuner-tensorflow` is the same on TensorFlow, to separate the backend from the rest;
+- `optuna`: plain Optuna on TensorFlow in one process, TPE and MedianPruner with their
+  defaults, val RMSE reported every epoch, Keras's EarlyStopping with the space's patience;
+- `kerastuner`: KerasTuner's Hyperband(max_epochs=27, factor=3) on TensorFlow in one
+  process (27 whatever the space's max_epochs), the same EarlyStopping, iterations repeated
+  until the budget ends. Each Hyperband round of a configuration counts as a trial.
 """
 
 from __future__ import annotations
@@ -19,18 +22,29 @@ import argparse
 import importlib.util
 import json
 import math
+import os
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from tuner.backend import DEFAULT_BACKEND
 from tuner.errors import TunerError
 
-ENGINES = ("tuner", "optuna", "kerastuner")
+TUNER_BACKENDS = {"tuner": DEFAULT_BACKEND, "tuner-tensorflow": "tensorflow"}
+ENGINES = (*TUNER_BACKENDS, "optuna", "kerastuner")
+DEFAULT_ENGINES = ("tuner", "optuna", "kerastuner")
+SETUPS = {
+    "tuner": f"{DEFAULT_BACKEND}, a worker per core",
+    "tuner-tensorflow": "tensorflow, a worker per core",
+    "optuna": "tensorflow, TPE + Median",
+    "kerastuner": "tensorflow, Hyperband",
+}
 CHECKPOINTS = (300.0, 600.0, 1500.0)
 HYPERBAND = {"max_epochs": 27, "factor": 3}
 SHUTDOWN_GRACE = 120.0  # seconds for `tuner run` to record its interrupted trials
@@ -71,13 +85,15 @@ def format_table(runs: list[EngineRun], baseline: float) -> str:
     times = checkpoints(max(run.budget for run in runs))
     head = " | ".join(f"best val RMSE at {_minutes(t)}" for t in times)
     lines = [
-        f"| engine | {head} | trials finished |",
-        "| --- |" + " --- |" * (len(times) + 1),
+        f"| engine | setup | {head} | trials finished |",
+        "| --- | --- |" + " --- |" * (len(times) + 1),
     ]
     for run in runs:
         cells = " | ".join(_value(run.best_at(t)) for t in times)
-        lines.append(f"| {run.engine} | {cells} | {run.finished_by(run.budget)} |")
-    lines.append(f"| persistence (no model) | {' | '.join([f'{baseline:.3f}'] * len(times))} | |")
+        setup = SETUPS.get(run.engine, "")
+        lines.append(f"| {run.engine} | {setup} | {cells} | {run.finished_by(run.budget)} |")
+    persistence = " | ".join([f"{baseline:.3f}"] * len(times))
+    lines.append(f"| persistence | no model | {persistence} | |")
     notes = [f"- {run.engine} stopped early: {run.error}" for run in runs if run.error]
     notes += catch_up(runs)
     return "\n".join(lines + ([""] + notes if notes else []))
@@ -109,7 +125,7 @@ def to_json(runs: list[EngineRun], baseline: float) -> str:
             "persistence_val_rmse": baseline,
             "runs": [
                 asdict(run)
-                | {"best_at": {str(int(t)): run.best_at(t) for t in checkpoints(run.budget)}}
+                | {"best_at": {f"{t:g}": run.best_at(t) for t in checkpoints(run.budget)}}
                 for run in runs
             ],
         },
@@ -123,13 +139,29 @@ def from_json(text: str) -> tuple[list[EngineRun], float]:
         report = json.loads(text)
         runs = [
             EngineRun(
-                run["engine"], run["budget"], [Event(**e) for e in run["events"]], run["error"]
+                str(run["engine"]),
+                _number(run["budget"]),
+                [
+                    Event(_number(e["seconds"]), _number(e["value"], none=True))
+                    for e in run["events"]
+                ],
+                run["error"],
             )
             for run in report["runs"]
         ]
-        return runs, report["persistence_val_rmse"]
+        if not runs:
+            raise ValueError("no runs")
+        return runs, _number(report["persistence_val_rmse"])
     except (ValueError, KeyError, TypeError) as e:
         raise TunerError(f"not a report of tuner bench engines --json: {e}") from e
+
+
+def _number(value: object, *, none: bool = False) -> float | None:
+    if value is None and none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"expected a number, got {value!r}")
+    return float(value)
 
 
 def _minutes(seconds: float) -> str:
@@ -156,64 +188,81 @@ def run_engine(engine: str, budget: float, *, space: str, seed: int = 0) -> Engi
     check_engines([engine])
     with tempfile.TemporaryDirectory(prefix=f"engine-{engine}-") as folder:
         folder = Path(folder)
-        if engine == "tuner":
-            return _run_tuner(budget, space=space, seed=seed, folder=folder)
+        if engine in TUNER_BACKENDS:
+            return _run_tuner(engine, budget, space=space, seed=seed, folder=folder)
         events_file = folder / "events.jsonl"
         command = [
-            sys.executable, "-m", "tuner.engines", engine,
+            sys.executable, "-m", "tuner.engines", engine, "--budget", str(budget),
             "--space", space, "--seed", str(seed), "--events", str(events_file),
             "--folder", str(folder),
         ]  # fmt: skip
         started = time.time()
-        error = _run_until(command, started + budget, stop=signal.SIGTERM)
+        error = _run_until(command, budget, stop=signal.SIGTERM)
         return EngineRun(engine, budget, _read_events(events_file, started, budget), error)
 
 
-def _run_tuner(budget: float, *, space: str, seed: int, folder: Path) -> EngineRun:
-    """`tuner run` with its defaults, interrupted (Ctrl-C) at the budget."""
+def _run_tuner(engine: str, budget: float, *, space: str, seed: int, folder: Path) -> EngineRun:
+    """`tuner run` with its defaults but the backend, interrupted (Ctrl-C) at the budget."""
     import optuna
     from optuna.trial import TrialState
 
     storage = f"sqlite:///{folder / 'tuner.db'}"
     command = [
         sys.executable, "-m", "tuner.cli", "run", "--trials", "1000000",
+        "--timeout", str(budget), "--backend", TUNER_BACKENDS[engine],
         "--storage", storage, "--artifacts", str(folder / "artifacts"),
         "--space", space, "--seed", str(seed), "--quiet",
     ]  # fmt: skip
     started = time.time()
-    error = _run_until(command, started + budget, stop=signal.SIGINT)
+    error = _run_until(command, budget, stop=signal.SIGINT)
+    names = optuna.get_all_study_names(storage)
+    if len(names) != 1:  # the run died before it made its study
+        return EngineRun(engine, budget, [], error or "no study was made")
     events = []
-    try:
-        (name,) = optuna.get_all_study_names(storage)
-        trials = optuna.load_study(study_name=name, storage=storage).trials
-    except Exception as e:  # noqa: BLE001 - the run may have died before creating the study
-        return EngineRun("tuner", budget, [], error or f"no study: {e}")
-    for t in trials:
-        seconds = t.datetime_complete.timestamp() - started if t.datetime_complete else math.inf
-        if t.state in (TrialState.COMPLETE, TrialState.PRUNED) and seconds <= budget:
+    for t in optuna.load_study(study_name=names[0], storage=storage).trials:
+        if t.state not in (TrialState.COMPLETE, TrialState.PRUNED):
+            continue
+        seconds = t.datetime_complete.timestamp() - started
+        if seconds <= budget:
             events.append(Event(seconds, t.value if t.state == TrialState.COMPLETE else None))
-    return EngineRun("tuner", budget, sorted(events, key=lambda e: e.seconds), error)
+    return EngineRun(engine, budget, sorted(events, key=lambda e: e.seconds), error)
 
 
-def _run_until(command: list[str], deadline: float, *, stop: signal.Signals) -> str | None:
-    """Run `command` until it ends or `deadline`; then `stop` it. Why it ended early, if so."""
+def _run_until(command: list[str], budget: float, *, stop: signal.Signals) -> str | None:
+    """Run `command` for `budget` seconds at most, then `stop` it: why it ended early, if so.
+
+    However this returns (Ctrl-C included), the process is not left running.
+    """
+    started = time.monotonic()
     with tempfile.TemporaryFile("w+") as stderr:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
         try:
-            process.wait(timeout=max(0.0, deadline - time.time()))
+            process.wait(timeout=budget)
         except subprocess.TimeoutExpired:
-            process.send_signal(stop)
-            try:
-                process.wait(timeout=SHUTDOWN_GRACE)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            return None
+            if _stop(process, stop):
+                return None
+            return f"did not stop within {SHUTDOWN_GRACE:.0f} s of {stop.name}: killed"
+        finally:
+            _stop(process, stop)
         if process.returncode == 0:
-            return None
+            return f"ended by itself after {time.monotonic() - started:.0f} s"
         stderr.seek(0)
         lines = [line for line in stderr.read().splitlines() if line.strip()]
         return f"exit {process.returncode}: {lines[-1] if lines else 'no message'}"[:300]
+
+
+def _stop(process: subprocess.Popen, stop: signal.Signals) -> bool:
+    """Stop `process` with `stop`, or kill it after the grace period: whether `stop` did it."""
+    if process.poll() is not None:
+        return True
+    process.send_signal(stop)
+    try:
+        process.wait(timeout=SHUTDOWN_GRACE)
+        return True
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return False
 
 
 def _read_events(path: Path, started: float, budget: float) -> list[Event]:
@@ -237,7 +286,9 @@ def _recorder(path: Path) -> Callable[[float | None], None]:
     return record
 
 
-def plain_optuna(space_path: str, seed: int, record: Callable[[float | None], None]) -> None:
+def plain_optuna(
+    space_path: str, seed: int, budget: float, record: Callable[[float | None], None]
+) -> None:
     import keras
     import optuna
 
@@ -254,7 +305,7 @@ def plain_optuna(space_path: str, seed: int, record: Callable[[float | None], No
             super().__init__()
             self.trial, self.pruned = trial, False
 
-        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
             self.trial.report(math.sqrt(logs["val_loss"]) * data.target_std, epoch)
             if self.trial.should_prune():
                 self.pruned = self.model.stop_training = True
@@ -279,14 +330,14 @@ def plain_optuna(space_path: str, seed: int, record: Callable[[float | None], No
         return math.sqrt(min(history.history["val_loss"])) * data.target_std
 
     def on_finished(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        if trial.state.name in ("COMPLETE", "PRUNED"):
+        if trial.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED):
             record(trial.value)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
         sampler=optuna.samplers.TPESampler(seed=seed), pruner=optuna.pruners.MedianPruner()
     )
-    study.optimize(objective, callbacks=[on_finished])
+    study.optimize(objective, timeout=budget, callbacks=[on_finished])
 
 
 def keras_tuner_hyperband(
@@ -351,7 +402,8 @@ def keras_tuner_hyperband(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tuner.engines")
-    parser.add_argument("engine", choices=ENGINES[1:])
+    parser.add_argument("engine", choices=("optuna", "kerastuner"))
+    parser.add_argument("--budget", type=float, required=True)
     parser.add_argument("--space", required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--events", required=True)
@@ -359,12 +411,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from tuner.backend import use_backend
+    from tuner.workers import interrupt_when_orphaned
 
     use_backend("tensorflow")
+    threading.Thread(target=interrupt_when_orphaned, args=(os.getppid(),), daemon=True).start()
     record = _recorder(Path(args.events))
     try:
         if args.engine == "optuna":
-            plain_optuna(args.space, args.seed, record)
+            plain_optuna(args.space, args.seed, args.budget, record)
         else:
             keras_tuner_hyperband(args.space, args.seed, record, Path(args.folder))
     except TunerError as e:

@@ -136,7 +136,7 @@ def _start_deaf_to_interrupts(worker: multiprocessing.process.BaseProcess) -> No
 def _enter(target: Callable[..., None], args: tuple, stopping: threading.Event) -> None:
     """A worker's first steps: its own process group, its cores, then the work."""
     os.setpgrp()
-    threading.Thread(target=_interrupt_when_orphaned, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=interrupt_when_orphaned, args=(os.getppid(),), daemon=True).start()
     cores = args[-1]
     os.sched_setaffinity(0, cores)
     os.environ.update(thread_settings(len(cores)))
@@ -146,7 +146,7 @@ def _enter(target: Callable[..., None], args: tuple, stopping: threading.Event) 
         sys.exit(EXIT_INTERRUPTED)
 
 
-def _interrupt_when_orphaned(parent: int) -> None:
+def interrupt_when_orphaned(parent: int) -> None:
     """If the parent dies (even by SIGKILL), stop as on Ctrl-C: the trial fails as interrupted."""
     while os.getppid() == parent:
         time.sleep(1.0)
