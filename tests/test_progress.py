@@ -2,7 +2,7 @@ import io
 
 import optuna
 
-from tuner.progress import Progress
+from tuner.progress import FINISHED, Progress
 
 
 class Terminal(io.StringIO):
@@ -33,7 +33,7 @@ def test_trials_shown_together_get_their_own_counts():
     """Two workers' trials that finish between two polls: [1/10] then [2/10], not [2/10] twice."""
     stream, study = io.StringIO(), optuna.create_study()
     progress = Progress(10, stream=stream)
-    progress.start(study)
+    progress.start(study.get_trials(states=FINISHED))
     study.add_trial(optuna.trial.create_trial(value=3.0))
     study.add_trial(optuna.trial.create_trial(value=2.0))
     for trial in study.trials:
@@ -44,7 +44,7 @@ def test_trials_shown_together_get_their_own_counts():
 def test_a_resumed_study_counts_on():
     stream, study = io.StringIO(), _study()
     progress = Progress(10, stream=stream)
-    progress.start(study)
+    progress.start(study.get_trials(states=FINISHED))
     study.add_trial(optuna.trial.create_trial(value=1.0))
     progress(study, study.trials[-1])
     assert stream.getvalue().startswith("[3/10] trial 2 complete 1.000")
@@ -54,7 +54,7 @@ def test_a_bar_on_a_terminal():
     stream, study = Terminal(), optuna.create_study()
     study.add_trial(optuna.trial.create_trial(value=3.0))
     progress = Progress(10, stream=stream)
-    progress.start(study)
+    progress.start(study.get_trials(states=FINISHED))
     study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.PRUNED))
     progress(study, study.trials[-1])
     progress.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import TextIO
 
 import optuna
@@ -26,9 +27,9 @@ class Progress:
         if not quiet and stream.isatty():
             self._bar = tqdm(total=total, file=stream, unit="trial", dynamic_ncols=True)
 
-    def start(self, study: optuna.Study) -> None:
+    def start(self, finished: Sequence[FrozenTrial]) -> None:
         """Count the trials a resumed study finished before this run."""
-        for trial in study.get_trials(deepcopy=False, states=FINISHED):
+        for trial in finished:
             self._count(trial)
         if self._bar is not None:
             self._bar.update(self._finished)

@@ -123,10 +123,11 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
     persistence baseline there), otherwise the best completed trial's value.
 
     Args:
-        warmup_steps: reported values needed before any judgement (at least 3, to
-            measure the noise).
-        noise_steps: reported values needed before a curve can be called noise (at
-            least 3); the other rules need fewer, being judged against other trials.
+        warmup_steps: reported values needed before a curve is judged against the other
+            trials (`behind-best`, `worse-than-median`); at least 3.
+        noise_steps: reported values needed before a curve can be called `noise`; at
+            least 3, to measure its noise. Judged on its own, a curve needs more values
+            than against others.
         min_drop: noise units below its first value that make a curve's trend.
         skill_margin: noise units above the reference that make "clearly no skill".
         horizon: steps over which a curve's recent descent is extrapolated.
@@ -178,8 +179,9 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
     def verdict(self, study: optuna.Study, trial: FrozenTrial) -> Verdict:
         """The decision with its reason and figures, for `pruned_reason`.
 
-        Completed trials are read once: this runs after every epoch of every trial, and a
-        read costs more as the study grows.
+        This runs after every epoch of every trial, and reading the trials costs more as the
+        study grows: the completed trials are read once here (Optuna's `MedianPruner` reads
+        them once more).
         """
         sign = -1.0 if study.direction == StudyDirection.MAXIMIZE else 1.0
         values = [sign * v for _, v in sorted(trial.intermediate_values.items())]
@@ -226,5 +228,7 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
 
 
 def _median_at(trials: Sequence[FrozenTrial], step: int) -> float:
+    """The median as Optuna's `MedianPruner` takes it: NaN values left out."""
     values = [t.intermediate_values[step] for t in trials if step in t.intermediate_values]
+    values = [v for v in values if not math.isnan(v)]
     return statistics.median(values) if values else math.nan

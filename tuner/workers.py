@@ -73,8 +73,9 @@ def run_workers(
         )
         for i in range(jobs)
     ]
-    seen = {t.number for t in study.get_trials(deepcopy=False, states=FINISHED)}
-    progress.start(study)
+    finished = study.get_trials(deepcopy=False, states=FINISHED)  # one look: none counted twice
+    seen = {t.number for t in finished}
+    progress.start(finished)
     stop = threading.Event()
     handlers = _on_stop_signals(stop)
     try:
