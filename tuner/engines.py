@@ -287,7 +287,7 @@ def _recorder(path: Path) -> Callable[[float | None], None]:
 
 
 def plain_optuna(
-    space_path: str, seed: int, budget: float, record: Callable[[float | None], None]
+    space_path: str, seed: int, budget: float | None, record: Callable[[float | None], None]
 ) -> None:
     import keras
     import optuna
@@ -403,7 +403,7 @@ def keras_tuner_hyperband(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tuner.engines")
     parser.add_argument("engine", choices=("optuna", "kerastuner"))
-    parser.add_argument("--budget", type=float, required=True)
+    parser.add_argument("--budget", type=float, help="seconds; the parent stops it anyway")
     parser.add_argument("--space", required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--events", required=True)
