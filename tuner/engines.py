@@ -330,8 +330,11 @@ def plain_optuna(
         return math.sqrt(min(history.history["val_loss"])) * data.target_std
 
     def on_finished(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        if trial.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED):
+        # A pruned trial's value is its last reported one: not a result to count as best.
+        if trial.state == optuna.trial.TrialState.COMPLETE:
             record(trial.value)
+        elif trial.state == optuna.trial.TrialState.PRUNED:
+            record(None)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
