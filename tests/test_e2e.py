@@ -210,7 +210,15 @@ def _states_now(workspace: Path) -> dict[str, int]:
 
 
 def test_ctrl_c_fails_the_running_trials_and_exits_130(tmp_path):
-    process = _start(tmp_path, "--max-epochs", "3", "--jobs", "2")
+    # Trials far too long to end by themselves while the interrupt is on its way: with
+    # 3-epoch trials, both could finish between the look at the database and the signal.
+    space = FAST_SPACE.read_text()
+    space = space.replace("max_epochs = 3", "max_epochs = 500").replace(
+        "patience = 2", "patience = 500"
+    )
+    assert "max_epochs = 500" in space and "patience = 500" in space
+    (tmp_path / "fast_space.toml").write_text(space)  # same name: same study
+    process = _start(tmp_path, "--space", str(tmp_path / "fast_space.toml"), "--jobs", "2")
     _wait_for_running_trial(tmp_path, process)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=120)
