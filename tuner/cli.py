@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from tuner.backend import BACKENDS, use_backend
+from tuner.engines import DEFAULT_ENGINES, ENGINES
 from tuner.errors import TunerError
 from tuner.sources import BUILTINS
 
@@ -364,9 +365,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--engines",
-        default="tuner,optuna,kerastuner",
-        help="comma-separated, of tuner, tuner-tensorflow, optuna, kerastuner "
-        "(default: %(default)s)",
+        default=",".join(DEFAULT_ENGINES),
+        help=f"comma-separated, of {', '.join(ENGINES)} (default: %(default)s)",
     )
     p.add_argument("--seed", type=int, default=0, help="samplers' seed (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="machine-readable output")

@@ -39,9 +39,7 @@ from tuner.errors import TunerError
 TUNER_BACKENDS = {"tuner": DEFAULT_BACKEND, "tuner-tensorflow": "tensorflow"}
 ENGINES = (*TUNER_BACKENDS, "optuna", "kerastuner")
 DEFAULT_ENGINES = ("tuner", "optuna", "kerastuner")
-SETUPS = {
-    "tuner": f"{DEFAULT_BACKEND}, a worker per core",
-    "tuner-tensorflow": "tensorflow, a worker per core",
+SETUPS = {name: f"{backend}, a worker per core" for name, backend in TUNER_BACKENDS.items()} | {
     "optuna": "tensorflow, TPE + Median",
     "kerastuner": "tensorflow, Hyperband",
 }
