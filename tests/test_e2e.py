@@ -180,8 +180,8 @@ def _start(workspace: Path, *args: str) -> subprocess.Popen:
     )
 
 
-def _wait_for_running_trial(workspace: Path, process: subprocess.Popen) -> None:
-    """Until a trial has finished and the next one has reported an epoch.
+def _wait_for_running_trial(workspace: Path, process: subprocess.Popen, running: int = 1) -> None:
+    """Until `running` trials have reported an epoch, and there have been two trials at least.
 
     Reads the database read-only: opening it through Optuna could race the worker's own
     creation of the tables.
@@ -200,7 +200,7 @@ def _wait_for_running_trial(workspace: Path, process: subprocess.Popen) -> None:
                 rows = connection.execute(query).fetchall()
         except sqlite3.OperationalError:
             continue  # no database or no tables yet
-        if len(rows) >= 2 and any(state == "RUNNING" and n > 0 for state, n in rows):
+        if len(rows) >= 2 and sum(state == "RUNNING" and n > 0 for state, n in rows) >= running:
             return
     raise AssertionError("no trial was running")
 
@@ -209,16 +209,23 @@ def _states_now(workspace: Path) -> dict[str, int]:
     return _states(_study(workspace, "beijing-fast_space"))
 
 
-def test_ctrl_c_fails_the_running_trials_and_exits_130(tmp_path):
-    # Trials far too long to end by themselves while the interrupt is on its way: with
-    # 3-epoch trials, both could finish between the look at the database and the signal.
+def _longer_trials(workspace: Path, epochs: int) -> str:
+    """The fast space with `epochs` epochs a trial (and as much patience), same study name.
+
+    With the fast space's 3 epochs, a trial seen running can finish before a signal sent
+    at once lands, leaving nothing to interrupt or to kill.
+    """
     space = FAST_SPACE.read_text()
-    space = space.replace("max_epochs = 3", "max_epochs = 500").replace(
-        "patience = 2", "patience = 500"
-    )
-    assert "max_epochs = 500" in space and "patience = 500" in space
-    (tmp_path / "fast_space.toml").write_text(space)  # same name: same study
-    process = _start(tmp_path, "--space", str(tmp_path / "fast_space.toml"), "--jobs", "2")
+    space = space.replace("max_epochs = 3", f"max_epochs = {epochs}")
+    space = space.replace("patience = 2", f"patience = {epochs}")
+    assert f"max_epochs = {epochs}" in space and f"patience = {epochs}" in space
+    path = workspace / FAST_SPACE.name
+    path.write_text(space)
+    return str(path)
+
+
+def test_ctrl_c_fails_the_running_trials_and_exits_130(tmp_path):
+    process = _start(tmp_path, "--space", _longer_trials(tmp_path, 500), "--jobs", "2")
     _wait_for_running_trial(tmp_path, process)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=120)
@@ -236,8 +243,9 @@ def _workers(process: subprocess.Popen) -> list[int]:
 
 
 def test_a_killed_worker_s_trial_is_failed_by_heartbeat_and_the_others_go_on(tmp_path):
-    process = _start(tmp_path, "--max-epochs", "2", "--jobs", "2", "--heartbeat", "1")
-    _wait_for_running_trial(tmp_path, process)
+    space = _longer_trials(tmp_path, 20)  # long enough to be killed inside, short enough to end
+    process = _start(tmp_path, "--space", space, "--jobs", "2", "--heartbeat", "1")
+    _wait_for_running_trial(tmp_path, process, running=2)  # each worker inside a trial
     running_before = {
         t.number for t in _study(tmp_path, "beijing-fast_space").trials if t.state.name == "RUNNING"
     }
