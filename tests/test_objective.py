@@ -1,6 +1,7 @@
 """One trial for real: Keras training on the Beijing windows, reported to an in-memory study."""
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import optuna
@@ -9,7 +10,7 @@ import pytest
 from tuner.dataset import prepare
 from tuner.objective import Objective, ReportToTrial, TrainSettings
 from tuner.pruner import BASELINE_KEY, NoiseAwarePruner
-from tuner.space import load_space
+from tuner.space import ParamSpec, load_space
 
 FAST_SPACE = Path(__file__).parent / "fast_space.toml"
 
@@ -23,10 +24,12 @@ def data(beijing_spec):
 def objective(data, tmp_path):
     from tuner.artifacts import open_store
 
-    def make(max_epochs: int = 2) -> Objective:
-        settings = TrainSettings(max_epochs=max_epochs, patience=max_epochs, seed=0)
+    def make(max_epochs: int = 2, lr_patience: int = 0, space=None) -> Objective:
+        settings = TrainSettings(
+            max_epochs=max_epochs, patience=max_epochs, lr_patience=lr_patience, seed=0
+        )
         store = open_store(tmp_path / "artifacts")
-        return Objective(data, load_space(FAST_SPACE), settings, store=store)
+        return Objective(data, space or load_space(FAST_SPACE), settings, store=store)
 
     return make
 
@@ -43,6 +46,28 @@ def test_trial_reports_val_rmse_per_epoch_and_keeps_the_best(objective):
     if second.value >= first.value:
         assert "artifact_id" not in second.user_attrs
     assert first.user_attrs["model_params"]["seq_len"] in (6, 12)
+
+
+@pytest.mark.parametrize("lr_patience", [0, 1])
+def test_learning_rate_halves_after_each_epoch_without_a_better_val_loss(
+    objective, data, lr_patience
+):
+    space = load_space(FAST_SPACE)
+    fast_rate = ParamSpec("learning_rate", "fixed", choices=(0.05,))  # too fast to settle
+    space = replace(space, params={**space.params, "learning_rate": fast_rate})
+    study = optuna.create_study(pruner=optuna.pruners.NopPruner())
+    study.optimize(objective(max_epochs=6, lr_patience=lr_patience, space=space), n_trials=1)
+    trial = study.trials[0]
+    best, halvings = math.inf, 0
+    for rmse in trial.intermediate_values.values():
+        val_loss = (rmse / data.target_std) ** 2
+        if val_loss < best - 1e-4:  # ReduceLROnPlateau's default min_delta
+            best = val_loss
+        elif lr_patience:
+            halvings += 1
+    assert halvings or not lr_patience, "no epoch without a better val loss: nothing shown"
+    expected = 0.05 * 0.5**halvings
+    assert trial.user_attrs["final_learning_rate"] == pytest.approx(expected, rel=1e-5)
 
 
 def test_pruned_trial_says_why(objective):

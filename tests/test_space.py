@@ -50,6 +50,14 @@ def test_default_space_is_the_issue_space():
     assert (lr.kind, lr.low, lr.high, lr.log) == ("float", 1e-4, 1e-1, True)
     assert space.params["batch_size"].choices == (16, 32, 64, 128, 256)
     assert space.max_seq_len == 72
+    assert (space.lr_patience, space.lr_factor) == (1, 0.5)
+
+
+def test_the_learning_rate_schedule_is_optional_and_can_be_turned_off(tmp_path):
+    default = load_space(_write(tmp_path, VALID))
+    assert (default.lr_patience, default.lr_factor) == (1, 0.5)
+    space = load_space(_write(tmp_path, VALID + "lr_patience = 0\nlr_factor = 0.2\n"))
+    assert (space.lr_patience, space.lr_factor) == (0, 0.2)
 
 
 def test_suggest_gives_model_params_within_bounds():
@@ -85,6 +93,11 @@ def test_a_bare_value_fixes_a_parameter(tmp_path):
         ("low = 1e-4\nhigh = 1e-1", 'low = "small"\nhigh = 1e-1', "params.learning_rate.low"),
         ("max_epochs = 30", "max_epochs = 0", "training.max_epochs"),
         ("patience = 4", "patience = 4\nwarmup = 2", "training.warmup"),
+        ("patience = 4", "patience = 4\nlr_patience = -1", "training.lr_patience"),
+        ("patience = 4", "patience = 4\nlr_patience = 1.5", "training.lr_patience"),
+        ("patience = 4", "patience = 4\nlr_factor = 1", "training.lr_factor"),
+        ("patience = 4", "patience = 4\nlr_factor = 0", "training.lr_factor"),
+        ("patience = 4", 'patience = 4\nlr_factor = "half"', "training.lr_factor"),
         ('[params.batch_size]\ntype = "categorical"\nchoices = [16, 32]', "", "params.batch_size"),
         (
             "log = true\n\n[params.seq_len]",

@@ -16,6 +16,8 @@ class Curve:
     val_rmse: list[float | None]  # per epoch, µg/m³; None where the epoch diverged
     seconds: list[float]  # per epoch
     baseline_val_rmse: float
+    # lr_patience and lr_factor of the learning-rate schedule; None: a constant rate
+    schedule: dict[str, int | float] | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

@@ -19,7 +19,7 @@ import optuna
 from tuner.bank import Curve, append_curve, read_bank, write_bank
 from tuner.dataset import PreparedData
 from tuner.errors import TunerError
-from tuner.model import build_model, fresh_session
+from tuner.model import build_model, fresh_session, plateau_schedule
 from tuner.space import ModelParams, SearchSpace
 
 
@@ -45,15 +45,20 @@ def make_bank(
     drawn = draw_configs(space, configs, seed)
     done = read_bank(out) if Path(out).exists() else []
     for i, curve in enumerate(done[:configs]):
-        if curve.params != asdict(drawn[i]) or len(curve.val_rmse) != epochs:
+        if (
+            curve.params != asdict(drawn[i])
+            or len(curve.val_rmse) != epochs
+            or curve.schedule != schedule_of(space)
+        ):
             raise TunerError(
-                f"{out}: line {i + 1} was made with other settings (seed, space or epochs); "
+                f"{out}: line {i + 1} was made with other settings "
+                f"(seed, space, schedule or epochs); "
                 f"choose another --out"
             )
     write_bank(out, done)  # drops a line cut short by an interruption
     baseline = data.persistence_rmse("val")
     for i in range(len(done), configs):
-        curve = train_curve(data, drawn[i], epochs, baseline, seed=seed + i)
+        curve = train_curve(data, space, drawn[i], epochs, baseline, seed=seed + i)
         append_curve(out, curve)
         done.append(curve)
         best = min((v for v in curve.val_rmse if v is not None), default=math.nan)
@@ -64,8 +69,16 @@ def make_bank(
 
 
 def train_curve(
-    data: PreparedData, params: ModelParams, epochs: int, baseline: float, *, seed: int
+    data: PreparedData,
+    space: SearchSpace,
+    params: ModelParams,
+    epochs: int,
+    baseline: float,
+    *,
+    seed: int,
 ) -> Curve:
+    """One configuration trained as `tuner run` trains it (learning-rate schedule included)
+    but for all `epochs`: no early stopping, no pruning."""
     train = data.windows("train", params.seq_len)
     val = data.windows("val", params.seq_len)
     fresh_session()
@@ -78,11 +91,17 @@ def train_curve(
         batch_size=params.batch_size,
         epochs=epochs,
         validation_data=(val.x, val.y),
-        callbacks=[recorder],
+        callbacks=[recorder, *plateau_schedule(space.lr_patience, space.lr_factor)],
         verbose=0,
     )
     values = recorder.values + [None] * (epochs - len(recorder.values))
-    return Curve(asdict(params), values, recorder.seconds, baseline)
+    return Curve(asdict(params), values, recorder.seconds, baseline, schedule_of(space))
+
+
+def schedule_of(space: SearchSpace) -> dict[str, int | float] | None:
+    if space.lr_patience == 0:
+        return None
+    return {"lr_patience": space.lr_patience, "lr_factor": space.lr_factor}
 
 
 class RecordCurve(keras.callbacks.Callback):

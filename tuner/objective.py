@@ -13,7 +13,7 @@ from optuna.trial import FrozenTrial
 
 from tuner.artifacts import beats_best, save_model
 from tuner.dataset import PreparedData
-from tuner.model import build_model, fresh_session
+from tuner.model import build_model, fresh_session, plateau_schedule
 from tuner.pruner import NoiseAwarePruner, Verdict
 from tuner.space import SearchSpace
 
@@ -22,6 +22,8 @@ from tuner.space import SearchSpace
 class TrainSettings:
     max_epochs: int
     patience: int
+    lr_patience: int = 0
+    lr_factor: float = 0.5
     seed: int | None = None
 
 
@@ -132,7 +134,11 @@ class Objective:
                 batch_size=params.batch_size,
                 epochs=self._settings.max_epochs,
                 validation_data=(val.x, val.y),
-                callbacks=[report, early_stopping],
+                callbacks=[
+                    report,
+                    early_stopping,
+                    *plateau_schedule(self._settings.lr_patience, self._settings.lr_factor),
+                ],
                 verbose=0,
             )
         finally:
@@ -140,6 +146,8 @@ class Objective:
         if self.interrupted:
             raise KeyboardInterrupt
         trial.set_user_attr("epochs", report.epochs)
+        rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+        trial.set_user_attr("final_learning_rate", rate)
         trial.set_user_attr("rss_mb", _rss_mb())
         if report.verdict is not None:
             trial.set_user_attr("pruned_reason", report.verdict.reason)

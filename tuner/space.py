@@ -17,7 +17,7 @@ PARAMS: dict[str, type] = {
     "learning_rate": float,
     "batch_size": int,
 }
-TRAINING_KEYS = ("max_epochs", "patience")
+TRAINING_KEYS = ("max_epochs", "patience", "lr_patience", "lr_factor")
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,8 @@ class SearchSpace:
     params: dict[str, ParamSpec]
     max_epochs: int
     patience: int
+    lr_patience: int = 1
+    lr_factor: float = 0.5
 
     def suggest(self, trial: optuna.Trial) -> ModelParams:
         return ModelParams(**{name: spec.suggest(trial) for name, spec in self.params.items()})
@@ -114,7 +116,28 @@ def parse_space(document: dict[str, Any], *, name: str, source: str) -> SearchSp
             raise TunerError(f"{source}: training.{key}: unknown setting")
     max_epochs = _positive_int(training, "max_epochs", source)
     patience = _positive_int(training, "patience", source)
-    space = SearchSpace(name=name, params=specs, max_epochs=max_epochs, patience=patience)
+    lr_patience = training.get("lr_patience", SearchSpace.lr_patience)
+    if isinstance(lr_patience, bool) or not isinstance(lr_patience, int) or lr_patience < 0:
+        raise TunerError(
+            f"{source}: training.lr_patience: must be an integer, 0 or more, got {lr_patience!r}"
+        )
+    lr_factor = training.get("lr_factor", SearchSpace.lr_factor)
+    if (
+        isinstance(lr_factor, bool)
+        or not isinstance(lr_factor, (int, float))
+        or not 0 < lr_factor < 1
+    ):
+        raise TunerError(
+            f"{source}: training.lr_factor: must be a number between 0 and 1, got {lr_factor!r}"
+        )
+    space = SearchSpace(
+        name=name,
+        params=specs,
+        max_epochs=max_epochs,
+        patience=patience,
+        lr_patience=lr_patience,
+        lr_factor=float(lr_factor),
+    )
     for key in ("units", "seq_len", "batch_size"):
         if min(space.params[key].values()) < 1:
             raise TunerError(f"{source}: params.{key}: values must be at least 1")
