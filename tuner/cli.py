@@ -17,7 +17,7 @@ from tuner.sources import BUILTINS
 DEFAULT_SPACE = "lstm_baseline"
 DEFAULT_ARTIFACTS = "results/artifacts"
 DEFAULT_EXPORT = "results/best"
-DEFAULT_BANK = "benchmarks/curves-beijing-seed0.jsonl"
+DEFAULT_BANK = "benchmarks/curves-beijing-plateau-seed0.jsonl"
 EXIT_INTERRUPTED = 130
 
 

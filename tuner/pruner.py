@@ -109,11 +109,13 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
     - "diverged": a NaN or inf value (at once, warm-up or not);
     - "noise": `noise_verdict`, no trend and clearly no skill, judged from `noise_steps`
       values on;
-    - "behind-best": even an optimistic extrapolation (`reachable`) of the curve does not
-      come within `tolerance` (relative) of the best completed trial;
-    - "worse-than-median": Optuna's `MedianPruner` says prune, and the same optimistic
-      extrapolation does not reach the median either, so that a slow starter still falling
-      fast survives.
+    - "behind-best": even granted `slack` noise units of luck (`reachable`), the curve does
+      not come within `tolerance` (relative) of the best completed trial;
+    - "worse-than-median": Optuna's `MedianPruner` says prune, and the same allowance does
+      not reach the median either.
+    By default a curve is judged where it stands: trained with the learning-rate schedule,
+    curves settle within a few epochs, and on the curve banks extrapolating their descent
+    (`horizon` > 0, which keeps slow starters) cost epochs and saved no good curve.
     The defaults were tuned by replaying a bank of real learning curves (`tuner bench
     pruners`, benchmarks/README.md) and hold no dataset's numbers: every threshold is in
     the curve's own noise units, in steps, or relative.
@@ -130,7 +132,7 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
             than against others.
         min_drop: noise units below its first value that make a curve's trend.
         skill_margin: noise units above the reference that make "clearly no skill".
-        horizon: steps over which a curve's recent descent is extrapolated.
+        horizon: steps over which a curve's recent descent is extrapolated; 0, none.
         slack: noise units of luck granted to a curve in that extrapolation.
         tolerance: how far behind the best completed trial (relative) is close enough.
         baseline_key: the study user attribute holding a reference value, if any.
@@ -141,13 +143,13 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
     def __init__(
         self,
         *,
-        warmup_steps: int = 4,
+        warmup_steps: int = 3,
         noise_steps: int = 5,
         min_drop: float = 3.0,
         skill_margin: float = 1.0,
-        horizon: int = 1,
-        slack: float = 0.5,
-        tolerance: float = 0.02,
+        horizon: int = 0,
+        slack: float = 1.0,
+        tolerance: float = 0.03,
         baseline_key: str = BASELINE_KEY,
         median: optuna.pruners.BasePruner | None = None,
     ) -> None:
