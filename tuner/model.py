@@ -43,8 +43,9 @@ def plateau_schedule(patience: int, factor: float) -> list[keras.callbacks.Callb
     """Multiply the learning rate by `factor` after `patience` epochs without a better val loss.
 
     At a constant rate the validation RMSE of this model keeps wandering by a few tenths
-    once it has learned what it can (the curve banks of `tuner bench curves`); lowering the
-    rate on a plateau settles it, and on its lowest values. `patience` 0 keeps the rate.
+    once it has learned what it can, so a trial's value is partly a lucky epoch; lowering
+    the rate on a plateau settles the curve, and most configurations end lower (paired
+    curve banks: README, "The learning-rate schedule"). `patience` 0 keeps the rate.
     """
     if patience == 0:
         return []

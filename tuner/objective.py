@@ -22,7 +22,7 @@ from tuner.space import SearchSpace
 class TrainSettings:
     max_epochs: int
     patience: int
-    lr_patience: int = 0
+    lr_patience: int = 1  # as the search space's [training] defaults
     lr_factor: float = 0.5
     seed: int | None = None
 
