@@ -9,6 +9,7 @@ from tuner.bank import Curve, read_bank, write_bank
 from tuner.errors import TunerError
 from tuner.pruner import NoiseAwarePruner
 from tuner.replay import PRUNERS, benchmark, early_stopped
+from tuner.space import load_space
 
 BASELINE, PATIENCE = 25.0, 2
 CURVES = [
@@ -98,9 +99,25 @@ def test_false_noise_as_trained_ignores_skill_that_early_stopping_never_reaches(
     assert row.false_noise_trained == pytest.approx(1 / 3)  # curve 1 of 0, 1, 5
 
 
+TUNING_BANK = Path(__file__).parents[1] / "benchmarks" / "curves-beijing-plateau-seed0.jsonl"
+
+
+def test_default_pruner_meets_the_issue_targets_on_the_bank_it_was_tuned_on():
+    """The README's seed-0 row, so that a change of defaults cannot quietly undo it."""
+    rows = benchmark(
+        read_bank(TUNING_BANK),
+        patience=load_space("lstm_baseline").patience,
+        pruners={"d": PRUNERS["NoiseAwarePruner()"]},
+    )
+    row = rows[0]
+    assert row.epochs_share <= 0.50 and row.regret <= 0.05 and row.top_pruned == 0
+    assert row.no_skill_pruned >= 0.90 and row.no_skill_epoch <= 5
+    assert row.false_noise <= 0.02
+
+
 def test_replay_is_repeatable_for_hyperband():
     """Hyperband picks brackets from the study's name: the replay must fix the name."""
-    bank = read_bank(Path(__file__).parents[1] / "benchmarks" / "curves-beijing-seed0.jsonl")
+    bank = read_bank(TUNING_BANK)
     hyperband = {"hb": PRUNERS["Hyperband"]}
     first, second = (benchmark(bank, patience=PATIENCE, orders=3, pruners=hyperband) for _ in "ab")
     assert first == second
