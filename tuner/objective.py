@@ -15,6 +15,7 @@ from tuner.artifacts import beats_best, save_model
 from tuner.dataset import PreparedData
 from tuner.model import build_model, fresh_session, plateau_schedule
 from tuner.pruner import NoiseAwarePruner, Verdict
+from tuner.seeds import derive_seed
 from tuner.space import SearchSpace
 
 
@@ -118,7 +119,7 @@ class Objective:
 
         fresh_session()
         if self._settings.seed is not None:
-            keras.utils.set_random_seed(self._settings.seed + trial.number)
+            keras.utils.set_random_seed(derive_seed(self._settings.seed, trial.number))
         model = build_model(params, self._data.n_features)
         report = ReportToTrial(trial, self._data.target_std)
         early_stopping = keras.callbacks.EarlyStopping(

@@ -15,6 +15,7 @@ from optuna.trial import TrialState
 from tuner.errors import TunerError
 from tuner.progress import FINISHED
 from tuner.pruner import BASELINE_KEY, NoiseAwarePruner
+from tuner.seeds import derive_seed
 from tuner.sources import DataSpec
 from tuner.space import SearchSpace
 from tuner.storage import load_study, open_storage
@@ -46,6 +47,8 @@ class RunConfig:
             raise TunerError(f"--jobs must be at least 1, got {self.jobs}")
         if self.heartbeat < 1:
             raise TunerError(f"--heartbeat must be at least 1 second, got {self.heartbeat}")
+        if self.seed < 0:
+            raise TunerError(f"--seed must be 0 or more, got {self.seed}")
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,7 @@ def work(config: RunConfig, worker: int, cores: set[int], stopping: Event) -> No
     previous = len(storage.get_all_trials(storage.get_study_id_from_name(config.study_name)))
     # Seeded by worker and by the trials already run: a resumed study must not replay samples.
     sampler = optuna.samplers.TPESampler(
-        multivariate=True, seed=config.seed + 1000 * worker + previous
+        multivariate=True, seed=derive_seed(config.seed, worker, previous)
     )
     study = optuna.load_study(
         study_name=config.study_name, storage=storage, sampler=sampler, pruner=NoiseAwarePruner()
@@ -142,7 +145,7 @@ def work(config: RunConfig, worker: int, cores: set[int], stopping: Event) -> No
         patience=config.space.patience,
         lr_patience=config.space.lr_patience,
         lr_factor=config.space.lr_factor,
-        seed=config.seed + 1000 * worker,
+        seed=derive_seed(config.seed, worker),
     )
     objective = Objective(data, config.space, settings, store=open_store(config.artifacts))
     signal.signal(signal.SIGINT, lambda *_: objective.interrupt())
