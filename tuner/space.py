@@ -121,22 +121,16 @@ def parse_space(document: dict[str, Any], *, name: str, source: str) -> SearchSp
         raise TunerError(
             f"{source}: training.lr_patience: must be an integer, 0 or more, got {lr_patience!r}"
         )
-    lr_factor = training.get("lr_factor", SearchSpace.lr_factor)
-    if (
-        isinstance(lr_factor, bool)
-        or not isinstance(lr_factor, (int, float))
-        or not 0 < lr_factor < 1
-    ):
-        raise TunerError(
-            f"{source}: training.lr_factor: must be a number between 0 and 1, got {lr_factor!r}"
-        )
+    lr_factor = _fraction(
+        training.get("lr_factor", SearchSpace.lr_factor), f"{source}: training.lr_factor"
+    )
     space = SearchSpace(
         name=name,
         params=specs,
         max_epochs=max_epochs,
         patience=patience,
         lr_patience=lr_patience,
-        lr_factor=float(lr_factor),
+        lr_factor=lr_factor,
     )
     for key in ("units", "seq_len", "batch_size"):
         if min(space.params[key].values()) < 1:
@@ -197,6 +191,12 @@ def _number(value: Any, kind: type, where: str) -> int | float:
         if isinstance(value, float) and not value.is_integer():
             raise TunerError(f"{where}: expected an integer, got {value!r}")
         return int(value)
+    return float(value)
+
+
+def _fraction(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise TunerError(f"{where}: must be a number between 0 and 1, got {value!r}")
     return float(value)
 
 
