@@ -25,11 +25,10 @@ def objective(data, tmp_path):
     from tuner.artifacts import open_store
 
     def make(max_epochs: int = 2, lr_patience: int = 0, space=None) -> Objective:
-        settings = TrainSettings(
-            max_epochs=max_epochs, patience=max_epochs, lr_patience=lr_patience, seed=0
-        )
+        settings = TrainSettings(max_epochs=max_epochs, patience=max_epochs, seed=0)
+        space = replace(space or load_space(FAST_SPACE), lr_patience=lr_patience)
         store = open_store(tmp_path / "artifacts")
-        return Objective(data, space or load_space(FAST_SPACE), settings, store=store)
+        return Objective(data, space, settings, store=store)
 
     return make
 

@@ -91,7 +91,7 @@ def train_curve(
         batch_size=params.batch_size,
         epochs=epochs,
         validation_data=(val.x, val.y),
-        callbacks=[recorder, *plateau_schedule(space.lr_patience, space.lr_factor)],
+        callbacks=[recorder, *plateau_schedule(space)],
         verbose=0,
     )
     values = recorder.values + [None] * (epochs - len(recorder.values))

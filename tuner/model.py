@@ -9,7 +9,7 @@ from __future__ import annotations
 import keras
 
 from tuner.preprocessing import Preprocessing
-from tuner.space import ModelParams
+from tuner.space import ModelParams, SearchSpace
 
 
 def fresh_session() -> None:
@@ -39,17 +39,21 @@ def build_model(params: ModelParams, n_features: int) -> keras.Model:
     return model
 
 
-def plateau_schedule(patience: int, factor: float) -> list[keras.callbacks.Callback]:
-    """Multiply the learning rate by `factor` after `patience` epochs without a better val loss.
+def plateau_schedule(space: SearchSpace) -> list[keras.callbacks.Callback]:
+    """The space's `lr_factor` times the rate after `lr_patience` epochs without a better loss.
 
     At a constant rate the validation RMSE of this model keeps wandering by a few tenths
     once it has learned what it can, so a trial's value is partly a lucky epoch; lowering
     the rate on a plateau settles the curve, and most configurations end lower (paired
-    curve banks: README, "The learning-rate schedule"). `patience` 0 keeps the rate.
+    curve banks: README, "The learning-rate schedule"). `lr_patience` 0 keeps the rate.
     """
-    if patience == 0:
+    if space.lr_patience == 0:
         return []
-    return [keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=factor, patience=patience)]
+    return [
+        keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss", factor=space.lr_factor, patience=space.lr_patience
+        )
+    ]
 
 
 def for_deployment(core: keras.Model, prep: Preprocessing) -> keras.Model:

@@ -23,8 +23,6 @@ from tuner.space import SearchSpace
 class TrainSettings:
     max_epochs: int
     patience: int
-    lr_patience: int = 1  # as the search space's [training] defaults
-    lr_factor: float = 0.5
     seed: int | None = None
 
 
@@ -138,7 +136,7 @@ class Objective:
                 callbacks=[
                     report,
                     early_stopping,
-                    *plateau_schedule(self._settings.lr_patience, self._settings.lr_factor),
+                    *plateau_schedule(self._space),
                 ],
                 verbose=0,
             )

@@ -143,8 +143,6 @@ def work(config: RunConfig, worker: int, cores: set[int], stopping: Event) -> No
     settings = TrainSettings(
         max_epochs=min(config.space.max_epochs, config.max_epochs or config.space.max_epochs),
         patience=config.space.patience,
-        lr_patience=config.space.lr_patience,
-        lr_factor=config.space.lr_factor,
         seed=derive_seed(config.seed, worker),
     )
     objective = Objective(data, config.space, settings, store=open_store(config.artifacts))
