@@ -111,6 +111,19 @@ def test_target_rows_skip_unknown_targets_and_short_history():
     assert target_rows(known, 0, 6, seq_len=1, horizon=1).tolist() == [1, 3, 4, 5]
 
 
+def test_whole_batches_keep_the_newest_windows_without_copying():
+    from tuner.windows import Windows, whole_batches
+
+    rows = np.arange(10, 20)
+    windows = Windows(x=np.arange(30.0).reshape(10, 3, 1), y=rows * 1.0, rows=rows)
+    kept = whole_batches(windows, 4)
+    assert kept.rows.tolist() == list(range(12, 20))  # 10 % 4 = 2 oldest left out
+    assert kept.x[0, 0, 0] == 6.0 and kept.y.tolist() == kept.rows.tolist()
+    assert np.shares_memory(kept.x, windows.x)
+    assert len(whole_batches(windows, 5)) == 10
+    assert len(whole_batches(windows, 16)) == 10  # less than one batch: all of it
+
+
 def test_a_numeric_column_with_stray_text_is_refused(tmp_path):
     text = HEADER + "\n" + _rows(30)
     text = text.replace(",3,N\n", ",oops,N\n", 1)

@@ -75,13 +75,15 @@ def test_4_objective_is_val_rmse_in_target_units(searched):
 
     from tuner.model import build_model
     from tuner.space import ModelParams
+    from tuner.training import VALIDATION_BATCH
 
     keras.utils.set_random_seed(0)
     val = searched.windows("val", 6)
     model = build_model(
         ModelParams(units=4, seq_len=6, learning_rate=1e-3, batch_size=256), searched.n_features
     )
-    val_loss = model.evaluate(val.x, val.y, batch_size=256, verbose=0)
+    # evaluated as the training path evaluates it after each epoch
+    val_loss = model.evaluate(val.x, val.y, batch_size=min(len(val), VALIDATION_BATCH), verbose=0)
     predicted = model.predict(val.x, batch_size=256, verbose=0).reshape(-1)
     units = searched.to_target_units(predicted) - searched.to_target_units(val.y)
     rmse = math.sqrt(float(np.mean(units**2)))

@@ -45,12 +45,26 @@ def test_default_space_is_the_issue_space():
     space = load_space(DEFAULT)
     units = space.params["units"]
     assert (units.kind, units.low, units.high, units.log) == ("int", 8, 128, True)
-    assert space.params["seq_len"].choices == (6, 12, 24, 48, 72)
+    assert space.params["seq_len"].choices == (6, 12, 24)
     lr = space.params["learning_rate"]
     assert (lr.kind, lr.low, lr.high, lr.log) == ("float", 1e-4, 1e-1, True)
     assert space.params["batch_size"].choices == (16, 32, 64, 128, 256)
-    assert space.max_seq_len == 72
+    assert space.max_seq_len == 24
     assert (space.lr_patience, space.lr_factor) == (1, 0.5)
+
+
+def test_the_long_space_is_the_default_with_windows_of_up_to_three_days():
+    default, long = load_space(DEFAULT), load_space("lstm_long")
+    assert long.params["seq_len"].choices == (6, 12, 24, 48, 72)
+    assert {k: v for k, v in long.params.items() if k != "seq_len"} == {
+        k: v for k, v in default.params.items() if k != "seq_len"
+    }
+    assert (long.max_epochs, long.patience, long.lr_patience, long.lr_factor) == (
+        default.max_epochs,
+        default.patience,
+        default.lr_patience,
+        default.lr_factor,
+    )
 
 
 def test_the_learning_rate_schedule_is_optional_and_can_be_turned_off(tmp_path):
@@ -66,7 +80,7 @@ def test_suggest_gives_model_params_within_bounds():
     for _ in range(20):
         params = space.suggest(study.ask())
         assert isinstance(params, ModelParams)
-        assert 8 <= params.units <= 128 and params.seq_len in (6, 12, 24, 48, 72)
+        assert 8 <= params.units <= 128 and params.seq_len in (6, 12, 24)
         assert 1e-4 <= params.learning_rate <= 1e-1 and params.batch_size in (16, 32, 64, 128, 256)
 
 

@@ -21,6 +21,7 @@ from tuner.dataset import PreparedData
 from tuner.errors import TunerError
 from tuner.model import build_model, fresh_session, plateau_schedule
 from tuner.space import ModelParams, SearchSpace
+from tuner.training import fit
 
 
 def draw_configs(space: SearchSpace, n: int, seed: int) -> list[ModelParams]:
@@ -85,14 +86,13 @@ def train_curve(
     keras.utils.set_random_seed(seed)
     model = build_model(params, data.n_features)
     recorder = RecordCurve(data.target_std)
-    model.fit(
-        train.x,
-        train.y,
+    fit(
+        model,
+        train,
+        val,
         batch_size=params.batch_size,
         epochs=epochs,
-        validation_data=(val.x, val.y),
         callbacks=[recorder, *plateau_schedule(space)],
-        verbose=0,
     )
     values = recorder.values + [None] * (epochs - len(recorder.values))
     return Curve(asdict(params), values, recorder.seconds, baseline, schedule_of(space))

@@ -17,6 +17,7 @@ from tuner.model import build_model, fresh_session, plateau_schedule
 from tuner.pruner import NoiseAwarePruner, Verdict
 from tuner.seeds import derive_seed
 from tuner.space import SearchSpace
+from tuner.training import fit
 
 
 @dataclass(frozen=True)
@@ -127,18 +128,13 @@ class Objective:
             raise KeyboardInterrupt
         self._model = model
         try:
-            model.fit(
-                train.x,
-                train.y,
+            fit(
+                model,
+                train,
+                val,
                 batch_size=params.batch_size,
                 epochs=self._settings.max_epochs,
-                validation_data=(val.x, val.y),
-                callbacks=[
-                    report,
-                    early_stopping,
-                    *plateau_schedule(self._space),
-                ],
-                verbose=0,
+                callbacks=[report, early_stopping, *plateau_schedule(self._space)],
             )
         finally:
             self._model = None

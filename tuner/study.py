@@ -134,8 +134,11 @@ def work(config: RunConfig, worker: int, cores: set[int], stopping: Event) -> No
     storage = open_storage(config.storage, heartbeat_interval=config.heartbeat)
     previous = len(storage.get_all_trials(storage.get_study_id_from_name(config.study_name)))
     # Seeded by worker and by the trials already run: a resumed study must not replay samples.
+    # The constant liar counts the other workers' running trials as bad, so that two workers
+    # do not train near-copies of one configuration side by side (Optuna's advice for
+    # parallel studies).
     sampler = optuna.samplers.TPESampler(
-        multivariate=True, seed=derive_seed(config.seed, worker, previous)
+        multivariate=True, constant_liar=True, seed=derive_seed(config.seed, worker, previous)
     )
     study = optuna.load_study(
         study_name=config.study_name, storage=storage, sampler=sampler, pruner=NoiseAwarePruner()
