@@ -38,7 +38,7 @@ def _snapshot(workspace: Path) -> tuple:
 def inputs(tmp_path_factory, beijing_csv) -> Path:
     folder = tmp_path_factory.mktemp("inputs")
     raw = pd.read_csv(beijing_csv)
-    raw.head(100).to_csv(folder / "short.csv", index=False)
+    raw.iloc[100:130].to_csv(folder / "short.csv", index=False)  # no window of seq_len 24
     text = raw.head(3000).astype({"pm2.5": "object"})
     text.loc[5, "pm2.5"] = "high"
     text.to_csv(folder / "text_target.csv", index=False)
