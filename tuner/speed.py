@@ -1,8 +1,10 @@
 """`tuner bench speed`: per-epoch cost of tuner's training path, and trials per hour by --jobs.
 
 Each backend is measured in its own process (the backend is fixed at Keras's import); within
-that process the tuner path and a bare `model.fit` of the same model and data alternate,
-`repeats` times each, each first in turn, and their medians are compared.
+that process the tuner path (`tuner.training.fit` inside a trial) and a bare `model.fit` of
+the same model and windows, as a user writes it (partial last batch, validation in batches
+of the training size), alternate, `repeats` times each, each first in turn, and their
+medians are compared.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from tuner.windows import Windows, whole_batches
 
 # Validation windows per evaluation batch. Keras's default (the training batch size) runs
 # hundreds of tiny steps and compiles a second step for the last, partial batch; Beijing's
-# 8,678 validation windows fit in one batch of this size, a few MB of float32.
+# 8,678 validation windows fit in one batch of this size (12 MB of float32 at seq_len 24).
 VALIDATION_BATCH = 16384
 
 
