@@ -1,6 +1,9 @@
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -8,6 +11,10 @@ import pytest
 from tuner.backend import use_backend
 from tuner.sources import BEIJING, DataSpec, resolve
 
+# The tests' own JAX compilation cache, shared by their runs, not the user's.
+_CACHE = tempfile.mkdtemp(prefix="tuner-test-jax-cache-")
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
+os.environ["JAX_COMPILATION_CACHE_DIR"] = _CACHE
 use_backend()  # before any test imports Keras: $TUNER_BACKEND or the default
 
 ROOT = Path(__file__).parents[1]
@@ -40,11 +47,10 @@ def tuner(*args: str, cwd: Path, timeout: float = 900, **popen) -> subprocess.Co
     return subprocess.run(
         [*TUNER, *args],
         cwd=cwd,
-        env=cli_env(),
         capture_output=True,
         text=True,
         timeout=timeout,
-        **popen,
+        **{"env": cli_env(), **popen},
     )
 
 
@@ -60,7 +66,8 @@ def cli_env() -> dict[str, str]:
 def trained(tmp_path_factory) -> Path:
     """A workspace after `tuner run --trials 3 --max-epochs 2` and `tuner export`."""
     workspace = tmp_path_factory.mktemp("workspace")
-    run = tuner("run", "--trials", "3", "--max-epochs", "2", cwd=workspace)
+    env = {**cli_env(), "JAX_COMPILATION_CACHE_DIR": str(workspace / "jax-cache")}
+    run = tuner("run", "--trials", "3", "--max-epochs", "2", cwd=workspace, env=env)
     assert run.returncode == 0, run.stderr
     exported = tuner("export", cwd=workspace)
     assert exported.returncode == 0, exported.stderr

@@ -43,6 +43,12 @@ def test_run_stores_trials_baseline_and_best_model(trained):
     assert (trained / "results" / "artifacts").is_dir() and "artifact_id" in best.user_attrs
 
 
+@pytest.mark.skipif(os.environ["KERAS_BACKEND"] != "jax", reason="JAX's compilation cache")
+def test_workers_share_the_jax_compilation_cache(trained):
+    # the run's own cache folder (conftest): what its worker processes compiled is on disk
+    assert len(list((trained / "jax-cache").iterdir())) > 10
+
+
 def test_best_reports_against_the_baseline(trained):
     result = tuner("best", "--json", cwd=trained)
     assert result.returncode == 0, result.stderr

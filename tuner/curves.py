@@ -21,7 +21,7 @@ from tuner.dataset import PreparedData
 from tuner.errors import TunerError
 from tuner.model import build_model, fresh_session, plateau_schedule
 from tuner.space import ModelParams, SearchSpace
-from tuner.training import fit
+from tuner.training import STEPS_PER_EXECUTION, fit
 
 
 def draw_configs(space: SearchSpace, n: int, seed: int) -> list[ModelParams]:
@@ -84,7 +84,7 @@ def train_curve(
     val = data.windows("val", params.seq_len)
     fresh_session()
     keras.utils.set_random_seed(seed)
-    model = build_model(params, data.n_features)
+    model = build_model(params, data.n_features, steps_per_execution=STEPS_PER_EXECUTION)
     recorder = RecordCurve(data.target_std)
     fit(
         model,

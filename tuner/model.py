@@ -25,8 +25,13 @@ def fresh_session() -> None:
         jax.clear_caches()
 
 
-def build_model(params: ModelParams, n_features: int) -> keras.Model:
-    """Compiled LSTM + Dense on scaled inputs; MSE on the scaled target, Adam."""
+def build_model(
+    params: ModelParams, n_features: int, *, steps_per_execution: int = 1
+) -> keras.Model:
+    """Compiled LSTM + Dense on scaled inputs; MSE on the scaled target, Adam.
+
+    `steps_per_execution` is Keras's: batches between two calls of the batch callbacks.
+    """
     model = keras.Sequential(
         [
             keras.Input(shape=(params.seq_len, n_features)),
@@ -35,7 +40,11 @@ def build_model(params: ModelParams, n_features: int) -> keras.Model:
         ],
         name="lstm_baseline",
     )
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=params.learning_rate), loss="mse")
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=params.learning_rate),
+        loss="mse",
+        steps_per_execution=steps_per_execution,
+    )
     return model
 
 
