@@ -200,7 +200,11 @@ def run_engine(engine: str, budget: float, *, space: str, seed: int = 0) -> Engi
 
 
 def _run_tuner(engine: str, budget: float, *, space: str, seed: int, folder: Path) -> EngineRun:
-    """`tuner run` with its defaults but the backend, interrupted (Ctrl-C) at the budget."""
+    """`tuner run` with its defaults but the backend, interrupted (Ctrl-C) at the budget.
+
+    Its JAX compilation cache starts empty in the run's folder, as on a first run: what
+    earlier runs compiled does not count for it.
+    """
     import optuna
     from optuna.trial import TrialState
 
@@ -212,7 +216,8 @@ def _run_tuner(engine: str, budget: float, *, space: str, seed: int, folder: Pat
         "--space", space, "--seed", str(seed), "--quiet",
     ]  # fmt: skip
     started = time.time()
-    error = _run_until(command, budget, stop=signal.SIGINT)
+    env = {**os.environ, "JAX_COMPILATION_CACHE_DIR": str(folder / "jax-cache")}
+    error = _run_until(command, budget, stop=signal.SIGINT, env=env)
     names = optuna.get_all_study_names(storage)
     if len(names) != 1:  # the run died before it made its study
         return EngineRun(engine, budget, [], error or "no study was made")
@@ -226,14 +231,16 @@ def _run_tuner(engine: str, budget: float, *, space: str, seed: int, folder: Pat
     return EngineRun(engine, budget, sorted(events, key=lambda e: e.seconds), error)
 
 
-def _run_until(command: list[str], budget: float, *, stop: signal.Signals) -> str | None:
+def _run_until(
+    command: list[str], budget: float, *, stop: signal.Signals, env: dict[str, str] | None = None
+) -> str | None:
     """Run `command` for `budget` seconds at most, then `stop` it: why it ended early, if so.
 
     However this returns (Ctrl-C included), the process is not left running.
     """
     started = time.monotonic()
     with tempfile.TemporaryFile("w+") as stderr:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
         try:
             process.wait(timeout=budget)
         except subprocess.TimeoutExpired:

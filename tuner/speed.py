@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -125,7 +126,10 @@ def measure_here(backend: str, epochs: int, repeats: int) -> EpochTimes:
 
 
 def throughput(jobs: int, budget: float, *, space: str, seed: int = 0) -> Throughput:
-    """Finished trials of a fresh `tuner run --jobs jobs` stopped after `budget` seconds."""
+    """Finished trials of a fresh `tuner run --jobs jobs` stopped after `budget` seconds.
+
+    Fresh down to its JAX compilation cache, so that one run does not compile for the next.
+    """
     with tempfile.TemporaryDirectory() as folder:
         storage = f"sqlite:///{Path(folder) / 'speed.db'}"
         start = time.monotonic()
@@ -153,6 +157,7 @@ def throughput(jobs: int, budget: float, *, space: str, seed: int = 0) -> Throug
             ],
             capture_output=True,
             text=True,
+            env={**os.environ, "JAX_COMPILATION_CACHE_DIR": str(Path(folder) / "jax-cache")},
         )
         seconds = time.monotonic() - start
         if result.returncode != 0:
