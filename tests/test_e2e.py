@@ -44,7 +44,7 @@ def test_run_stores_trials_baseline_and_best_model(trained):
 
 
 @pytest.mark.skipif(os.environ["KERAS_BACKEND"] != "jax", reason="JAX's compilation cache")
-def test_workers_share_the_jax_compilation_cache(trained):
+def test_the_run_s_workers_fill_the_jax_compilation_cache(trained):
     # the run's own cache folder (conftest): what its worker processes compiled is on disk
     assert len(list((trained / "jax-cache").iterdir())) > 10
 
