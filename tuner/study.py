@@ -156,7 +156,7 @@ def work(config: RunConfig, worker: int, cores: set[int], stopping: Event) -> No
     enough = MaxTrialsCallback(config.trials, states=(*FINISHED, TrialState.RUNNING))
     if _claimed(study) < config.trials:
         # No `gc_after_trial`: each trial starts with `fresh_session`, whose `clear_session`
-        # collects already (a second full collection cost 0.27 s a trial).
+        # collects already (a second full collection took 0.27 s a trial under cProfile).
         study.optimize(
             objective, timeout=config.timeout, callbacks=[enough, objective.stop_if_interrupted]
         )
