@@ -45,8 +45,8 @@ def compilation_cache_settings(environ: Mapping[str, str]) -> dict[str, str]:
     """JAX's persistent compilation cache, in the user's cache folder, for every computation.
 
     Each trial compiles its training and validation steps and its weight initialisers
-    for its own shapes: about 3 s on one core, where the trials of a 100-trial run took
-    2-90 s in all. A trial whose
+    for its own shapes: about 3 s on one core, where a trial of the last two 100-trial
+    runs took 2-88 s in all. A trial whose
     shapes were compiled before, by this worker, another one or an earlier run, reads them
     from disk instead. JAX caches only computations that took a second or more to compile
     by default; the initialisers take 0.2-0.7 s each, so the threshold is 0 here. Its own
