@@ -13,8 +13,9 @@ VALIDATION_BATCH = 16384
 
 # For `build_model`. A trial has no per-batch callback, yet Keras calls its hooks after every
 # batch: an epoch of 1,526 batches of 16 at units 8, where the arithmetic is nil, took
-# 0.39-0.50 s so, 0.22-0.24 s with the hooks every 16 batches and 0.19 s every 64 (one
-# core). The steps and their order are the same; Ctrl-C stops a fit at the end of a group.
+# 0.39-0.50 s with the hooks after every batch, 0.22-0.24 s every 16 and 0.19 s every 64
+# (one core). The steps and their order are the same; Ctrl-C stops a fit at the end of a
+# group.
 STEPS_PER_EXECUTION = 32
 
 
