@@ -74,6 +74,13 @@ def test_the_learning_rate_schedule_is_optional_and_can_be_turned_off(tmp_path):
     assert (space.lr_patience, space.lr_factor) == (0, 0.2)
 
 
+def test_weight_averaging_is_on_by_default_and_can_be_turned_off(tmp_path):
+    assert load_space(_write(tmp_path, VALID)).ema_momentum == 0.99
+    assert load_space(DEFAULT).ema_momentum == load_space("lstm_long").ema_momentum == 0.99
+    assert load_space(_write(tmp_path, VALID + "ema_momentum = 0\n")).ema_momentum == 0
+    assert load_space(_write(tmp_path, VALID + "ema_momentum = 0.9\n")).ema_momentum == 0.9
+
+
 def test_suggest_gives_model_params_within_bounds():
     space = load_space(DEFAULT)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
@@ -112,6 +119,9 @@ def test_a_bare_value_fixes_a_parameter(tmp_path):
         ("patience = 4", "patience = 4\nlr_factor = 1", "training.lr_factor"),
         ("patience = 4", "patience = 4\nlr_factor = 0", "training.lr_factor"),
         ("patience = 4", 'patience = 4\nlr_factor = "half"', "training.lr_factor"),
+        ("patience = 4", "patience = 4\nema_momentum = 1", "training.ema_momentum"),
+        ("patience = 4", "patience = 4\nema_momentum = -0.5", "training.ema_momentum"),
+        ("patience = 4", "patience = 4\nema_momentum = false", "training.ema_momentum"),
         ('[params.batch_size]\ntype = "categorical"\nchoices = [16, 32]', "", "params.batch_size"),
         (
             "log = true\n\n[params.seq_len]",

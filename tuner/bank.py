@@ -18,6 +18,8 @@ class Curve:
     baseline_val_rmse: float
     # lr_patience and lr_factor of the learning-rate schedule; None: a constant rate
     schedule: dict[str, int | float] | None = None
+    # momentum of the validated moving average of the weights; 0: the raw weights
+    ema_momentum: float = 0.0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

@@ -50,10 +50,11 @@ def make_bank(
             curve.params != asdict(drawn[i])
             or len(curve.val_rmse) != epochs
             or curve.schedule != schedule_of(space)
+            or curve.ema_momentum != space.ema_momentum
         ):
             raise TunerError(
                 f"{out}: line {i + 1} was made with other settings "
-                f"(seed, space, schedule or epochs); "
+                f"(seed, space, schedule, weight averaging or epochs); "
                 f"choose another --out"
             )
     write_bank(out, done)  # drops a line cut short by an interruption
@@ -78,13 +79,18 @@ def train_curve(
     *,
     seed: int,
 ) -> Curve:
-    """One configuration trained as `tuner run` trains it (learning-rate schedule included)
-    but for all `epochs`: no early stopping, no pruning."""
+    """One configuration trained as `tuner run` trains it (learning-rate schedule and weight
+    averaging included) but for all `epochs`: no early stopping, no pruning."""
     train = data.windows("train", params.seq_len)
     val = data.windows("val", params.seq_len)
     fresh_session()
     keras.utils.set_random_seed(seed)
-    model = build_model(params, data.n_features, steps_per_execution=STEPS_PER_EXECUTION)
+    model = build_model(
+        params,
+        data.n_features,
+        steps_per_execution=STEPS_PER_EXECUTION,
+        ema_momentum=space.ema_momentum,
+    )
     recorder = RecordCurve(data.target_std)
     fit(
         model,
@@ -95,7 +101,14 @@ def train_curve(
         callbacks=[recorder, *plateau_schedule(space)],
     )
     values = recorder.values + [None] * (epochs - len(recorder.values))
-    return Curve(asdict(params), values, recorder.seconds, baseline, schedule_of(space))
+    return Curve(
+        asdict(params),
+        values,
+        recorder.seconds,
+        baseline,
+        schedule_of(space),
+        space.ema_momentum,
+    )
 
 
 def schedule_of(space: SearchSpace) -> dict[str, int | float] | None:

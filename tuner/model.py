@@ -26,11 +26,17 @@ def fresh_session() -> None:
 
 
 def build_model(
-    params: ModelParams, n_features: int, *, steps_per_execution: int = 1
+    params: ModelParams,
+    n_features: int,
+    *,
+    steps_per_execution: int = 1,
+    ema_momentum: float = 0.0,
 ) -> keras.Model:
     """Compiled LSTM + Dense on scaled inputs; MSE on the scaled target, Adam.
 
     `steps_per_execution` is Keras's: batches between two calls of the batch callbacks.
+    `ema_momentum` > 0 has Adam keep a moving average of the weights (`use_ema`), which
+    `training.fit` validates and keeps in place of the raw weights.
     """
     model = keras.Sequential(
         [
@@ -41,7 +47,11 @@ def build_model(
         name="lstm_baseline",
     )
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=params.learning_rate),
+        optimizer=keras.optimizers.Adam(
+            learning_rate=params.learning_rate,
+            use_ema=ema_momentum > 0,
+            ema_momentum=ema_momentum,
+        ),
         loss="mse",
         steps_per_execution=steps_per_execution,
     )

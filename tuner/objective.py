@@ -119,7 +119,12 @@ class Objective:
         fresh_session()
         if self._settings.seed is not None:
             keras.utils.set_random_seed(derive_seed(self._settings.seed, trial.number))
-        model = build_model(params, self._data.n_features, steps_per_execution=STEPS_PER_EXECUTION)
+        model = build_model(
+            params,
+            self._data.n_features,
+            steps_per_execution=STEPS_PER_EXECUTION,
+            ema_momentum=self._space.ema_momentum,
+        )
         report = ReportToTrial(trial, self._data.target_std)
         early_stopping = keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=self._settings.patience, restore_best_weights=True

@@ -17,7 +17,7 @@ PARAMS: dict[str, type] = {
     "learning_rate": float,
     "batch_size": int,
 }
-TRAINING_KEYS = ("max_epochs", "patience", "lr_patience", "lr_factor")
+TRAINING_KEYS = ("max_epochs", "patience", "lr_patience", "lr_factor", "ema_momentum")
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ class SearchSpace:
     patience: int
     lr_patience: int = 1
     lr_factor: float = 0.5
+    ema_momentum: float = 0.99  # 0: the raw weights are validated and kept
 
     def suggest(self, trial: optuna.Trial) -> ModelParams:
         return ModelParams(**{name: spec.suggest(trial) for name, spec in self.params.items()})
@@ -124,6 +125,9 @@ def parse_space(document: dict[str, Any], *, name: str, source: str) -> SearchSp
     lr_factor = _fraction(
         training.get("lr_factor", SearchSpace.lr_factor), f"{source}: training.lr_factor"
     )
+    ema_momentum = training.get("ema_momentum", SearchSpace.ema_momentum)
+    if isinstance(ema_momentum, bool) or ema_momentum != 0:  # 0 turns it off
+        ema_momentum = _fraction(ema_momentum, f"{source}: training.ema_momentum")
     space = SearchSpace(
         name=name,
         params=specs,
@@ -131,6 +135,7 @@ def parse_space(document: dict[str, Any], *, name: str, source: str) -> SearchSp
         patience=patience,
         lr_patience=lr_patience,
         lr_factor=lr_factor,
+        ema_momentum=float(ema_momentum),
     )
     for key in ("units", "seq_len", "batch_size"):
         if min(space.params[key].values()) < 1:

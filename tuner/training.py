@@ -33,7 +33,15 @@ def fit(
     Both are for speed (one compiled step per shape under JAX): the validation loss is the
     same mean whatever its batch size, and what training leaves out is at most
     `batch_size - 1` of the oldest windows.
+
+    When the optimizer keeps a moving average of the weights (`build_model`'s
+    `ema_momentum`), the average is what is validated and what the callbacks see at the end
+    of an epoch, so early stopping keeps (and restores) the averaged weights of its best
+    epoch: the model left behind is the one whose validation loss was reported.
     """
+    if model.optimizer.use_ema:
+        # First, so that the callbacks after it find the averaged weights in the model.
+        callbacks = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True), *callbacks]
     train = whole_batches(train, batch_size)
     model.fit(
         train.x,
