@@ -126,6 +126,10 @@ def test_tensorflow_backend_end_to_end(tmp_path, beijing_csv):
     bundle = tmp_path / "results" / "best"
     meta = json.loads((bundle / "metadata.json").read_text())
     assert meta["backend"] == "tensorflow"
+    # TensorFlow swaps the averaged weights in by its own path: the exported model is still
+    # the one whose val RMSE the trial reported.
+    study = _study(tmp_path, "beijing-fast_space")
+    assert meta["val_rmse"] == pytest.approx(study.best_value, rel=1e-4)
     x = np.random.default_rng(1).normal(size=(16, meta["seq_len"], len(meta["features"])))
     np.save(tmp_path / "x.npy", x.astype("float32"))
     served = subprocess.run(
