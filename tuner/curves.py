@@ -19,9 +19,9 @@ import optuna
 from tuner.bank import Curve, append_curve, read_bank, write_bank
 from tuner.dataset import PreparedData
 from tuner.errors import TunerError
-from tuner.model import build_model, fresh_session, plateau_schedule
+from tuner.model import fresh_session, plateau_schedule
 from tuner.space import ModelParams, SearchSpace
-from tuner.training import STEPS_PER_EXECUTION, fit
+from tuner.training import build, fit
 
 
 def draw_configs(space: SearchSpace, n: int, seed: int) -> list[ModelParams]:
@@ -85,12 +85,7 @@ def train_curve(
     val = data.windows("val", params.seq_len)
     fresh_session()
     keras.utils.set_random_seed(seed)
-    model = build_model(
-        params,
-        data.n_features,
-        steps_per_execution=STEPS_PER_EXECUTION,
-        ema_momentum=space.ema_momentum,
-    )
+    model = build(params, data.n_features, space)
     recorder = RecordCurve(data.target_std)
     fit(
         model,

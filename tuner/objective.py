@@ -13,11 +13,11 @@ from optuna.trial import FrozenTrial
 
 from tuner.artifacts import beats_best, save_model
 from tuner.dataset import PreparedData
-from tuner.model import build_model, fresh_session, plateau_schedule
+from tuner.model import fresh_session, plateau_schedule
 from tuner.pruner import NoiseAwarePruner, Verdict
 from tuner.seeds import derive_seed
 from tuner.space import SearchSpace
-from tuner.training import STEPS_PER_EXECUTION, fit
+from tuner.training import build, fit
 
 
 @dataclass(frozen=True)
@@ -119,12 +119,7 @@ class Objective:
         fresh_session()
         if self._settings.seed is not None:
             keras.utils.set_random_seed(derive_seed(self._settings.seed, trial.number))
-        model = build_model(
-            params,
-            self._data.n_features,
-            steps_per_execution=STEPS_PER_EXECUTION,
-            ema_momentum=self._space.ema_momentum,
-        )
+        model = build(params, self._data.n_features, self._space)
         report = ReportToTrial(trial, self._data.target_std)
         early_stopping = keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=self._settings.patience, restore_best_weights=True

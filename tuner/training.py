@@ -1,9 +1,11 @@
-"""`fit`: how a trial, a bank curve and the speed benchmark train the model, epoch by epoch."""
+"""`build` and `fit`: how a trial, a bank curve and the speed benchmark train the model."""
 
 from __future__ import annotations
 
 import keras
 
+from tuner.model import build_model
+from tuner.space import ModelParams, SearchSpace
 from tuner.windows import Windows, whole_batches
 
 # Validation windows per evaluation batch. Keras's default (the training batch size) runs
@@ -11,12 +13,23 @@ from tuner.windows import Windows, whole_batches
 # 8,678 validation windows fit in one batch of this size (12 MB of float32 at seq_len 24).
 VALIDATION_BATCH = 16384
 
-# For `build_model`. A trial has no per-batch callback, yet Keras calls its hooks after every
+# For `build`. A trial has no per-batch callback, yet Keras calls its hooks after every
 # batch: an epoch of 1,526 batches of 16 at units 8, where the arithmetic is nil, took
 # 0.39-0.50 s with the hooks after every batch, 0.22-0.24 s every 16 and 0.19 s every 64
 # (one core). The steps and their order are the same; Ctrl-C stops a fit at the end of a
 # group.
 STEPS_PER_EXECUTION = 32
+
+
+def build(params: ModelParams, n_features: int, space: SearchSpace) -> keras.Model:
+    """The model as a trial trains it (a bank curve too, so that it is the same training):
+    batch hooks every `STEPS_PER_EXECUTION` steps, the space's weight averaging."""
+    return build_model(
+        params,
+        n_features,
+        steps_per_execution=STEPS_PER_EXECUTION,
+        ema_momentum=space.ema_momentum,
+    )
 
 
 def fit(
@@ -34,8 +47,8 @@ def fit(
     same mean whatever its batch size, and what training leaves out is at most
     `batch_size - 1` of the oldest windows.
 
-    When the optimizer keeps a moving average of the weights (`build_model`'s
-    `ema_momentum`), the average is what is validated and what the callbacks see at the end
+    When the optimizer keeps a moving average of the weights (`build`, from the
+    space's `ema_momentum`), the average is what is validated and what the callbacks see at the end
     of an epoch, so early stopping keeps (and restores) the averaged weights of its best
     epoch: the model left behind is the one whose validation loss was reported.
     """
