@@ -19,8 +19,8 @@ def use_backend(name: str | None = None) -> str:
     """Select `name` (or `$TUNER_BACKEND`, or the default) for this process and its children.
 
     Child processes inherit `KERAS_BACKEND` through the environment, so the choice holds
-    in every worker; so do JAX's settings (`jax_settings`), which a variable the user set
-    already overrides.
+    in every worker; so do the JAX compilation cache's settings
+    (`compilation_cache_settings`), which a variable the user set already overrides.
     """
     name = name or os.environ.get("TUNER_BACKEND") or DEFAULT_BACKEND
     if name not in BACKENDS:
@@ -36,33 +36,25 @@ def use_backend(name: str | None = None) -> str:
     os.environ["KERAS_BACKEND"] = name
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if name == "jax":
-        for key, value in jax_settings(os.environ).items():
+        for key, value in compilation_cache_settings(os.environ).items():
             os.environ.setdefault(key, value)
     return name
 
 
-def jax_settings(environ: Mapping[str, str]) -> dict[str, str]:
-    """JAX's persistent compilation cache, for every computation, and a faster-compiling PRNG.
+def compilation_cache_settings(environ: Mapping[str, str]) -> dict[str, str]:
+    """JAX's persistent compilation cache, in the user's cache folder, for every computation.
 
     Each trial compiles its training and validation steps and its weight initialisers
     for its own shapes: about 3 s on one core, where a whole trial of the 100-trial runs
     took 2-88 s. A trial whose shapes were compiled before, by this worker, another one or
-    an earlier run, reads them from the cache (in the user's cache folder) instead. JAX
-    caches only computations that took a second or more to compile by default; the
-    initialisers take 0.2-0.7 s each, so the threshold is 0 here.
-
-    The initialisers' random draws compile several times faster with JAX's
-    non-partitionable Threefry (`jax_threefry_partitionable`, which matters only for arrays
-    split across devices; a worker has one CPU). The initial weights then differ from
-    JAX's default ones for the same seed, from the same distributions.
-
-    JAX's own variables, when the user set them, win: `JAX_ENABLE_COMPILATION_CACHE=false`
-    turns the cache off, `JAX_COMPILATION_CACHE_DIR` moves it.
+    an earlier run, reads them from disk instead. JAX caches only computations that took a
+    second or more to compile by default; the initialisers take 0.2-0.7 s each, so the
+    threshold is 0 here. Its own variables turn it off (`JAX_ENABLE_COMPILATION_CACHE=false`)
+    or move it.
     """
     root = Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return {
         "JAX_COMPILATION_CACHE_DIR": str(root / "tuner" / "jax"),
         "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
         "JAX_COMPILATION_CACHE_MAX_SIZE": str(CACHE_MAX_BYTES),
-        "JAX_THREEFRY_PARTITIONABLE": "false",
     }
