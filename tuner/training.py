@@ -22,8 +22,10 @@ STEPS_PER_EXECUTION = 32
 
 
 def build(params: ModelParams, n_features: int, space: SearchSpace) -> keras.Model:
-    """The model as a trial trains it (a bank curve too, so that it is the same training):
-    batch hooks every `STEPS_PER_EXECUTION` steps, the space's weight averaging."""
+    """The model as a trial trains it, and a bank curve too, so that both train alike.
+
+    Batch hooks every `STEPS_PER_EXECUTION` steps; the space's weight averaging.
+    """
     return build_model(
         params,
         n_features,
@@ -47,10 +49,10 @@ def fit(
     same mean whatever its batch size, and what training leaves out is at most
     `batch_size - 1` of the oldest windows.
 
-    When the optimizer keeps a moving average of the weights (`build`, from the
-    space's `ema_momentum`), the average is what is validated and what the callbacks see at the end
-    of an epoch, so early stopping keeps (and restores) the averaged weights of its best
-    epoch: the model left behind is the one whose validation loss was reported.
+    When the optimizer keeps a moving average of the weights (`build`, from the space's
+    `ema_momentum`), the average is what is validated and what the callbacks see at the
+    end of an epoch, so early stopping keeps (and restores) the averaged weights of its
+    best epoch: the model left behind is the one whose validation loss was reported.
     """
     if model.optimizer.use_ema:
         # First, so that the callbacks after it find the averaged weights in the model.
