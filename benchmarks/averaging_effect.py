@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from tuner.backend import use_backend
+from tuner.model.backend import use_backend
 
 AROUND_BEST = [
     (96, 24, 0.0013, 16),
@@ -41,14 +41,15 @@ def train(ema_momentum: float, out: Path) -> None:
     use_backend("jax")
     import optuna
 
-    from tuner.curves import draw_configs
-    from tuner.dataset import prepare
-    from tuner.objective import Objective, TrainSettings
-    from tuner.sources import resolve
-    from tuner.space import ModelParams, ParamSpec, load_space
+    from tuner.bench.curves import draw_configs
+    from tuner.data.prepared import prepare
+    from tuner.data.sources import resolve
+    from tuner.search.objective import Objective
+    from tuner.search.space import ModelParams, ParamSpec, load_space
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    space = replace(load_space("lstm_baseline"), ema_momentum=ema_momentum)
+    space = load_space("lstm_baseline")
+    space = replace(space, training=replace(space.training, ema_momentum=ema_momentum))
     configs = [ModelParams(*c) for c in AROUND_BEST] + draw_configs(space, DRAWN, seed=7)
     data = prepare(resolve("beijing"))
     for seed in SEEDS:
@@ -57,7 +58,8 @@ def train(ema_momentum: float, out: Path) -> None:
             objective = Objective(
                 data,
                 replace(space, params=fixed),
-                TrainSettings(space.max_epochs, space.patience, seed=seed),
+                space.training,
+                seed=seed,
             )
             study = optuna.create_study(pruner=optuna.pruners.NopPruner())
             started = time.perf_counter()

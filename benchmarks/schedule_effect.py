@@ -14,8 +14,8 @@ import argparse
 import statistics
 from pathlib import Path
 
-from tuner.bank import read_bank
-from tuner.replay import early_stopped
+from tuner.bench.bank import read_bank
+from tuner.bench.replay import early_stopped
 
 
 def main() -> None:

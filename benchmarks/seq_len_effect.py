@@ -13,8 +13,8 @@ import argparse
 import statistics
 from pathlib import Path
 
-from tuner.bank import read_bank
-from tuner.replay import early_stopped
+from tuner.bench.bank import read_bank
+from tuner.bench.replay import early_stopped
 
 UNITS_BANDS = ((8, 16), (16, 32), (32, 64), (64, 129))
 WINDOWS = {"seq_len <= 24": (6, 12, 24), "seq_len 48, 72": (48, 72)}

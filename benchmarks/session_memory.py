@@ -14,8 +14,8 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from tuner.model import build_model, fresh_session  # noqa: E402
-from tuner.space import ModelParams  # noqa: E402
+from tuner.model.network import build_model, fresh_session  # noqa: E402
+from tuner.model.params import ModelParams  # noqa: E402
 
 
 def rss_mb() -> float:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tuner.backend import use_backend
-from tuner.sources import BEIJING, DataSpec, resolve
+from tuner.data.sources import BEIJING, DataSpec, resolve
+from tuner.model.backend import use_backend
 
 # The tests' own JAX compilation cache, shared by their runs, not the user's.
 _CACHE = tempfile.mkdtemp(prefix="tuner-test-jax-cache-")

@@ -2,8 +2,8 @@ import os
 
 import pytest
 
-from tuner.backend import CACHE_MAX_BYTES, compilation_cache_settings, use_backend
 from tuner.errors import TunerError
+from tuner.model.backend import CACHE_MAX_BYTES, compilation_cache_settings, use_backend
 
 
 def test_compilation_cache_lives_in_the_user_cache_folder():

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import DATA_DIR, tuner
 from tuner.cli import main
-from tuner.sources import BEIJING
+from tuner.data.sources import BEIJING
 
 
 def _snapshot(workspace: Path) -> tuple:

@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 
 from tests.conftest import write_csv
-from tuner.data import load_csv
+from tuner.data.hourly import to_hourly
+from tuner.data.load import load_csv
+from tuner.data.split import chronological_split
 from tuner.errors import TunerError
-from tuner.frame import to_hourly
-from tuner.split import chronological_split
 
 HEADER = "No,year,month,day,hour,load,temp,wind"
 
@@ -103,7 +103,7 @@ def test_split_by_dates_and_its_errors():
 
 
 def test_target_rows_skip_unknown_targets_and_short_history():
-    from tuner.windows import target_rows
+    from tuner.data.windows import target_rows
 
     known = np.array([True, True, False, True, True, True])
     assert target_rows(known, 0, 6, seq_len=2, horizon=1).tolist() == [3, 4, 5]
@@ -112,7 +112,7 @@ def test_target_rows_skip_unknown_targets_and_short_history():
 
 
 def test_whole_batches_keep_the_newest_windows_without_copying():
-    from tuner.windows import Windows, whole_batches
+    from tuner.data.windows import Windows, whole_batches
 
     rows = np.arange(10, 20)
     windows = Windows(x=np.arange(30.0).reshape(10, 3, 1), y=rows * 1.0, rows=rows)

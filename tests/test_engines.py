@@ -10,8 +10,8 @@ from unittest import mock
 import pytest
 
 from tests.conftest import FAST_SPACE, tuner
-from tuner import engines
-from tuner.engines import (
+from tuner.bench import engines
+from tuner.bench.engines import (
     EngineRun,
     Event,
     _read_events,

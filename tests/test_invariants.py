@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tuner.dataset import prepare
-from tuner.preprocessing import encode
-from tuner.sources import resolve
+from tuner.data.prepared import prepare
+from tuner.data.preprocessing import encode
+from tuner.data.sources import resolve
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +73,9 @@ def test_2_inputs_are_filled_from_the_past_only(raw, searched):
 def test_4_objective_is_val_rmse_in_target_units(searched):
     import keras
 
-    from tuner.model import build_model
-    from tuner.space import ModelParams
-    from tuner.training import VALIDATION_BATCH
+    from tuner.model.network import build_model
+    from tuner.model.params import ModelParams
+    from tuner.model.training import VALIDATION_BATCH
 
     keras.utils.set_random_seed(0)
     val = searched.windows("val", 6)
@@ -99,8 +99,8 @@ def test_4_persistence_baseline_in_target_units(searched):
 def test_5_exported_model_takes_raw_values_and_returns_target_units(searched):
     import keras
 
-    from tuner.model import build_model, for_deployment
-    from tuner.space import ModelParams
+    from tuner.model.network import build_model, for_deployment
+    from tuner.model.params import ModelParams
 
     keras.utils.set_random_seed(0)
     core = build_model(

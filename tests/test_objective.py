@@ -7,10 +7,12 @@ from pathlib import Path
 import optuna
 import pytest
 
-from tuner.dataset import prepare
-from tuner.objective import Objective, ReportToTrial, TrainSettings
-from tuner.pruner import BASELINE_KEY, NoiseAwarePruner
-from tuner.space import ParamSpec, load_space
+from tuner.data.prepared import prepare
+from tuner.search import attrs
+from tuner.model.params import TrainingSettings
+from tuner.search.objective import Objective, ReportToTrial
+from tuner.search.pruner import NoiseAwarePruner
+from tuner.search.space import ParamSpec, load_space
 
 FAST_SPACE = Path(__file__).parent / "fast_space.toml"
 
@@ -22,13 +24,15 @@ def data(beijing_spec):
 
 @pytest.fixture
 def objective(data, tmp_path):
-    from tuner.artifacts import open_store
+    from tuner.search.artifacts import open_store
 
     def make(max_epochs: int = 2, lr_patience: int = 0, space=None) -> Objective:
-        settings = TrainSettings(max_epochs=max_epochs, patience=max_epochs, seed=0)
-        space = replace(space or load_space(FAST_SPACE), lr_patience=lr_patience)
+        space = space or load_space(FAST_SPACE)
+        training = replace(
+            space.training, max_epochs=max_epochs, patience=max_epochs, lr_patience=lr_patience
+        )
         store = open_store(tmp_path / "artifacts")
-        return Objective(data, space, settings, store=store)
+        return Objective(data, space, training, seed=0, store=store)
 
     return make
 
@@ -54,7 +58,11 @@ def test_learning_rate_halves_after_each_epoch_without_a_better_val_loss(
     space = load_space(FAST_SPACE)
     fast_rate = ParamSpec("learning_rate", "fixed", choices=(0.05,))  # too fast to settle
     # Raw weights: averaged, the curve improved in each of its 6 epochs, leaving no halving.
-    space = replace(space, params={**space.params, "learning_rate": fast_rate}, ema_momentum=0)
+    space = replace(
+        space,
+        params={**space.params, "learning_rate": fast_rate},
+        training=replace(space.training, ema_momentum=0),
+    )
     study = optuna.create_study(pruner=optuna.pruners.NopPruner())
     study.optimize(objective(max_epochs=6, lr_patience=lr_patience, space=space), n_trials=1)
     trial = study.trials[0]
@@ -83,7 +91,7 @@ def test_noise_prune_carries_its_figures(objective):
     """A pruner that calls every curve noise: its verdict reaches the trial's attributes."""
     noise = NoiseAwarePruner(warmup_steps=3, noise_steps=3, min_drop=1e9)
     study = optuna.create_study(pruner=noise)
-    study.set_user_attr(BASELINE_KEY, 1.0)  # no model beats 1 µg/m³: no skill
+    study.set_user_attr(attrs.BASELINE_VAL_RMSE, 1.0)  # no model beats 1 µg/m³: no skill
     study.optimize(objective(max_epochs=6), n_trials=1)
     trial = study.trials[0]
     assert trial.state == optuna.trial.TrialState.PRUNED
@@ -107,14 +115,14 @@ def test_diverged_trial_says_why(data):
     """A learning rate that overflows the weights: pruned as diverged after its first epoch."""
     from dataclasses import replace
 
-    from tuner.space import ParamSpec
+    from tuner.search.space import ParamSpec
 
     space = load_space(FAST_SPACE)
     exploding = ParamSpec("learning_rate", "fixed", choices=(1e30,))
     objective = Objective(
         data,
         replace(space, params=dict(space.params, learning_rate=exploding)),
-        TrainSettings(3, 3),
+        TrainingSettings(max_epochs=3, patience=3),
     )
     study = optuna.create_study(pruner=NoiseAwarePruner())
     study.optimize(objective, n_trials=1)

@@ -2,7 +2,7 @@ import io
 
 import optuna
 
-from tuner.progress import FINISHED, Progress
+from tuner.search.progress import FINISHED, Progress
 
 
 class Terminal(io.StringIO):

@@ -5,7 +5,7 @@ import optuna
 import pytest
 
 from tuner import NoiseAwarePruner, noise_verdict
-from tuner.pruner import reachable
+from tuner.search.pruner import reachable
 
 BASELINE = 24.8
 _rng = np.random.default_rng(7)

@@ -5,11 +5,11 @@ from pathlib import Path
 import optuna
 import pytest
 
-from tuner.bank import Curve, read_bank, write_bank
+from tuner.bench.bank import Curve, read_bank, write_bank
+from tuner.bench.replay import PRUNERS, benchmark, early_stopped
 from tuner.errors import TunerError
-from tuner.pruner import NoiseAwarePruner
-from tuner.replay import PRUNERS, benchmark, early_stopped
-from tuner.space import load_space
+from tuner.search.pruner import NoiseAwarePruner
+from tuner.search.space import load_space
 
 BASELINE, PATIENCE = 25.0, 2
 CURVES = [
@@ -106,7 +106,7 @@ def test_default_pruner_meets_the_issue_targets_on_the_bank_it_was_tuned_on():
     """The README's seed-0 row, so that a change of defaults cannot quietly undo it."""
     rows = benchmark(
         read_bank(TUNING_BANK),
-        patience=load_space("lstm_baseline").patience,
+        patience=load_space("lstm_baseline").training.patience,
         pruners={"d": PRUNERS["NoiseAwarePruner()"]},
     )
     row = rows[0]

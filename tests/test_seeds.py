@@ -1,4 +1,4 @@
-from tuner.seeds import derive_seed
+from tuner.search.seeds import derive_seed
 
 
 def test_seeds_are_repeatable_and_fit_every_library():

@@ -10,9 +10,9 @@ import zipfile
 
 import pytest
 
-from tuner import sources
+from tuner.data import sources
+from tuner.data.sources import BEIJING, resolve
 from tuner.errors import TunerError
-from tuner.sources import BEIJING, resolve
 
 
 @pytest.fixture
@@ -35,16 +35,16 @@ def _zip(folder, name, member, payload):
     (folder / name).write_bytes(buffer.getvalue())
 
 
-def test_tuner_data_dir_then_data_folder(tmp_path, beijing_csv):
+def test_tuner_data_dir_then_the_cache_folder(tmp_path, beijing_csv):
     spec = resolve(
         "beijing", environ={"TUNER_DATA_DIR": str(beijing_csv.parent)}, data_dir=tmp_path
     )
     assert spec.path == str(beijing_csv) and spec.target == "pm2.5"
-    local = tmp_path / "data"
-    local.mkdir()
-    shutil.copy(beijing_csv, local / BEIJING.filename)
-    spec = resolve("beijing", environ={}, data_dir=local)
-    assert spec.path == str(local / BEIJING.filename)
+    cache = tmp_path / "cache" / "tuner" / "data"
+    cache.mkdir(parents=True)
+    shutil.copy(beijing_csv, cache / BEIJING.filename)
+    spec = resolve("beijing", environ={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert spec.path == str(cache / BEIJING.filename)
     assert (spec.val_start, spec.test_start) == ("2013-01-01", "2014-01-01")
 
 

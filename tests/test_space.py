@@ -4,9 +4,10 @@ import optuna
 import pytest
 
 from tuner.errors import TunerError
-from tuner.space import ModelParams, load_space
+from tuner.model.params import ModelParams
+from tuner.search.space import load_space
 
-DEFAULT = Path(__file__).parents[1] / "search_spaces" / "lstm_baseline.toml"
+DEFAULT = "lstm_baseline"
 
 VALID = """
 [params.units]
@@ -50,7 +51,7 @@ def test_default_space_is_the_issue_space():
     assert (lr.kind, lr.low, lr.high, lr.log) == ("float", 1e-4, 1e-1, True)
     assert space.params["batch_size"].choices == (16, 32, 64, 128, 256)
     assert space.max_seq_len == 24
-    assert (space.lr_patience, space.lr_factor) == (1, 0.5)
+    assert (space.training.lr_patience, space.training.lr_factor) == (1, 0.5)
 
 
 def test_the_long_space_is_the_default_with_windows_of_up_to_three_days():
@@ -59,26 +60,21 @@ def test_the_long_space_is_the_default_with_windows_of_up_to_three_days():
     assert {k: v for k, v in long.params.items() if k != "seq_len"} == {
         k: v for k, v in default.params.items() if k != "seq_len"
     }
-    assert (long.max_epochs, long.patience, long.lr_patience, long.lr_factor) == (
-        default.max_epochs,
-        default.patience,
-        default.lr_patience,
-        default.lr_factor,
-    )
+    assert long.training == default.training
 
 
 def test_the_learning_rate_schedule_is_optional_and_can_be_turned_off(tmp_path):
     default = load_space(_write(tmp_path, VALID))
-    assert (default.lr_patience, default.lr_factor) == (1, 0.5)
+    assert (default.training.lr_patience, default.training.lr_factor) == (1, 0.5)
     space = load_space(_write(tmp_path, VALID + "lr_patience = 0\nlr_factor = 0.2\n"))
-    assert (space.lr_patience, space.lr_factor) == (0, 0.2)
+    assert (space.training.lr_patience, space.training.lr_factor) == (0, 0.2)
 
 
 def test_weight_averaging_is_on_by_default_and_can_be_turned_off(tmp_path):
-    assert load_space(_write(tmp_path, VALID)).ema_momentum == 0.99
-    assert load_space(DEFAULT).ema_momentum == load_space("lstm_long").ema_momentum == 0.99
-    assert load_space(_write(tmp_path, VALID + "ema_momentum = 0\n")).ema_momentum == 0
-    assert load_space(_write(tmp_path, VALID + "ema_momentum = 0.9\n")).ema_momentum == 0.9
+    assert load_space(_write(tmp_path, VALID)).training.ema_momentum == 0.99
+    assert load_space(DEFAULT).training.ema_momentum == load_space("lstm_long").training.ema_momentum == 0.99
+    assert load_space(_write(tmp_path, VALID + "ema_momentum = 0\n")).training.ema_momentum == 0
+    assert load_space(_write(tmp_path, VALID + "ema_momentum = 0.9\n")).training.ema_momentum == 0.9
 
 
 def test_suggest_gives_model_params_within_bounds():
@@ -144,6 +140,20 @@ def test_not_toml(tmp_path):
         load_space(_write(tmp_path, "[params\n"))
 
 
-def test_missing_file(tmp_path):
-    with pytest.raises(TunerError, match="cannot read"):
+def test_missing_file_names_the_built_in_spaces(tmp_path):
+    with pytest.raises(TunerError, match="no such space file .*lstm_baseline, lstm_long"):
         load_space(tmp_path / "nope.toml")
+
+
+def test_built_in_spaces_are_found_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_space("lstm_baseline") == load_space("lstm_baseline.toml")
+    assert load_space("lstm_long").params["seq_len"].choices == (6, 12, 24, 48, 72)
+
+
+def test_a_file_given_by_path_wins_over_a_built_in_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, VALID)
+    (tmp_path / "space.toml").rename(tmp_path / "lstm_baseline.toml")
+    assert load_space("lstm_baseline.toml").training.patience == 4  # the built-in's is 3
+    assert load_space("lstm_baseline").training.patience == 3

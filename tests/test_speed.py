@@ -1,4 +1,4 @@
-from tuner.speed import EpochTimes, Throughput, format_tables
+from tuner.bench.speed import EpochTimes, Throughput, format_tables
 
 
 def test_ratios_and_table():

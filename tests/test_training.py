@@ -3,10 +3,10 @@
 import keras
 import pytest
 
-from tuner.dataset import prepare
-from tuner.model import build_model, fresh_session
-from tuner.space import ModelParams
-from tuner.training import VALIDATION_BATCH, fit
+from tuner.data.prepared import prepare
+from tuner.model.network import build_model, fresh_session
+from tuner.model.params import ModelParams
+from tuner.model.training import VALIDATION_BATCH, fit
 
 # A learning rate too fast to settle, so that the best epoch is not simply the last one.
 PARAMS = ModelParams(units=8, seq_len=6, learning_rate=0.05, batch_size=256)

@@ -1,6 +1,6 @@
 import pytest
 
-from tuner.workers import core_groups, thread_settings
+from tuner.search.workers import core_groups, thread_settings
 
 
 @pytest.mark.parametrize(

@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import keras
 
-from tuner.model import build_model
-from tuner.space import ModelParams, SearchSpace
-from tuner.windows import Windows, whole_batches
+from tuner.data.windows import Windows, whole_batches
+from tuner.model.network import build_model
+from tuner.model.params import ModelParams, TrainingSettings
 
 # Validation windows per evaluation batch. Keras's default (the training batch size) runs
-# hundreds of tiny steps and compiles a second step for the last, partial batch; Beijing's
-# 8,678 validation windows fit in one batch of this size (12 MB of float32 at seq_len 24).
+# hundreds of tiny steps and compiles a second step for the last, partial batch; a year of
+# hourly windows fits in one batch of this size.
 VALIDATION_BATCH = 16384
 
 # For `build`. A trial has no per-batch callback, yet Keras calls its hooks after every
-# batch: an epoch of 1,526 batches of 16 at units 8, where the arithmetic is nil, took
-# 0.39-0.50 s with the hooks after every batch, 0.22-0.24 s every 16 and 0.19 s every 64
-# (one core). The steps and their order are the same; Ctrl-C stops a fit at the end of a
-# group.
+# batch, which costs more than the arithmetic of a small model's step; grouping steps keeps
+# the steps and their order, and Ctrl-C still stops a fit at the end of a group
+# (benchmarks/README.md, "Overhead per trial").
 STEPS_PER_EXECUTION = 32
 
 
-def build(params: ModelParams, n_features: int, space: SearchSpace) -> keras.Model:
+def build(params: ModelParams, n_features: int, training: TrainingSettings) -> keras.Model:
     """The model as a trial trains it, and a bank curve too, so that both train alike.
 
     Batch hooks every `STEPS_PER_EXECUTION` steps; the space's weight averaging.
@@ -30,7 +29,7 @@ def build(params: ModelParams, n_features: int, space: SearchSpace) -> keras.Mod
         params,
         n_features,
         steps_per_execution=STEPS_PER_EXECUTION,
-        ema_momentum=space.ema_momentum,
+        ema_momentum=training.ema_momentum,
     )
 
 

@@ -1,15 +1,22 @@
-"""TOML -> `SearchSpace`; `suggest(trial)` -> `ModelParams` for one trial."""
+"""TOML -> `SearchSpace`; `suggest(trial)` -> `ModelParams` for one trial.
+
+The built-in spaces are package data (`tuner/search/spaces/`), so that an installed wheel
+finds them; a user's own space is a TOML file given by its path.
+"""
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import optuna
+from typing import TYPE_CHECKING, Any
 
 from tuner.errors import TunerError
+from tuner.model.params import ModelParams, TrainingSettings
+
+if TYPE_CHECKING:
+    import optuna
 
 PARAMS: dict[str, type] = {
     "units": int,
@@ -17,15 +24,9 @@ PARAMS: dict[str, type] = {
     "learning_rate": float,
     "batch_size": int,
 }
-TRAINING_KEYS = ("max_epochs", "patience", "lr_patience", "lr_factor", "ema_momentum")
-
-
-@dataclass(frozen=True)
-class ModelParams:
-    units: int
-    seq_len: int
-    learning_rate: float
-    batch_size: int
+TRAINING_KEYS = tuple(f.name for f in fields(TrainingSettings))
+DEFAULT_SPACE = "lstm_baseline"
+BUILTIN_SPACES = resources.files("tuner.search") / "spaces"
 
 
 @dataclass(frozen=True)
@@ -53,13 +54,11 @@ class ParamSpec:
 
 @dataclass(frozen=True)
 class SearchSpace:
+    """The searched hyperparameters (`params`, in `ModelParams` order) and how trials train."""
+
     name: str
     params: dict[str, ParamSpec]
-    max_epochs: int
-    patience: int
-    lr_patience: int = 1
-    lr_factor: float = 0.5
-    ema_momentum: float = 0.99  # 0: the raw weights are validated and kept
+    training: TrainingSettings
 
     def suggest(self, trial: optuna.Trial) -> ModelParams:
         return ModelParams(**{name: spec.suggest(trial) for name, spec in self.params.items()})
@@ -69,30 +68,38 @@ class SearchSpace:
         return int(max(self.params["seq_len"].values()))
 
 
-PROJECT_SPACES = Path(__file__).resolve().parents[1] / "search_spaces"
-
-
-def find_space(name_or_path: str) -> Path:
-    """A path as given, else a name (`.toml` optional) in ./search_spaces or the project's."""
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    filename = path.name if path.suffix == ".toml" else f"{path.name}.toml"
-    for folder in (Path("search_spaces"), PROJECT_SPACES):
-        if (folder / filename).is_file():
-            return folder / filename
-    return path
+def builtin_spaces() -> list[str]:
+    """Names of the spaces that ship with tuner."""
+    return sorted(
+        p.name.removesuffix(".toml") for p in BUILTIN_SPACES.iterdir() if p.name.endswith(".toml")
+    )
 
 
 def load_space(name_or_path: str | Path) -> SearchSpace:
-    path = find_space(str(name_or_path))
+    """A built-in space by name (`lstm_baseline`, `lstm_long`), or a TOML file by path."""
+    text, source, name = _read_space(str(name_or_path))
     try:
-        document = tomllib.loads(path.read_text())
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise TunerError(f"{source}: not valid TOML: {e}") from e
+    return parse_space(document, name=name, source=source)
+
+
+def _read_space(name_or_path: str) -> tuple[str, str, str]:
+    """(text, where it came from, the space's name): a file when one is there, else a built-in."""
+    path = Path(name_or_path)
+    if not path.is_file():
+        builtin = BUILTIN_SPACES / f"{name_or_path.removesuffix('.toml')}.toml"
+        if path.name == name_or_path and builtin.is_file():
+            return builtin.read_text(), f"built-in space {builtin.name}", path.stem
+        known = ", ".join(builtin_spaces())
+        raise TunerError(f"{name_or_path}: no such space file (built-in spaces: {known})")
+    try:
+        return path.read_text(), str(path), path.stem
     except OSError as e:
         raise TunerError(f"{path}: cannot read search space: {e.strerror or e}") from e
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+    except UnicodeDecodeError as e:
         raise TunerError(f"{path}: not valid TOML: {e}") from e
-    return parse_space(document, name=path.stem, source=str(path))
 
 
 def parse_space(document: dict[str, Any], *, name: str, source: str) -> SearchSpace:
@@ -117,25 +124,27 @@ def parse_space(document: dict[str, Any], *, name: str, source: str) -> SearchSp
             raise TunerError(f"{source}: training.{key}: unknown setting")
     max_epochs = _positive_int(training, "max_epochs", source)
     patience = _positive_int(training, "patience", source)
-    lr_patience = training.get("lr_patience", SearchSpace.lr_patience)
+    lr_patience = training.get("lr_patience", TrainingSettings.lr_patience)
     if isinstance(lr_patience, bool) or not isinstance(lr_patience, int) or lr_patience < 0:
         raise TunerError(
             f"{source}: training.lr_patience: must be an integer, 0 or more, got {lr_patience!r}"
         )
     lr_factor = _fraction(
-        training.get("lr_factor", SearchSpace.lr_factor), f"{source}: training.lr_factor"
+        training.get("lr_factor", TrainingSettings.lr_factor), f"{source}: training.lr_factor"
     )
-    ema_momentum = training.get("ema_momentum", SearchSpace.ema_momentum)
+    ema_momentum = training.get("ema_momentum", TrainingSettings.ema_momentum)
     if isinstance(ema_momentum, bool) or ema_momentum != 0:  # 0 turns it off
         ema_momentum = _fraction(ema_momentum, f"{source}: training.ema_momentum")
     space = SearchSpace(
         name=name,
         params=specs,
-        max_epochs=max_epochs,
-        patience=patience,
-        lr_patience=lr_patience,
-        lr_factor=lr_factor,
-        ema_momentum=float(ema_momentum),
+        training=TrainingSettings(
+            max_epochs=max_epochs,
+            patience=patience,
+            lr_patience=lr_patience,
+            lr_factor=lr_factor,
+            ema_momentum=float(ema_momentum),
+        ),
     )
     for key in ("units", "seq_len", "batch_size"):
         if min(space.params[key].values()) < 1:

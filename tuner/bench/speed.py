@@ -1,7 +1,7 @@
 """`tuner bench speed`: per-epoch cost of tuner's training path, and trials per hour by --jobs.
 
 Each backend is measured in its own process (the backend is fixed at Keras's import); within
-that process the tuner path (`tuner.training.fit` inside a trial) and a bare `model.fit` of
+that process the tuner path (`tuner.model.training.fit` inside a trial) and a bare `model.fit` of
 the same model and windows, as a user writes it (partial last batch, validation in batches
 of the training size), alternate, `repeats` times each, each first in turn, and their
 medians are compared.
@@ -55,7 +55,7 @@ def epoch_times(backend: str, *, epochs: int = 5, repeats: int = 3) -> EpochTime
         [
             sys.executable,
             "-m",
-            "tuner.speed",
+            "tuner.bench.speed",
             "--backend",
             backend,
             "--epochs",
@@ -72,26 +72,27 @@ def epoch_times(backend: str, *, epochs: int = 5, repeats: int = 3) -> EpochTime
 
 
 def measure_here(backend: str, epochs: int, repeats: int) -> EpochTimes:
-    from tuner.backend import use_backend
+    from tuner.model.backend import use_backend
 
     use_backend(backend)
     import keras
     import optuna
 
-    from tuner.dataset import prepare
-    from tuner.model import build_model, fresh_session
-    from tuner.objective import Objective, TrainSettings
-    from tuner.pruner import NoiseAwarePruner
-    from tuner.sources import resolve
-    from tuner.space import ModelParams, ParamSpec, SearchSpace
+    from tuner.data.prepared import prepare
+    from tuner.data.sources import resolve
+    from tuner.model.network import build_model, fresh_session
+    from tuner.model.params import TrainingSettings
+    from tuner.search.objective import Objective
+    from tuner.search.pruner import NoiseAwarePruner
+    from tuner.search.space import ModelParams, ParamSpec, SearchSpace
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     params = ModelParams(**BENCH_PARAMS)
     data = prepare(resolve("beijing"))
     train, val = data.windows("train", params.seq_len), data.windows("val", params.seq_len)
     fixed = {k: ParamSpec(k, "fixed", choices=(v,)) for k, v in BENCH_PARAMS.items()}
-    space = SearchSpace("bench", fixed, max_epochs=epochs, patience=epochs)
-    objective = Objective(data, space, TrainSettings(epochs, epochs, seed=0))
+    space = SearchSpace("bench", fixed, TrainingSettings(max_epochs=epochs, patience=epochs))
+    objective = Objective(data, space, space.training, seed=0)
 
     def tuner_path() -> None:
         optuna.create_study(pruner=NoiseAwarePruner()).optimize(objective, n_trials=1)

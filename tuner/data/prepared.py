@@ -13,13 +13,13 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from tuner.data import load_csv
+from tuner.data.hourly import to_hourly
+from tuner.data.load import load_csv
+from tuner.data.preprocessing import Preprocessing, encode, fit_preprocessing
+from tuner.data.sources import DataSpec
+from tuner.data.split import Split, chronological_split
+from tuner.data.windows import Windows, make_windows, target_rows
 from tuner.errors import TunerError
-from tuner.frame import to_hourly
-from tuner.preprocessing import Preprocessing, encode, fit_preprocessing
-from tuner.sources import DataSpec
-from tuner.split import Split, chronological_split
-from tuner.windows import Windows, make_windows, target_rows
 
 Part = Literal["train", "val", "test"]
 

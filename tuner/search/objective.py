@@ -4,27 +4,21 @@ from __future__ import annotations
 
 import math
 import resource
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import keras
 import optuna
 from optuna.artifacts import FileSystemArtifactStore
 from optuna.trial import FrozenTrial
 
-from tuner.artifacts import beats_best, save_model
-from tuner.dataset import PreparedData
-from tuner.model import fresh_session, plateau_schedule
-from tuner.pruner import NoiseAwarePruner, Verdict
-from tuner.seeds import derive_seed
-from tuner.space import SearchSpace
-from tuner.training import build, fit
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    max_epochs: int
-    patience: int
-    seed: int | None = None
+from tuner.data.prepared import PreparedData
+from tuner.model.network import fresh_session, plateau_schedule
+from tuner.model.params import TrainingSettings
+from tuner.model.training import build, fit
+from tuner.search.artifacts import beats_best, save_model
+from tuner.search.pruner import NoiseAwarePruner, Verdict
+from tuner.search.seeds import derive_seed
+from tuner.search.space import SearchSpace
 
 
 class ReportToTrial(keras.callbacks.Callback):
@@ -81,10 +75,13 @@ class Objective:
         self,
         data: PreparedData,
         space: SearchSpace,
-        settings: TrainSettings,
+        training: TrainingSettings,
+        *,
+        seed: int | None = None,
         store: FileSystemArtifactStore | None = None,
     ) -> None:
-        self._data, self._space, self._settings, self._store = data, space, settings, store
+        self._data, self._space, self._training = data, space, training
+        self._seed, self._store = seed, store
         self.interrupted = False
         self._model: keras.Model | None = None
 
@@ -117,12 +114,12 @@ class Objective:
         val = self._data.windows("val", params.seq_len)
 
         fresh_session()
-        if self._settings.seed is not None:
-            keras.utils.set_random_seed(derive_seed(self._settings.seed, trial.number))
-        model = build(params, self._data.n_features, self._space)
+        if self._seed is not None:
+            keras.utils.set_random_seed(derive_seed(self._seed, trial.number))
+        model = build(params, self._data.n_features, self._training)
         report = ReportToTrial(trial, self._data.target_std)
         early_stopping = keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=self._settings.patience, restore_best_weights=True
+            monitor="val_loss", patience=self._training.patience, restore_best_weights=True
         )
         if self.interrupted:
             raise KeyboardInterrupt
@@ -133,8 +130,8 @@ class Objective:
                 train,
                 val,
                 batch_size=params.batch_size,
-                epochs=self._settings.max_epochs,
-                callbacks=[report, early_stopping, *plateau_schedule(self._space)],
+                epochs=self._training.max_epochs,
+                callbacks=[report, early_stopping, *plateau_schedule(self._training)],
             )
         finally:
             self._model = None

@@ -19,12 +19,19 @@ from collections.abc import Callable, Sequence
 import optuna
 from optuna.trial import TrialState
 
-from tuner.progress import FINISHED, Progress
+from tuner.search.progress import FINISHED, Progress
 
 EXIT_INTERRUPTED = 130
 # On a stop request: SIGINT; again if a worker has not finished after 30 s (an interrupt
 # can be swallowed); SIGKILL after 60 s more, leaving its trial to the heartbeat.
 ESCALATION = ((signal.SIGINT, 30.0), (signal.SIGINT, 60.0), (signal.SIGKILL, 5.0))
+
+
+def usable_cores() -> list[int]:
+    """The cores this process may run on: its affinity where the system has one (Linux)."""
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))
 
 
 def core_groups(cores: Sequence[int], jobs: int) -> list[set[int]]:
@@ -65,7 +72,7 @@ def run_workers(
     trial to the heartbeat: once the grace period has passed, the parent fails it.
     """
     context = multiprocessing.get_context("spawn")
-    groups = core_groups(sorted(os.sched_getaffinity(0)), jobs)
+    groups = core_groups(usable_cores(), jobs)
     stopping = context.Event()
     workers = [
         context.Process(
@@ -139,7 +146,8 @@ def _enter(target: Callable[..., None], args: tuple, stopping: threading.Event) 
     os.setpgrp()
     threading.Thread(target=interrupt_when_orphaned, args=(os.getppid(),), daemon=True).start()
     cores = args[-1]
-    os.sched_setaffinity(0, cores)
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, cores)
     os.environ.update(thread_settings(len(cores)))
     try:
         target(*args, stopping)  # installs its own SIGINT handler, then checks `stopping`

@@ -10,6 +10,8 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 from tqdm import tqdm
 
+from tuner.search import attrs
+
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 
@@ -44,11 +46,15 @@ class Progress:
             self._bar.set_postfix(pruned=self._pruned, best=best, refresh=True)
             return
         state = trial.state.name.lower()
-        why = trial.user_attrs.get("pruned_reason") or trial.user_attrs.get("fail_reason") or ""
+        why = (
+            trial.user_attrs.get(attrs.PRUNED_REASON)
+            or trial.user_attrs.get(attrs.FAIL_REASON)
+            or ""
+        )
         value = f" {trial.value:.3f}" if trial.value is not None else ""
         print(
             f"[{self._finished}/{self._total}] trial {trial.number} {state}{value}"
-            f"{f' ({why})' if why else ''} after {trial.user_attrs.get('epochs', '?')} epochs;"
+            f"{f' ({why})' if why else ''} after {trial.user_attrs.get(attrs.EPOCHS, '?')} epochs;"
             f" pruned {self._pruned}, best {best}",
             file=self._stream,
             flush=True,

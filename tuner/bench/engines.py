@@ -33,8 +33,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tuner.backend import DEFAULT_BACKEND
 from tuner.errors import TunerError
+from tuner.model.backend import DEFAULT_BACKEND
 
 TUNER_BACKENDS = {"tuner": DEFAULT_BACKEND, "tuner-tensorflow": "tensorflow"}
 ENGINES = (*TUNER_BACKENDS, "optuna", "kerastuner")
@@ -190,7 +190,7 @@ def run_engine(engine: str, budget: float, *, space: str, seed: int = 0) -> Engi
             return _run_tuner(engine, budget, space=space, seed=seed, folder=folder)
         events_file = folder / "events.jsonl"
         command = [
-            sys.executable, "-m", "tuner.engines", engine, "--budget", str(budget),
+            sys.executable, "-m", "tuner.bench.engines", engine, "--budget", str(budget),
             "--space", space, "--seed", str(seed), "--events", str(events_file),
             "--folder", str(folder),
         ]  # fmt: skip
@@ -297,10 +297,10 @@ def plain_optuna(
     import keras
     import optuna
 
-    from tuner.dataset import prepare
-    from tuner.model import build_model
-    from tuner.sources import resolve
-    from tuner.space import load_space
+    from tuner.data.prepared import prepare
+    from tuner.data.sources import resolve
+    from tuner.model.network import build_model
+    from tuner.search.space import load_space
 
     space = load_space(space_path)
     data = prepare(resolve("beijing"))
@@ -325,9 +325,9 @@ def plain_optuna(
             train.x,
             train.y,
             batch_size=params.batch_size,
-            epochs=space.max_epochs,
+            epochs=space.training.max_epochs,
             validation_data=(val.x, val.y),
-            callbacks=[report, keras.callbacks.EarlyStopping(patience=space.patience)],
+            callbacks=[report, keras.callbacks.EarlyStopping(patience=space.training.patience)],
             verbose=0,
         )
         if report.pruned:
@@ -354,10 +354,10 @@ def keras_tuner_hyperband(
     import keras
     import keras_tuner as kt
 
-    from tuner.dataset import prepare
-    from tuner.model import build_model
-    from tuner.sources import resolve
-    from tuner.space import ModelParams, ParamSpec, load_space
+    from tuner.data.prepared import prepare
+    from tuner.data.sources import resolve
+    from tuner.model.network import build_model
+    from tuner.search.space import ModelParams, ParamSpec, load_space
 
     space = load_space(space_path)
     data = prepare(resolve("beijing"))
@@ -405,11 +405,13 @@ def keras_tuner_hyperband(
         project_name="hyperband",
         overwrite=True,
     )
-    tuner.search(callbacks=[keras.callbacks.EarlyStopping(patience=space.patience)], verbose=0)
+    tuner.search(
+        callbacks=[keras.callbacks.EarlyStopping(patience=space.training.patience)], verbose=0
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tuner.engines")
+    parser = argparse.ArgumentParser(prog="python -m tuner.bench.engines")
     parser.add_argument("engine", choices=("optuna", "kerastuner"))
     parser.add_argument("--budget", type=float, help="seconds; the parent stops it anyway")
     parser.add_argument("--space", required=True)
@@ -418,8 +420,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folder", required=True)
     args = parser.parse_args(argv)
 
-    from tuner.backend import use_backend
-    from tuner.workers import interrupt_when_orphaned
+    from tuner.model.backend import use_backend
+    from tuner.search.workers import interrupt_when_orphaned
 
     use_backend("tensorflow")
     threading.Thread(target=interrupt_when_orphaned, args=(os.getppid(),), daemon=True).start()

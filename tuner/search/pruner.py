@@ -17,7 +17,7 @@ import optuna
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-BASELINE_KEY = "baseline_val_rmse"
+from tuner.search import attrs
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
         horizon: int = 0,
         slack: float = 1.0,
         tolerance: float = 0.03,
-        baseline_key: str = BASELINE_KEY,
+        baseline_key: str = attrs.BASELINE_VAL_RMSE,
         median: optuna.pruners.BasePruner | None = None,
     ) -> None:
         if warmup_steps < 3:

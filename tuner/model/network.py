@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import keras
 
-from tuner.preprocessing import Preprocessing
-from tuner.space import ModelParams, SearchSpace
+from tuner.data.preprocessing import Preprocessing
+from tuner.model.params import ModelParams, TrainingSettings
 
 
 def fresh_session() -> None:
     """Free the previous trial's graph, and under JAX its compiled functions too.
 
-    `clear_session` alone left JAX's compilation caches growing by about 30 MB a trial
-    (measured: 1.4 GB after 10 trials, 3.2 GB after 100); `jax.clear_caches` holds it flat.
+    `clear_session` alone leaves JAX's in-memory compilation caches growing with every
+    trial; `jax.clear_caches` holds a worker's memory flat (benchmarks/session_memory.py).
     """
     keras.backend.clear_session()
     if keras.backend.backend() == "jax":
@@ -58,19 +58,19 @@ def build_model(
     return model
 
 
-def plateau_schedule(space: SearchSpace) -> list[keras.callbacks.Callback]:
-    """The space's `lr_factor` times the rate after `lr_patience` epochs without a better loss.
+def plateau_schedule(training: TrainingSettings) -> list[keras.callbacks.Callback]:
+    """`lr_factor` times the rate after `lr_patience` epochs without a better loss.
 
-    At a constant rate the validation RMSE of this model keeps wandering by a few tenths
-    once it has learned what it can, so a trial's value is partly a lucky epoch; lowering
-    the rate on a plateau settles the curve, and most configurations end lower (paired
-    curve banks: README, "The learning-rate schedule"). `lr_patience` 0 keeps the rate.
+    At a constant rate the validation RMSE of this model keeps wandering once it has learned
+    what it can, so a trial's value is partly a lucky epoch; lowering the rate on a plateau
+    settles the curve, and most configurations end lower (benchmarks/README.md, "The
+    learning-rate schedule"). `lr_patience` 0 keeps the rate.
     """
-    if space.lr_patience == 0:
+    if training.lr_patience == 0:
         return []
     return [
         keras.callbacks.ReduceLROnPlateau(
-            monitor="val_loss", factor=space.lr_factor, patience=space.lr_patience
+            monitor="val_loss", factor=training.lr_factor, patience=training.lr_patience
         )
     ]
 

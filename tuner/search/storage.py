@@ -16,10 +16,16 @@ from tuner.errors import TunerError
 DEFAULT_STORAGE = "sqlite:///results/tuner.db"
 SUPPORTED = ("sqlite", "postgresql", "mysql")
 SQLITE_BUSY_TIMEOUT_S = 60
+# Read in this order when no URL is given; Optuna's own CLI reads the second.
+STORAGE_VARIABLES = ("TUNER_STORAGE", "OPTUNA_STORAGE")
 
 
-def storage_url(url: str | None, environ: Mapping[str, str] = os.environ) -> str:
-    return url or environ.get("TUNER_STORAGE") or DEFAULT_STORAGE
+def storage_url(url: str | None = None, environ: Mapping[str, str] = os.environ) -> str:
+    """`url`, else the first of `STORAGE_VARIABLES` that is set, else `DEFAULT_STORAGE`."""
+    for candidate in (url, *(environ.get(name) for name in STORAGE_VARIABLES)):
+        if candidate:
+            return candidate
+    return DEFAULT_STORAGE
 
 
 def parse_url(url: str) -> URL:

@@ -1,7 +1,8 @@
 """Where the data comes from: built-in datasets and user CSVs, resolved to a `DataSpec`.
 
-A built-in dataset is looked up as `--data PATH`, then `$TUNER_DATA_DIR`, then `data/`,
-then downloaded from its source, checksum-verified and cached in `data/`.
+A built-in dataset is looked up as `--data PATH`, then in `$TUNER_DATA_DIR`, then in the
+user's cache folder (`~/.cache/tuner/data`), where it is otherwise downloaded from its
+source, checksum-verified and kept.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ BEIJING = BuiltinDataset(
     test_start="2014-01-01",
 )
 BUILTINS: dict[str, BuiltinDataset] = {BEIJING.name: BEIJING}
+DEFAULT_DATA = BEIJING.name
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,11 @@ class DataSpec:
     def __post_init__(self) -> None:
         if self.horizon < 1:
             raise TunerError(f"--horizon must be at least 1, got {self.horizon}")
+
+
+def default_data_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where downloaded datasets are kept: the user's cache folder, not the current one."""
+    return Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tuner" / "data"
 
 
 def sha256_of(path: Path) -> str:
@@ -79,10 +86,21 @@ def resolve(
     val_start: str | None = None,
     test_start: str | None = None,
     horizon: int = 1,
-    data_dir: Path = Path("data"),
+    data_dir: Path | None = None,
     environ: Mapping[str, str] = os.environ,
 ) -> DataSpec:
-    """Turn `--data` and its companions into a `DataSpec`, downloading a built-in if needed."""
+    """Turn `--data` and its companions into a `DataSpec`, downloading a built-in if needed.
+
+    Args:
+        data: a built-in dataset's name (`beijing`) or a CSV path.
+        target: the column to forecast; required for a CSV that is not built in.
+        time_col: the timestamp column; by default the `year,month,day,hour` columns.
+        val_start, test_start: first timestamps of validation and test; by default 70% and
+            85% of the hours.
+        horizon: hours ahead to forecast.
+        data_dir: where a built-in dataset is kept (`default_data_dir()` when None).
+    """
+    data_dir = data_dir or default_data_dir(environ)
     builtin = BUILTINS.get(data)
     if builtin is not None:
         path = _find_builtin(builtin, data_dir=data_dir, environ=environ)
@@ -189,9 +207,10 @@ def _extract(payload: bytes, builtin: BuiltinDataset) -> bytes:
 
 
 def relocate(
-    spec: DataSpec, *, data_dir: Path = Path("data"), environ: Mapping[str, str] = os.environ
+    spec: DataSpec, *, data_dir: Path | None = None, environ: Mapping[str, str] = os.environ
 ) -> DataSpec:
     """Find a study's data again (it may have moved) and check it is the same bytes."""
+    data_dir = data_dir or default_data_dir(environ)
     path = Path(spec.path)
     if path.is_file() and sha256_of(path) == spec.sha256:
         return spec

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keras
 import optuna
 from optuna.artifacts import FileSystemArtifactStore, download_artifact, upload_artifact
 from optuna.trial import TrialState
 
 from tuner.errors import TunerError
+from tuner.search import attrs
 
-ARTIFACT_KEY = "artifact_id"
+if TYPE_CHECKING:
+    import keras
+
+DEFAULT_ARTIFACTS = "results/artifacts"
 
 
 def open_store(path: str | Path) -> FileSystemArtifactStore:
@@ -35,11 +39,13 @@ def save_model(store: FileSystemArtifactStore, trial: optuna.Trial, model: keras
         artifact_id = upload_artifact(
             artifact_store=store, file_path=str(path), study_or_trial=trial
         )
-    trial.set_user_attr(ARTIFACT_KEY, artifact_id)
+    trial.set_user_attr(attrs.ARTIFACT_ID, artifact_id)
     return artifact_id
 
 
 def load_model(store: FileSystemArtifactStore, artifact_id: str) -> keras.Model:
+    import keras
+
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from multiprocessing.synchronize import Event
 from pathlib import Path
 
@@ -12,31 +12,59 @@ import optuna
 from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 
+from tuner.data.sources import DataSpec
 from tuner.errors import TunerError
-from tuner.progress import FINISHED
-from tuner.pruner import BASELINE_KEY, NoiseAwarePruner
-from tuner.seeds import derive_seed
-from tuner.sources import DataSpec
-from tuner.space import SearchSpace
-from tuner.storage import load_study, open_storage
+from tuner.search import attrs
+from tuner.search.artifacts import DEFAULT_ARTIFACTS
+from tuner.search.progress import FINISHED, Progress
+from tuner.search.pruner import NoiseAwarePruner
+from tuner.search.seeds import derive_seed
+from tuner.search.space import SearchSpace
+from tuner.search.storage import DEFAULT_STORAGE, load_study, open_storage
+from tuner.search.workers import run_workers, usable_cores
 
 
 @dataclass(frozen=True)
 class RunConfig:
+    """One search: what to train on, where to store it, and for how long.
+
+    Args:
+        data: the data, from `tuner.data.sources.resolve`.
+        space: the search space, from `tuner.search.space.load_space`.
+        storage: an SQLAlchemy URL: `sqlite:///FILE`, or `postgresql+psycopg2://…` for a
+            study that several machines share.
+        study_name: the study in that storage; by default DATA-SPACE, which a later run
+            with the same data and space resumes.
+        artifacts: the folder of Optuna's artifact store, where trial models are kept.
+        trials: finished (complete or pruned) trials the study should have; the run
+            stops when the whole study, all workers included, has that many.
+        timeout: seconds after which no new trial starts.
+        seed: the run's seed, from which each worker's sampler and weights are derived.
+        max_epochs: a cap on the space's `max_epochs`, for quick runs.
+        heartbeat: seconds between a trial's heartbeats; a trial silent for twice as long
+            is failed, and retried once.
+        jobs: worker processes, each held to its share of the cores; one per core by
+            default.
+        quiet: no progress display.
+    """
+
     data: DataSpec
     space: SearchSpace
-    storage: str
-    study_name: str
-    artifacts: Path
-    trials: int
+    storage: str = DEFAULT_STORAGE
+    study_name: str = ""
+    artifacts: Path = Path(DEFAULT_ARTIFACTS)
+    trials: int = 100
     timeout: float | None = None
     seed: int = 0
-    max_epochs: int | None = None  # caps the space's max_epochs, for quick runs
+    max_epochs: int | None = None
     heartbeat: int = 60
-    jobs: int = 1
+    jobs: int = field(default_factory=lambda: len(usable_cores()))
     quiet: bool = False
 
     def __post_init__(self) -> None:
+        if not self.study_name:
+            name = default_study_name(self.data.name, self.space.name)
+            object.__setattr__(self, "study_name", name)
         if self.trials < 1:
             raise TunerError(f"--trials must be at least 1, got {self.trials}")
         if self.max_epochs is not None and self.max_epochs < 1:
@@ -91,9 +119,7 @@ def run_study(config: RunConfig) -> RunSummary:
     `config.jobs` worker processes share the study. Ctrl-C fails each running trial with
     `fail_reason = "interrupted"` and returns a summary marked interrupted.
     """
-    from tuner.dataset import prepare
-    from tuner.progress import Progress
-    from tuner.workers import run_workers
+    from tuner.data.prepared import prepare
 
     started = time.monotonic()
     data = prepare(config.data)
@@ -125,9 +151,9 @@ def work(config: RunConfig, worker: int, cores: set[int], stopping: Event) -> No
     SIGINT interrupts the running trial through `Objective.interrupt`; the trial fails as
     "interrupted" and this raises KeyboardInterrupt once it is recorded.
     """
-    from tuner.artifacts import open_store
-    from tuner.dataset import prepare
-    from tuner.objective import Objective, TrainSettings
+    from tuner.data.prepared import prepare
+    from tuner.search.artifacts import open_store
+    from tuner.search.objective import Objective
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     data = prepare(config.data)
@@ -143,12 +169,16 @@ def work(config: RunConfig, worker: int, cores: set[int], stopping: Event) -> No
     study = optuna.load_study(
         study_name=config.study_name, storage=storage, sampler=sampler, pruner=NoiseAwarePruner()
     )
-    settings = TrainSettings(
-        max_epochs=min(config.space.max_epochs, config.max_epochs or config.space.max_epochs),
-        patience=config.space.patience,
+    training = config.space.training
+    if config.max_epochs is not None:
+        training = replace(training, max_epochs=min(training.max_epochs, config.max_epochs))
+    objective = Objective(
+        data,
+        config.space,
+        training,
         seed=derive_seed(config.seed, worker),
+        store=open_store(config.artifacts),
     )
-    objective = Objective(data, config.space, settings, store=open_store(config.artifacts))
     signal.signal(signal.SIGINT, lambda *_: objective.interrupt())
     if stopping.is_set():
         raise KeyboardInterrupt
@@ -178,14 +208,14 @@ def _open_study(
         load_if_exists=True,
     )
     if config.study_name not in existing:
-        study.set_user_attr("data", data_attrs)
-        study.set_user_attr("space", config.space.name)
-        study.set_user_attr(BASELINE_KEY, baseline)
+        study.set_user_attr(attrs.DATA, data_attrs)
+        study.set_user_attr(attrs.SPACE, config.space.name)
+        study.set_user_attr(attrs.BASELINE_VAL_RMSE, baseline)
     return study
 
 
 def _check_same_data(study: optuna.Study, data_attrs: dict, space: SearchSpace) -> None:
-    stored = study.user_attrs.get("data", {})
+    stored = study.user_attrs.get(attrs.DATA, {})
     same = ("sha256", "target", "val_start", "test_start", "horizon", "time_col")
     for key in same:
         if stored.get(key) != data_attrs[key]:
@@ -193,7 +223,7 @@ def _check_same_data(study: optuna.Study, data_attrs: dict, space: SearchSpace) 
                 f"study '{study.study_name}' was made with {key}={stored.get(key)!r}, "
                 f"not {data_attrs[key]!r}: choose another --study"
             )
-    if study.user_attrs.get("space") != space.name:
+    if study.user_attrs.get(attrs.SPACE) != space.name:
         raise TunerError(
             f"study '{study.study_name}' searches space '{study.user_attrs.get('space')}', "
             f"not '{space.name}': choose another --study"
@@ -225,7 +255,7 @@ def summarize(
         failed=sum(t.state == TrialState.FAIL for t in trials),
         best_value=best.value if best else None,
         best_trial=best.number if best else None,
-        baseline_val_rmse=float(study.user_attrs.get(BASELINE_KEY, float("nan"))),
+        baseline_val_rmse=float(study.user_attrs.get(attrs.BASELINE_VAL_RMSE, float("nan"))),
         seconds=seconds,
         interrupted=interrupted,
         failed_workers=failed_workers,

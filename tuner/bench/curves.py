@@ -2,7 +2,7 @@
 
 Each configuration is drawn from the search space (seeded) and trained for a fixed number
 of epochs with no early stopping and no pruning, on the data, split and scaling of
-`tuner run`, so that pruners can later be replayed on the curves (`tuner.replay`).
+`tuner run`, so that pruners can later be replayed on the curves (`tuner.bench.replay`).
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from pathlib import Path
 import keras
 import optuna
 
-from tuner.bank import Curve, append_curve, read_bank, write_bank
-from tuner.dataset import PreparedData
+from tuner.bench.bank import Curve, append_curve, read_bank, write_bank
+from tuner.data.prepared import PreparedData
 from tuner.errors import TunerError
-from tuner.model import fresh_session, plateau_schedule
-from tuner.space import ModelParams, SearchSpace
-from tuner.training import build, fit
+from tuner.model.network import fresh_session, plateau_schedule
+from tuner.model.params import ModelParams
+from tuner.model.training import build, fit
+from tuner.search.space import SearchSpace
 
 
 def draw_configs(space: SearchSpace, n: int, seed: int) -> list[ModelParams]:
@@ -50,7 +51,7 @@ def make_bank(
             curve.params != asdict(drawn[i])
             or len(curve.val_rmse) != epochs
             or curve.schedule != schedule_of(space)
-            or curve.ema_momentum != space.ema_momentum
+            or curve.ema_momentum != space.training.ema_momentum
         ):
             raise TunerError(
                 f"{out}: line {i + 1} was made with other settings "
@@ -85,7 +86,7 @@ def train_curve(
     val = data.windows("val", params.seq_len)
     fresh_session()
     keras.utils.set_random_seed(seed)
-    model = build(params, data.n_features, space)
+    model = build(params, data.n_features, space.training)
     recorder = RecordCurve(data.target_std)
     fit(
         model,
@@ -93,7 +94,7 @@ def train_curve(
         val,
         batch_size=params.batch_size,
         epochs=epochs,
-        callbacks=[recorder, *plateau_schedule(space)],
+        callbacks=[recorder, *plateau_schedule(space.training)],
     )
     values = recorder.values + [None] * (epochs - len(recorder.values))
     return Curve(
@@ -102,14 +103,15 @@ def train_curve(
         recorder.seconds,
         baseline,
         schedule_of(space),
-        space.ema_momentum,
+        space.training.ema_momentum,
     )
 
 
 def schedule_of(space: SearchSpace) -> dict[str, int | float] | None:
-    if space.lr_patience == 0:
+    training = space.training
+    if training.lr_patience == 0:
         return None
-    return {"lr_patience": space.lr_patience, "lr_factor": space.lr_factor}
+    return {"lr_patience": training.lr_patience, "lr_factor": training.lr_factor}
 
 
 class RecordCurve(keras.callbacks.Callback):

@@ -17,9 +17,10 @@ from dataclasses import asdict, dataclass
 import optuna
 from optuna.trial import TrialState
 
-from tuner.bank import Curve
+from tuner.bench.bank import Curve
 from tuner.errors import TunerError
-from tuner.pruner import BASELINE_KEY, NoiseAwarePruner
+from tuner.search import attrs
+from tuner.search.pruner import NoiseAwarePruner
 
 TOP = 5
 
@@ -98,7 +99,7 @@ def replay(
     study = optuna.create_study(
         study_name="replay", pruner=pruner, sampler=optuna.samplers.RandomSampler(seed=0)
     )
-    study.set_user_attr(BASELINE_KEY, bank[0].baseline_val_rmse)
+    study.set_user_attr(attrs.BASELINE_VAL_RMSE, bank[0].baseline_val_rmse)
     outcomes = []
     for index in order:
         trial = study.ask()

@@ -9,22 +9,24 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from tuner.pruner import BASELINE_KEY
+from tuner.search import attrs
 
 
 def best_report(study: optuna.Study) -> dict[str, Any]:
     trials = study.get_trials(deepcopy=False)
     states = Counter(t.state.name.lower() for t in trials)
     pruned = Counter(
-        t.user_attrs.get("pruned_reason", "unknown") for t in trials if t.state == TrialState.PRUNED
+        t.user_attrs.get(attrs.PRUNED_REASON, "unknown")
+        for t in trials
+        if t.state == TrialState.PRUNED
     )
     failed = Counter(
         # A trial failed by the heartbeat could not say why itself.
-        t.user_attrs.get("fail_reason", "no heartbeat").split(":")[0]
+        t.user_attrs.get(attrs.FAIL_REASON, "no heartbeat").split(":")[0]
         for t in trials
         if t.state == TrialState.FAIL
     )
-    baseline = study.user_attrs.get(BASELINE_KEY)
+    baseline = study.user_attrs.get(attrs.BASELINE_VAL_RMSE)
     report: dict[str, Any] = {
         "study": study.study_name,
         "trials": dict(states),
@@ -40,8 +42,8 @@ def best_report(study: optuna.Study) -> dict[str, Any]:
         report["best"] = {
             "trial": best.number,
             "val_rmse": best.value,
-            "params": best.user_attrs.get("model_params", best.params),
-            "epochs": best.user_attrs.get("epochs"),
+            "params": best.user_attrs.get(attrs.MODEL_PARAMS, best.params),
+            "epochs": best.user_attrs.get(attrs.EPOCHS),
             "vs_baseline": gain,
             "vs_baseline_pct": 100 * gain / baseline if baseline else math.nan,
         }
