@@ -70,6 +70,7 @@ def test_2_inputs_are_filled_from_the_past_only(raw, searched):
     assert filled[row, 0] == pytest.approx(last_known)
 
 
+@pytest.mark.e2e
 def test_4_objective_is_val_rmse_in_target_units(searched):
     import keras
 
@@ -96,6 +97,7 @@ def test_4_persistence_baseline_in_target_units(searched):
     assert searched.persistence_rmse("val") == pytest.approx(24.863, abs=1e-3)
 
 
+@pytest.mark.e2e
 def test_5_exported_model_takes_raw_values_and_returns_target_units(searched):
     import keras
 

@@ -1,8 +1,10 @@
 from tuner.search.seeds import derive_seed
 
 
-def test_seeds_are_repeatable_and_fit_every_library():
-    assert derive_seed(0, 1, 2) == derive_seed(0, 1, 2)
+def test_seeds_are_pinned_and_fit_every_library():
+    """Pinned values: a change here changes every run's trials for the same --seed."""
+    assert derive_seed(0) == 2968811710
+    assert derive_seed(0, 1, 2) == 3884055042
     assert 0 <= derive_seed(2**40, 7) < 2**32  # numpy's legacy seeding takes 32 bits
 
 

@@ -8,6 +8,8 @@ from tuner.model.network import build_model, fresh_session
 from tuner.model.params import ModelParams
 from tuner.model.training import VALIDATION_BATCH, fit
 
+pytestmark = pytest.mark.e2e
+
 # A learning rate too fast to settle, so that the best epoch is not simply the last one.
 PARAMS = ModelParams(units=8, seq_len=6, learning_rate=0.05, batch_size=256)
 

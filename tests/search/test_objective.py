@@ -2,19 +2,19 @@
 
 import math
 from dataclasses import replace
-from pathlib import Path
 
 import optuna
 import pytest
 
+from tests.conftest import FAST_SPACE
 from tuner.data.prepared import prepare
-from tuner.search import attrs
 from tuner.model.params import TrainingSettings
+from tuner.search import attrs
 from tuner.search.objective import Objective, ReportToTrial
 from tuner.search.pruner import NoiseAwarePruner
 from tuner.search.space import ParamSpec, load_space
 
-FAST_SPACE = Path(__file__).parent / "fast_space.toml"
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")

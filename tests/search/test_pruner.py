@@ -197,8 +197,26 @@ def test_pruner_rejects_bad_settings(kwargs):
         NoiseAwarePruner(**kwargs)
 
 
-def test_pruner_is_an_optuna_pruner_with_defaults():
-    assert isinstance(NoiseAwarePruner(), optuna.pruners.BasePruner)
+def test_pruner_with_its_defaults_in_a_plain_optuna_study():
+    """As a user's own study would run it: optimize, report, should_prune, TrialPruned."""
+    rng = np.random.default_rng(3)
+    descent = 30 + 10 * np.exp(-np.arange(12) / 2) + rng.normal(0, 0.2, 12)
+    noise = 45 + rng.normal(0, 2, 12)  # no trend, far above the other trial
+    curves = [descent, noise]
+
+    def objective(trial: optuna.Trial) -> float:
+        for step, value in enumerate(curves[trial.number]):
+            trial.report(float(value), step)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return float(min(curves[trial.number]))
+
+    study = optuna.create_study(pruner=NoiseAwarePruner())
+    study.optimize(objective, n_trials=len(curves))
+    kept, stopped = study.trials
+    assert kept.state == optuna.trial.TrialState.COMPLETE and len(kept.intermediate_values) == 12
+    assert stopped.state == optuna.trial.TrialState.PRUNED
+    assert len(stopped.intermediate_values) <= 5
 
 
 def test_noise_verdict_rates_on_simulated_curves():

@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import optuna
 import pytest
 
@@ -72,7 +70,11 @@ def test_the_learning_rate_schedule_is_optional_and_can_be_turned_off(tmp_path):
 
 def test_weight_averaging_is_on_by_default_and_can_be_turned_off(tmp_path):
     assert load_space(_write(tmp_path, VALID)).training.ema_momentum == 0.99
-    assert load_space(DEFAULT).training.ema_momentum == load_space("lstm_long").training.ema_momentum == 0.99
+    assert (
+        load_space(DEFAULT).training.ema_momentum
+        == load_space("lstm_long").training.ema_momentum
+        == 0.99
+    )
     assert load_space(_write(tmp_path, VALID + "ema_momentum = 0\n")).training.ema_momentum == 0
     assert load_space(_write(tmp_path, VALID + "ema_momentum = 0.9\n")).training.ema_momentum == 0.9
 

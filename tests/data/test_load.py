@@ -1,13 +1,11 @@
-"""Loading, hourly reindexing and splitting: what is accepted and what is refused."""
+"""CSV -> time-indexed frame -> hourly frame: columns, dtypes, timestamps, gaps."""
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from tests.conftest import write_csv
 from tuner.data.hourly import to_hourly
 from tuner.data.load import load_csv
-from tuner.data.split import chronological_split
 from tuner.errors import TunerError
 
 HEADER = "No,year,month,day,hour,load,temp,wind"
@@ -82,46 +80,6 @@ def test_off_hour_timestamps_are_refused(tmp_path):
     path = write_csv(tmp_path / "d.csv", "ts,load\n2020-01-01 00:30,1\n2020-01-01 01:00,2")
     with pytest.raises(TunerError, match="not on the hour"):
         to_hourly(load_csv(path, target="load", time_col="ts"))
-
-
-def test_default_split_is_70_15_15_by_time():
-    index = pd.date_range("2020-01-01", periods=1000, freq="h")
-    split = chronological_split(index)
-    assert split.positions(index) == (700, 850)
-
-
-def test_split_by_dates_and_its_errors():
-    index = pd.date_range("2020-01-01", periods=24 * 30, freq="h")
-    split = chronological_split(index, val_start="2020-01-20", test_start="2020-01-25")
-    assert split.positions(index) == (19 * 24, 24 * 24)
-    with pytest.raises(TunerError, match="not before"):
-        chronological_split(index, val_start="2020-01-25", test_start="2020-01-20")
-    with pytest.raises(TunerError, match="too few rows"):
-        chronological_split(index, val_start="2019-01-01", test_start="2020-01-20")
-    with pytest.raises(TunerError, match="not a date"):
-        chronological_split(index, val_start="soon")
-
-
-def test_target_rows_skip_unknown_targets_and_short_history():
-    from tuner.data.windows import target_rows
-
-    known = np.array([True, True, False, True, True, True])
-    assert target_rows(known, 0, 6, seq_len=2, horizon=1).tolist() == [3, 4, 5]
-    assert target_rows(known, 0, 6, seq_len=3, horizon=2).tolist() == [4, 5]
-    assert target_rows(known, 0, 6, seq_len=1, horizon=1).tolist() == [1, 3, 4, 5]
-
-
-def test_whole_batches_keep_the_newest_windows_without_copying():
-    from tuner.data.windows import Windows, whole_batches
-
-    rows = np.arange(10, 20)
-    windows = Windows(x=np.arange(30.0).reshape(10, 3, 1), y=rows * 1.0, rows=rows)
-    kept = whole_batches(windows, 4)
-    assert kept.rows.tolist() == list(range(12, 20))  # 10 % 4 = 2 oldest left out
-    assert kept.x[0, 0, 0] == 6.0 and kept.y.tolist() == kept.rows.tolist()
-    assert np.shares_memory(kept.x, windows.x)
-    assert len(whole_batches(windows, 5)) == 10
-    assert len(whole_batches(windows, 16)) == 10  # less than one batch: all of it
 
 
 def test_a_numeric_column_with_stray_text_is_refused(tmp_path):

@@ -2,13 +2,14 @@
 
 import hashlib
 import json
+import subprocess
 from pathlib import Path
 
 import optuna
 import pandas as pd
 import pytest
 
-from tests.conftest import DATA_DIR, tuner
+from tests.conftest import DATA_DIR, TUNER, cli_env, tuner
 from tuner.cli import main
 from tuner.data.sources import BEIJING
 
@@ -100,6 +101,7 @@ CASES = {
 }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", CASES)
 def test_bad_input(name, trained, inputs, capsys, monkeypatch):
     args, message = CASES[name]
@@ -113,6 +115,7 @@ def test_bad_input(name, trained, inputs, capsys, monkeypatch):
     assert _snapshot(trained) == before
 
 
+@pytest.mark.e2e
 def test_wrong_checksum_in_tuner_data_dir(trained, inputs, capsys, monkeypatch):
     monkeypatch.chdir(trained)
     monkeypatch.setenv("TUNER_DATA_DIR", str(inputs / "corrupt"))
@@ -122,7 +125,47 @@ def test_wrong_checksum_in_tuner_data_dir(trained, inputs, capsys, monkeypatch):
     assert _snapshot(trained) == before
 
 
+@pytest.mark.e2e
 def test_a_real_process_prints_one_line_and_no_traceback(trained, inputs):
     result = tuner("run", "--space", str(inputs / "space.toml"), cwd=trained)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_tuner_alone_prints_help(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: tuner") and all(c in out for c in ("run", "export", "predict"))
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.startswith("tuner ")
+
+
+def test_an_unknown_flag_shows_the_subcommand_s_usage(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["export", "--trials", "3"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: tuner export") and "unrecognized arguments: --trials 3" in err
+
+
+@pytest.mark.e2e
+def test_output_piped_into_head_ends_quietly(trained, beijing_csv):
+    """A reader that leaves early (`| head -1`) ends the command without a traceback."""
+    process = subprocess.Popen(
+        [*TUNER, "predict", "--model", "results/best", "--data", str(beijing_csv)],
+        cwd=trained,
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout.readline().startswith("time,")
+    process.stdout.close()
+    stderr = process.stderr.read()
+    assert process.wait(timeout=300) == 141
+    assert "Traceback" not in stderr and "Error" not in stderr, stderr

@@ -1,0 +1,125 @@
+"""The bundle's metadata: written and read by one dataclass; anything malformed refused."""
+
+import json
+
+import pytest
+
+from tuner.data.preprocessing import Preprocessing
+from tuner.deploy.bundle import (
+    FORMAT_VERSION,
+    MAX_METADATA_BYTES,
+    METADATA_FILE,
+    MODEL_FILE,
+    BundleMetadata,
+    read_bundle,
+)
+from tuner.errors import TunerError
+from tuner.model.params import ModelParams
+
+PREP = Preprocessing(
+    target="pm2.5",
+    numeric=("pm2.5", "TEMP"),
+    categories={"cbwd": ("NE", "NW")},
+    mean={"pm2.5": 98.6, "TEMP": 12.4},
+    std={"pm2.5": 92.0, "TEMP": 12.2},
+)
+META = BundleMetadata(
+    target="pm2.5",
+    horizon=1,
+    seq_len=24,
+    time_col=None,
+    features=PREP.features,
+    preprocessing=PREP,
+    hyperparameters=ModelParams(units=32, seq_len=24, learning_rate=0.003, batch_size=64),
+    dataset={"name": "beijing", "file": "data.csv", "sha256": "4127f868"},
+    split={"val_start": "2013-01-01 00:00:00", "test_start": "2014-01-01 00:00:00"},
+    epochs=9,
+    val_rmse=23.1,
+    search_val_rmse=23.1,
+    test_rmse=20.4,
+    persistence_val_rmse=24.86,
+    persistence_test_rmse=22.14,
+    test_windows=8600,
+    study="beijing-lstm_baseline",
+    trial=41,
+    backend="jax",
+    versions={"keras": "3.15.0"},
+)
+
+
+def _bundle(tmp_path, document) -> str:
+    (tmp_path / MODEL_FILE).write_bytes(b"")
+    text = document if isinstance(document, str) else json.dumps(document)
+    (tmp_path / METADATA_FILE).write_text(text)
+    return tmp_path
+
+
+def test_round_trip(tmp_path):
+    assert read_bundle(_bundle(tmp_path, META.to_json())) == META
+    assert json.loads(META.to_json())["format_version"] == FORMAT_VERSION
+
+
+def _with(**changes):
+    document = json.loads(META.to_json())
+    for dotted, value in changes.items():
+        *path, key = dotted.split("__")
+        target = document
+        for part in path:
+            target = target[part]
+        target[key] = value
+    return document
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"format_version": 2}, "bundle format 2; this tuner reads format 1"),
+        ({"format_version": None}, "bundle format None"),
+        ({"seq_len": 0}, "seq_len: must be between 1"),
+        ({"seq_len": -5}, "seq_len: must be between 1"),
+        ({"seq_len": 1e400}, "seq_len: expected int"),
+        ({"seq_len": "24"}, "seq_len: expected int"),
+        ({"horizon": 10**15}, "horizon: must be between 1"),
+        ({"target": {"a": 1}}, "target: expected str"),
+        ({"preprocessing__categories": ["cbwd"]}, "categories: expected dict"),
+        ({"preprocessing__numeric": ["pm2.5", "pm2.5"]}, "listed twice"),
+        ({"preprocessing__std__TEMP": 0}, "std\\['TEMP'\\]: must be positive"),
+        ({"preprocessing__mean__TEMP": None}, "mean\\['TEMP'\\]: expected a finite number"),
+        ({"features": ["pm2.5"]}, "features do not match"),
+        ({"test_rmse": True}, "test_rmse: expected a finite number"),
+    ],
+)
+def test_malformed_metadata_is_refused_in_one_line(tmp_path, changes, message):
+    with pytest.raises(TunerError, match=message) as error:
+        read_bundle(_bundle(tmp_path, _with(**changes)))
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("text", ["", "[1, 2]", "{", '"text"', "null"])
+def test_metadata_that_is_not_an_object_is_refused(tmp_path, text):
+    with pytest.raises(TunerError, match="not valid export metadata"):
+        read_bundle(_bundle(tmp_path, text))
+
+
+def test_oversized_metadata_is_refused_before_it_is_parsed(tmp_path):
+    bundle = _bundle(tmp_path, META.to_json())
+    with (bundle / METADATA_FILE).open("a") as f:
+        f.write(" " * MAX_METADATA_BYTES)
+    with pytest.raises(TunerError, match="too large"):
+        read_bundle(bundle)
+
+
+def test_a_model_file_that_points_outside_the_bundle_is_refused(tmp_path):
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    _bundle(bundle, META.to_json())
+    (bundle / MODEL_FILE).unlink()
+    (tmp_path / "elsewhere.keras").write_bytes(b"")
+    (bundle / MODEL_FILE).symlink_to(tmp_path / "elsewhere.keras")
+    with pytest.raises(TunerError, match="points outside the bundle"):
+        read_bundle(bundle)
+
+
+def test_a_folder_without_model_or_metadata_is_not_a_bundle(tmp_path):
+    with pytest.raises(TunerError, match="not a tuner export"):
+        read_bundle(tmp_path)
