@@ -1,0 +1,59 @@
+"""A bank of learning curves: one JSON line per configuration (plain data, no Keras)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from tuner.errors import TunerError
+
+
+@dataclass(frozen=True)
+class Curve:
+    params: dict[str, int | float]
+    val_rmse: list[float | None]  # per epoch, µg/m³; None where the epoch diverged
+    seconds: list[float]  # per epoch
+    baseline_val_rmse: float
+    # lr_patience and lr_factor of the learning-rate schedule; None: a constant rate
+    schedule: dict[str, int | float] | None = None
+    # momentum of the validated moving average of the weights; 0: the raw weights
+    ema_momentum: float = 0.0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+
+def read_bank(path: Path) -> list[Curve]:
+    """The complete lines of a bank; a last line cut short by an interruption is ignored."""
+    curves = []
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError as e:
+        raise TunerError(f"{path}: cannot read the curve bank: {e.strerror or e}") from e
+    for number, line in enumerate(lines, start=1):
+        try:
+            curves.append(Curve(**json.loads(line)))
+        except (json.JSONDecodeError, TypeError) as e:
+            if number == len(lines):
+                break
+            raise TunerError(f"{path}:{number}: not a curve ({e})") from e
+    return curves
+
+
+def write_bank(out: Path, curves: list[Curve]) -> None:
+    """Replace `out` with `curves`, atomically."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".part")
+    partial.write_text("".join(c.to_json() + "\n" for c in curves))
+    partial.replace(out)
+
+
+def append_curve(out: Path, curve: Curve) -> None:
+    """Append one line and make it durable: an interrupted bank loses at most one curve."""
+    with open(out, "a") as f:
+        f.write(curve.to_json() + "\n")
+        f.flush()
+        os.fsync(f.fileno())

@@ -1,0 +1,137 @@
+"""`tuner bench curves`: a bank of real learning curves, one JSON line per configuration.
+
+Each configuration is drawn from the search space (seeded) and trained for a fixed number
+of epochs with no early stopping and no pruning, on the data, split and scaling of
+`tuner run`, so that pruners can later be replayed on the curves (`tuner.bench.replay`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+import keras
+import optuna
+
+from tuner.bench.bank import Curve, append_curve, read_bank, write_bank
+from tuner.data.prepared import PreparedData
+from tuner.errors import TunerError
+from tuner.model.network import fresh_session, plateau_schedule
+from tuner.model.params import ModelParams
+from tuner.model.training import build, fit
+from tuner.search.space import SearchSpace
+
+
+def draw_configs(space: SearchSpace, n: int, seed: int) -> list[ModelParams]:
+    """The same `n` configurations for the same space and seed, every time."""
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+    return [space.suggest(study.ask()) for _ in range(n)]
+
+
+def make_bank(
+    data: PreparedData,
+    space: SearchSpace,
+    *,
+    configs: int,
+    epochs: int,
+    seed: int,
+    out: Path,
+    log: Callable[[str], None] = print,
+) -> list[Curve]:
+    """Train the configurations not yet in `out` and append their curves; resumable."""
+    if configs < 1 or epochs < 2:
+        raise TunerError(f"need --configs >= 1 and --epochs >= 2, got {configs} and {epochs}")
+    drawn = draw_configs(space, configs, seed)
+    done = read_bank(out) if Path(out).exists() else []
+    for i, curve in enumerate(done[:configs]):
+        if (
+            curve.params != asdict(drawn[i])
+            or len(curve.val_rmse) != epochs
+            or curve.schedule != schedule_of(space)
+            or curve.ema_momentum != space.training.ema_momentum
+        ):
+            raise TunerError(
+                f"{out}: line {i + 1} was made with other settings "
+                f"(seed, space, schedule, weight averaging or epochs); "
+                f"choose another --out"
+            )
+    write_bank(out, done)  # drops a line cut short by an interruption
+    baseline = data.persistence_rmse("val")
+    for i in range(len(done), configs):
+        curve = train_curve(data, space, drawn[i], epochs, baseline, seed=seed + i)
+        append_curve(out, curve)
+        done.append(curve)
+        best = min((v for v in curve.val_rmse if v is not None), default=math.nan)
+        log(
+            f"[{i + 1}/{configs}] {asdict(drawn[i])}: best {best:.3f} in {sum(curve.seconds):.0f} s"
+        )
+    return done
+
+
+def train_curve(
+    data: PreparedData,
+    space: SearchSpace,
+    params: ModelParams,
+    epochs: int,
+    baseline: float,
+    *,
+    seed: int,
+) -> Curve:
+    """One configuration trained as `tuner run` trains it (learning-rate schedule and weight
+    averaging included) but for all `epochs`: no early stopping, no pruning."""
+    train = data.windows("train", params.seq_len)
+    val = data.windows("val", params.seq_len)
+    fresh_session()
+    keras.utils.set_random_seed(seed)
+    model = build(params, data.n_features, space.training)
+    recorder = RecordCurve(data.target_std)
+    fit(
+        model,
+        train,
+        val,
+        batch_size=params.batch_size,
+        epochs=epochs,
+        callbacks=[recorder, *plateau_schedule(space.training)],
+    )
+    values = recorder.values + [None] * (epochs - len(recorder.values))
+    return Curve(
+        asdict(params),
+        values,
+        recorder.seconds,
+        baseline,
+        schedule_of(space),
+        space.training.ema_momentum,
+    )
+
+
+def schedule_of(space: SearchSpace) -> dict[str, int | float] | None:
+    training = space.training
+    if training.lr_patience == 0:
+        return None
+    return {"lr_patience": training.lr_patience, "lr_factor": training.lr_factor}
+
+
+class RecordCurve(keras.callbacks.Callback):
+    """Val RMSE in target units and seconds, per epoch; a diverged epoch ends the curve."""
+
+    def __init__(self, target_std: float) -> None:
+        super().__init__()
+        self._std = target_std
+        self.values: list[float | None] = []
+        self.seconds: list[float] = []
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.seconds.append(round(time.perf_counter() - self._start, 4))
+        val_loss = float((logs or {}).get("val_loss", math.nan))
+        if not math.isfinite(val_loss):
+            self.values.append(None)
+            self.model.stop_training = True  # the weights are lost: later epochs are None too
+            return
+        self.values.append(math.sqrt(val_loss) * self._std)

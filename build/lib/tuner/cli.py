@@ -1,0 +1,257 @@
+"""The `tuner` commands: one function and one argument builder each, over the Python API.
+
+Bad input is a `TunerError`: one line on stderr, exit 2. `tuner bench …` is handed to the
+measuring instruments (`tuner.bench.cli`), which the product itself never imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+from tuner import options
+from tuner.errors import TunerError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # as a shell reports a process ended by SIGPIPE
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        if argv[:1] == ["bench"]:
+            from tuner.bench.cli import main as bench
+
+            return bench(argv[1:], prog="tuner bench")
+        parser = _parser()
+        args, unknown = parser.parse_known_args(argv)
+        if not hasattr(args, "command"):
+            parser.print_help()
+            return EXIT_OK
+        if unknown:
+            args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        options.use_backend(args)
+        return args.command(args)
+    except TunerError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader (`| head`) left; stop writing to it without a second error at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def run(args: argparse.Namespace) -> int:
+    import optuna
+
+    from tuner.search.space import load_space
+    from tuner.search.storage import parse_url
+    from tuner.search.study import RunConfig, run_study
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # the progress display reports trials
+    url = options.storage(args)
+    parse_url(url)  # an unknown scheme is refused before the data is read
+    space = load_space(args.space)
+    given = {
+        "study_name": args.study,
+        "artifacts": _artifacts(args),
+        "trials": args.trials,
+        "timeout": args.timeout,
+        "seed": args.seed,
+        "max_epochs": args.max_epochs,
+        "heartbeat": args.heartbeat,
+        "jobs": args.jobs,
+    }
+    config = RunConfig(
+        data=options.data_spec(args),
+        space=space,
+        storage=url,
+        quiet=args.quiet,
+        **{k: v for k, v in given.items() if v is not None},
+    )
+    summary = run_study(config)
+    print(summary.describe())
+    if summary.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if summary.failed_workers else EXIT_OK
+
+
+def _run_arguments(p: argparse.ArgumentParser) -> None:
+    from tuner.search.study import RunConfig
+
+    options.add_data(p)
+    options.add_space(p)
+    options.add_storage(p)
+    _add_artifacts(p)
+    p.add_argument("--study", help="study name (default: DATA-SPACE, e.g. beijing-lstm_baseline)")
+    p.add_argument(
+        "--trials",
+        type=int,
+        help=f"finished trials the study should have (default: {RunConfig.trials})",
+    )
+    p.add_argument("--timeout", type=float, help="start no trial after this many seconds")
+    p.add_argument("--seed", type=int, help=f"the run's seed (default: {RunConfig.seed})")
+    p.add_argument("--max-epochs", type=int, help="cap on epochs per trial, below the space's")
+    p.add_argument(
+        "--heartbeat",
+        type=int,
+        help="seconds between trial heartbeats; a trial silent for twice that is failed "
+        f"and retried (default: {RunConfig.heartbeat})",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        help="worker processes, each held to its share of the cores (default: one per core)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    options.add_backend(p)
+
+
+def best(args: argparse.Namespace) -> int:
+    from tuner.deploy.report import best_report, format_report
+
+    report = best_report(_load_study(args))
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return EXIT_OK
+
+
+def _best_arguments(p: argparse.ArgumentParser) -> None:
+    _add_study(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def export(args: argparse.Namespace) -> int:
+    from tuner.deploy.export import export_best
+    from tuner.search.artifacts import open_store
+
+    study = _load_study(args)
+    meta = export_best(study, open_store(_artifacts(args)), Path(args.out))
+    print(
+        f"exported trial {meta.trial} to {args.out}: test RMSE {meta.test_rmse:.3f} "
+        f"(persistence {meta.persistence_test_rmse:.3f}), val RMSE {meta.val_rmse:.3f}"
+    )
+    return EXIT_OK
+
+
+def _export_arguments(p: argparse.ArgumentParser) -> None:
+    from tuner.deploy.bundle import DEFAULT_FOLDER
+
+    _add_study(p)
+    _add_artifacts(p)
+    p.add_argument("--out", default=DEFAULT_FOLDER, help="bundle folder (default: %(default)s)")
+    options.add_backend(p)
+
+
+def predict(args: argparse.Namespace) -> int:
+    from tuner.deploy.predict import predict_csv
+
+    forecast = predict_csv(Path(args.model), Path(args.data))
+    if args.out:
+        forecast.to_csv(args.out)
+        print(f"{len(forecast)} forecasts written to {args.out}", file=sys.stderr)
+    else:
+        forecast.to_csv(sys.stdout)
+        sys.stdout.flush()
+    return EXIT_OK
+
+
+def _predict_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, help="bundle folder (from tuner export --out)")
+    p.add_argument("--data", required=True, help="CSV with the model's input columns")
+    p.add_argument("--out", help="CSV to write (default: standard output)")
+    options.add_backend(p)
+
+
+def dashboard(args: argparse.Namespace) -> int:
+    from tuner.deploy.dashboard import serve
+
+    serve(options.storage(args), _artifacts(args), host=args.host, port=args.port)
+    return EXIT_OK
+
+
+def _dashboard_arguments(p: argparse.ArgumentParser) -> None:
+    from tuner.deploy.dashboard import DEFAULT_HOST, DEFAULT_PORT
+
+    options.add_storage(p)
+    _add_artifacts(p)
+    p.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default: %(default)s)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="(default: %(default)s)")
+
+
+COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], Callable, str]] = {
+    "run": (run, _run_arguments, "search (resumable; Ctrl-C safe)"),
+    "best": (best, _best_arguments, "what the search found, against the persistence baseline"),
+    "dashboard": (dashboard, _dashboard_arguments, "optuna-dashboard on the study storage"),
+    "export": (export, _export_arguments, "deployable bundle of the best trial"),
+    "predict": (predict, _predict_arguments, "forecasts from an exported bundle"),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tuner",
+        description="Hyperparameter search for the single-LSTM time-series baseline "
+        "(Optuna, noise pruning, export for deployment).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(metavar="COMMAND")
+    for name, (command, add_arguments, summary) in COMMANDS.items():
+        p = commands.add_parser(name, help=summary, description=summary)
+        add_arguments(p)
+        p.set_defaults(command=command, parser=p)
+    commands.add_parser("bench", help="measuring instruments (tuner bench --help)")
+    return parser
+
+
+def _add_study(p: argparse.ArgumentParser) -> None:
+    """The study to read: --study, or the name `tuner run` gives for --data and --space."""
+    options.add_storage(p)
+    p.add_argument("--study", help="study name (default: DATA-SPACE, as tuner run names it)")
+    p.add_argument("--data", default=options.DEFAULT_DATA, help="for the default study name")
+    p.add_argument("--space", default=options.DEFAULT_SPACE, help="for the default study name")
+
+
+def _add_artifacts(p: argparse.ArgumentParser) -> None:
+    from tuner.search.artifacts import DEFAULT_ARTIFACTS
+
+    p.add_argument(
+        "--artifacts",
+        help=f"artifact store folder for trial models (default: $TUNER_ARTIFACTS or "
+        f"{DEFAULT_ARTIFACTS})",
+    )
+
+
+def _artifacts(args: argparse.Namespace) -> Path:
+    from tuner.search.artifacts import DEFAULT_ARTIFACTS
+
+    return Path(args.artifacts or os.environ.get("TUNER_ARTIFACTS") or DEFAULT_ARTIFACTS)
+
+
+def _load_study(args: argparse.Namespace):
+    from tuner.data.sources import BUILTINS
+    from tuner.search.storage import load_study, open_storage
+    from tuner.search.study import default_study_name
+
+    data = args.data if args.data in BUILTINS else Path(args.data).stem
+    name = args.study or default_study_name(data, Path(args.space).stem)
+    return load_study(open_storage(options.storage(args), create=False), name)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("tuner")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""CSV -> a time-indexed frame: columns, dtypes and timestamps checked, rows sorted by time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tuner.errors import TunerError
+
+CALENDAR_COLUMNS = ("year", "month", "day", "hour")
+
+
+def load_csv(
+    path: str | Path,
+    *,
+    target: str | None,
+    time_col: str | None = None,
+    required: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Read a CSV into a frame indexed by timestamp, without the time columns.
+
+    `target` must be present and numeric where it is not missing; `None` skips that check
+    (prediction data need not carry the target beyond what `required` names).
+    """
+    path = Path(path)
+    try:
+        raw = pd.read_csv(path, low_memory=False)
+    except FileNotFoundError as e:
+        raise TunerError(f"{path}: no such file") from e
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise TunerError(f"{path}: cannot read as CSV: {str(e).splitlines()[0]}") from e
+    raw.columns = [str(c).strip() for c in raw.columns]
+
+    needed = ([target] if target is not None else []) + list(required)
+    for column in needed:
+        if column not in raw.columns:
+            raise TunerError(f"{path}: no column '{column}' (has: {', '.join(raw.columns)})")
+    if target is not None:
+        raw[target] = _numeric(raw[target], path, target)
+
+    for column in raw.columns:
+        if column != target and not pd.api.types.is_numeric_dtype(raw[column]):
+            _refuse_mostly_numeric(raw[column], path, column)
+        if pd.api.types.is_numeric_dtype(raw[column]):
+            infinite = np.isinf(raw[column].to_numpy("float64", na_value=np.nan))
+            if infinite.any():
+                raise TunerError(
+                    f"{path}: column '{column}' has {int(infinite.sum())} infinite values"
+                )
+    times, time_columns = _timestamps(raw, path, time_col)
+    frame = raw.drop(columns=list(time_columns))
+    frame.index = pd.DatetimeIndex(times, name="time")
+    if frame.index.hasnans:
+        bad = int(frame.index.isna().sum())
+        raise TunerError(f"{path}: {bad} rows have an unreadable timestamp")
+    duplicated = frame.index.duplicated()
+    if duplicated.any():
+        first = frame.index[duplicated][0]
+        raise TunerError(f"{path}: {int(duplicated.sum())} duplicate timestamps (first: {first})")
+    return frame.sort_index()
+
+
+def _numeric(column: pd.Series, path: Path, name: str) -> pd.Series:
+    values = pd.to_numeric(column, errors="coerce")
+    bad = values.isna() & column.notna()
+    if bad.any():
+        example = column[bad].iloc[0]
+        raise TunerError(
+            f"{path}: column '{name}' has {int(bad.sum())} non-numeric values (e.g. {example!r})"
+        )
+    return values.astype("float64")
+
+
+def _refuse_mostly_numeric(column: pd.Series, path: Path, name: str) -> None:
+    """A numeric column with a few stray strings is an error, not a category."""
+    known = column.dropna()
+    numbers = pd.to_numeric(known, errors="coerce")
+    stray = numbers.isna()
+    if len(known) and stray.any() and stray.mean() <= 0.1:
+        example = known[stray].iloc[0]
+        raise TunerError(
+            f"{path}: column '{name}' has {int(stray.sum())} non-numeric values (e.g. {example!r})"
+        )
+
+
+def _timestamps(
+    raw: pd.DataFrame, path: Path, time_col: str | None
+) -> tuple[pd.Series, tuple[str, ...]]:
+    if time_col is not None:
+        if time_col not in raw.columns:
+            raise TunerError(f"{path}: no time column '{time_col}'")
+        return pd.to_datetime(raw[time_col], errors="coerce"), (time_col,)
+    if all(c in raw.columns for c in CALENDAR_COLUMNS):
+        parts = {c: pd.to_numeric(raw[c], errors="coerce") for c in CALENDAR_COLUMNS}
+        return pd.to_datetime(pd.DataFrame(parts), errors="coerce"), CALENDAR_COLUMNS
+    raise TunerError(f"{path}: no time columns: need year,month,day,hour or --time-col NAME")

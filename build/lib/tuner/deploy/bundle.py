@@ -1,0 +1,195 @@
+"""The exported bundle: its files and its metadata, written by export and read by predict.
+
+A bundle is a folder:
+- `model.keras`: raw feature windows in, the target in its own units out;
+- `saved_model/`: the same model as a TensorFlow SavedModel (signature `serve`);
+- `metadata.json`: a `BundleMetadata`, everything predict must apply to a CSV;
+- `README.md`: a model card for people.
+
+Reading a bundle imports neither Optuna nor Keras, and checks every field, since a bundle
+may come from anywhere: a value of the wrong type or range is refused in one line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tuner.data.preprocessing import Preprocessing
+from tuner.errors import TunerError
+from tuner.model.params import ModelParams
+
+MODEL_FILE = "model.keras"
+SAVED_MODEL_DIR = "saved_model"
+METADATA_FILE = "metadata.json"
+DEFAULT_FOLDER = "results/best"  # where `tuner export` writes unless told
+CARD_FILE = "README.md"
+FILES = (MODEL_FILE, SAVED_MODEL_DIR, METADATA_FILE, CARD_FILE)
+
+FORMAT_VERSION = 1
+MAX_METADATA_BYTES = 1 << 20  # a real one is a few kilobytes
+MAX_SEQ_LEN = 24 * 366  # a year of hourly history per window
+MAX_HORIZON = 24 * 366
+
+
+@dataclass(frozen=True)
+class BundleMetadata:
+    """What a bundle's model expects and how well it did; `metadata.json` as a value."""
+
+    target: str
+    horizon: int
+    seq_len: int
+    time_col: str | None
+    features: tuple[str, ...]
+    preprocessing: Preprocessing
+    hyperparameters: ModelParams
+    dataset: dict[str, str]  # name, file, sha256
+    split: dict[str, str]  # val_start, test_start
+    epochs: int | None
+    val_rmse: float
+    search_val_rmse: float
+    test_rmse: float
+    persistence_val_rmse: float | None
+    persistence_test_rmse: float
+    test_windows: int
+    study: str
+    trial: int
+    backend: str
+    versions: dict[str, str] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+
+    def to_json(self) -> str:
+        document = asdict(self)
+        document["preprocessing"] = self.preprocessing.to_dict()
+        document["features"] = list(self.features)
+        return json.dumps(document, indent=2) + "\n"
+
+    @classmethod
+    def from_dict(cls, d: Any) -> BundleMetadata:
+        """Checked field by field; raises ValueError or TypeError saying which is wrong."""
+        if not isinstance(d, dict):
+            raise TypeError("not a JSON object")
+        version = d.get("format_version")
+        if version != FORMAT_VERSION:
+            raise ValueError(
+                f"bundle format {version!r}; this tuner reads format {FORMAT_VERSION}: "
+                "export the study again with this version of tuner"
+            )
+        prep = _preprocessing(d.get("preprocessing"))
+        features = tuple(_list_of(str, d.get("features"), "features"))
+        if features != prep.features:
+            raise ValueError("features do not match the preprocessing's features")
+        target = _of(str, d.get("target"), "target")
+        if target != prep.target:
+            raise ValueError(f"target {target!r} is not the preprocessing's {prep.target!r}")
+        params = _of(dict, d.get("hyperparameters"), "hyperparameters")
+        seq_len = _bounded_int(d.get("seq_len"), "seq_len", MAX_SEQ_LEN)
+        return cls(
+            target=target,
+            horizon=_bounded_int(d.get("horizon"), "horizon", MAX_HORIZON),
+            seq_len=seq_len,
+            time_col=_optional(str, d.get("time_col"), "time_col"),
+            features=features,
+            preprocessing=prep,
+            hyperparameters=ModelParams(
+                units=_bounded_int(params.get("units"), "hyperparameters.units", 1 << 16),
+                seq_len=seq_len,
+                learning_rate=_number(params.get("learning_rate"), "hyperparameters.learning_rate"),
+                batch_size=_bounded_int(params.get("batch_size"), "batch_size", 1 << 24),
+            ),
+            dataset={k: str(v) for k, v in _of(dict, d.get("dataset"), "dataset").items()},
+            split={k: str(v) for k, v in _of(dict, d.get("split"), "split").items()},
+            epochs=_optional(int, d.get("epochs"), "epochs"),
+            val_rmse=_number(d.get("val_rmse"), "val_rmse"),
+            search_val_rmse=_number(d.get("search_val_rmse"), "search_val_rmse"),
+            test_rmse=_number(d.get("test_rmse"), "test_rmse"),
+            persistence_val_rmse=_optional(float, d.get("persistence_val_rmse"), "persistence"),
+            persistence_test_rmse=_number(d.get("persistence_test_rmse"), "persistence_test"),
+            test_windows=_of(int, d.get("test_windows"), "test_windows"),
+            study=_of(str, d.get("study"), "study"),
+            trial=_of(int, d.get("trial"), "trial"),
+            backend=_of(str, d.get("backend"), "backend"),
+            versions={k: str(v) for k, v in _of(dict, d.get("versions", {}), "versions").items()},
+        )
+
+
+def read_bundle(folder: str | Path) -> BundleMetadata:
+    """The metadata of the bundle in `folder`, after checking that it is one."""
+    folder = Path(folder)
+    path = folder / METADATA_FILE
+    if not (folder / MODEL_FILE).is_file() or not path.is_file():
+        raise TunerError(f"{folder}: not a tuner export (no {MODEL_FILE} and {METADATA_FILE})")
+    model = (folder / MODEL_FILE).resolve()
+    if model.parent != folder.resolve():
+        raise TunerError(f"{folder / MODEL_FILE}: points outside the bundle; refused")
+    if path.stat().st_size > MAX_METADATA_BYTES:
+        raise TunerError(f"{path}: {path.stat().st_size} bytes, too large for export metadata")
+    try:
+        return BundleMetadata.from_dict(json.loads(path.read_text()))
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as e:
+        raise TunerError(f"{path}: not valid export metadata: {e}") from e
+
+
+def model_path(folder: str | Path) -> Path:
+    return Path(folder) / MODEL_FILE
+
+
+def _preprocessing(d: Any) -> Preprocessing:
+    d = _of(dict, d, "preprocessing")
+    numeric = _list_of(str, d.get("numeric"), "preprocessing.numeric")
+    if len(set(numeric)) != len(numeric) or not numeric:
+        raise ValueError("preprocessing.numeric: empty, or a column listed twice")
+    categories = _of(dict, d.get("categories"), "preprocessing.categories")
+    mean = _of(dict, d.get("mean"), "preprocessing.mean")
+    std = _of(dict, d.get("std"), "preprocessing.std")
+    for name in numeric:
+        _number(mean.get(name), f"preprocessing.mean[{name!r}]")
+        if not _number(std.get(name), f"preprocessing.std[{name!r}]") > 0:
+            raise ValueError(f"preprocessing.std[{name!r}]: must be positive")
+    columns = [*numeric, *categories]
+    if len(set(columns)) != len(columns):
+        raise ValueError("preprocessing: a column is both numeric and categorical")
+    return Preprocessing(
+        target=_of(str, d.get("target"), "preprocessing.target"),
+        numeric=tuple(numeric),
+        categories={
+            str(k): tuple(_list_of(str, v, f"preprocessing.categories[{k!r}]"))
+            for k, v in categories.items()
+        },
+        mean={n: float(mean[n]) for n in numeric},
+        std={n: float(std[n]) for n in numeric},
+    )
+
+
+def _of(kind: type, value: Any, name: str) -> Any:
+    if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
+        raise TypeError(f"{name}: expected {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _optional(kind: type, value: Any, name: str) -> Any:
+    if value is None:
+        return None
+    if kind is float:
+        return _number(value, name)
+    return _of(kind, value, name)
+
+
+def _list_of(kind: type, value: Any, name: str) -> list[Any]:
+    return [_of(kind, item, name) for item in _of(list, value, name)]
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise TypeError(f"{name}: expected a finite number, got {value!r}")
+    return float(value)
+
+
+def _bounded_int(value: Any, name: str, most: int) -> int:
+    value = _of(int, value, name)
+    if not 1 <= value <= most:
+        raise ValueError(f"{name}: must be between 1 and {most}, got {value}")
+    return value

@@ -1,0 +1,166 @@
+"""Best trial -> a deployable bundle (`bundle.py`); the only reader of the test split.
+
+The bundle is written in a temporary folder beside `out` and renamed into place, so that a
+failed export leaves the previous bundle as it was.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import shutil
+import tempfile
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import optuna
+from optuna.trial import TrialState
+
+from tuner.data.prepared import PreparedData, prepare
+from tuner.data.sources import DataSpec, relocate
+from tuner.deploy.bundle import (
+    CARD_FILE,
+    METADATA_FILE,
+    MODEL_FILE,
+    SAVED_MODEL_DIR,
+    BundleMetadata,
+)
+from tuner.errors import TunerError
+from tuner.model.network import for_deployment
+from tuner.model.params import ModelParams
+from tuner.search import attrs
+from tuner.search.artifacts import load_model
+
+
+def export_best(study: optuna.Study, store: Any, out: Path) -> BundleMetadata:
+    """Write the best trial's bundle to `out` and return its metadata.
+
+    Args:
+        study: a study made by `tuner run` (its data and best model are found through it).
+        store: the artifact store the study's models were saved in.
+        out: the bundle folder; an earlier bundle there is replaced.
+    """
+    out = Path(out)
+    _check_replaceable(out)
+    trial = _best_trial(study)
+    spec = relocate(DataSpec(**study.user_attrs[attrs.DATA]))
+    params = ModelParams(**trial.user_attrs[attrs.MODEL_PARAMS])
+    data = prepare(spec, with_test=True)
+    model = for_deployment(load_model(store, trial.user_attrs[attrs.ARTIFACT_ID]), data.prep)
+
+    scores = {part: _score(model, data, part, params.seq_len) for part in ("val", "test")}
+    meta = BundleMetadata(
+        target=spec.target,
+        horizon=spec.horizon,
+        seq_len=params.seq_len,
+        time_col=spec.time_col,
+        features=data.prep.features,
+        preprocessing=data.prep,
+        hyperparameters=params,
+        dataset={"name": spec.name, "file": Path(spec.path).name, "sha256": spec.sha256},
+        split={"val_start": str(data.split.val_start), "test_start": str(data.split.test_start)},
+        epochs=trial.user_attrs.get(attrs.EPOCHS),
+        val_rmse=scores["val"]["rmse"],
+        search_val_rmse=trial.value,
+        test_rmse=scores["test"]["rmse"],
+        persistence_val_rmse=study.user_attrs.get(attrs.BASELINE_VAL_RMSE),
+        persistence_test_rmse=scores["test"]["persistence_rmse"],
+        test_windows=int(scores["test"]["windows"]),
+        study=study.study_name,
+        trial=trial.number,
+        backend=keras.backend.backend(),
+        versions=_versions(),
+    )
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        model.save(staging / MODEL_FILE)
+        model.export(str(staging / SAVED_MODEL_DIR), format="tf_saved_model", verbose=False)
+        (staging / METADATA_FILE).write_text(meta.to_json())
+        (staging / CARD_FILE).write_text(model_card(meta))
+        _swap_into_place(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return meta
+
+
+def _check_replaceable(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise TunerError(f"{out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / METADATA_FILE).is_file():
+        raise TunerError(f"{out}: a non-empty folder that is not an export; will not replace it")
+
+
+def _best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if not complete:
+        raise TunerError(f"study '{study.study_name}' has no completed trial to export")
+    trial = min(complete, key=lambda t: t.value)
+    if attrs.ARTIFACT_ID not in trial.user_attrs:
+        raise TunerError(f"trial {trial.number} of '{study.study_name}' has no saved model")
+    return trial
+
+
+def _score(model: keras.Model, data: PreparedData, part: str, seq_len: int) -> dict[str, float]:
+    windows = data.raw_windows(part, seq_len)
+    predicted = model.predict(windows.x, batch_size=1024, verbose=0).reshape(-1)
+    actual = data.to_target_units(windows.y)
+    return {
+        "rmse": math.sqrt(float(np.mean((predicted - actual) ** 2))),
+        "persistence_rmse": data.persistence_rmse(part),
+        "windows": len(windows),
+    }
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for package in ("tuner", "keras", "tensorflow", "jax", "optuna", "numpy", "pandas"):
+        try:
+            versions[package] = importlib_metadata.version(package)
+        except importlib_metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def _swap_into_place(staging: Path, out: Path) -> None:
+    if out.exists():
+        retired = out.with_name(f".{out.name}.old-{os.getpid()}")
+        out.rename(retired)
+        staging.rename(out)
+        shutil.rmtree(retired)
+    else:
+        staging.rename(out)
+
+
+def model_card(meta: BundleMetadata) -> str:
+    hp, dataset, split = meta.hyperparameters, meta.dataset, meta.split
+    val = f"{meta.val_rmse:.3f} | {meta.persistence_val_rmse:.3f}"
+    test = f"{meta.test_rmse:.3f} | {meta.persistence_test_rmse:.3f}"
+    return f"""# {meta.study}, trial {meta.trial}
+
+One LSTM({hp.units}) and one Dense(1), trained with Adam (learning rate
+{hp.learning_rate:.3g}, batch {hp.batch_size}, {meta.epochs} epochs, {meta.backend}
+backend) to forecast `{meta.target}` {meta.horizon} hour(s) ahead from the previous
+{meta.seq_len} hours of the {dataset["name"]} data (sha256 {dataset["sha256"][:12]}…).
+
+| split | RMSE | persistence RMSE |
+| --- | --- | --- |
+| validation (from {split["val_start"][:10]}) | {val} |
+| test (from {split["test_start"][:10]}, scored once at export) | {test} |
+
+## Inputs and outputs
+
+`{MODEL_FILE}` and `{SAVED_MODEL_DIR}/` (signature `serve`) take float32 windows of shape
+`(batch, {meta.seq_len}, {len(meta.features)})` in raw units, features in this order:
+{", ".join(meta.features)}.
+Text columns are one-hot (`column=value`, categories of the training rows); `hour_*` and
+`doy_*` are sin/cos of hour of day and day of year; gaps are filled forward. Scaling is
+inside the model, which returns `{meta.target}` in its own units. `tuner predict --model
+DIR --data CSV` does all of this from a CSV.
+"""

@@ -1,0 +1,60 @@
+"""The Keras backend is a setting, chosen before Keras is first imported."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from tuner.errors import TunerError
+
+BACKENDS = ("tensorflow", "jax")
+DEFAULT_BACKEND = "jax"
+# Least recently used entries go beyond this; a 100-trial study wrote 22 MB (README).
+CACHE_MAX_BYTES = 2**30
+
+
+def use_backend(name: str | None = None) -> str:
+    """Select `name` (or `$TUNER_BACKEND`, or the default) for this process and its children.
+
+    Child processes inherit `KERAS_BACKEND` through the environment, so the choice holds
+    in every worker; so do the JAX compilation cache's settings
+    (`compilation_cache_settings`), which a variable the user set already overrides.
+    """
+    name = name or os.environ.get("TUNER_BACKEND") or DEFAULT_BACKEND
+    if name not in BACKENDS:
+        raise TunerError(f"unknown backend {name!r} (choose from {', '.join(BACKENDS)})")
+    if "keras" in sys.modules:
+        import keras
+
+        if keras.backend.backend() != name:
+            raise TunerError(
+                f"Keras was already imported with the {keras.backend.backend()} backend; "
+                f"set TUNER_BACKEND={name} before importing it"
+            )
+    os.environ["KERAS_BACKEND"] = name
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if name == "jax":
+        for key, value in compilation_cache_settings(os.environ).items():
+            os.environ.setdefault(key, value)
+    return name
+
+
+def compilation_cache_settings(environ: Mapping[str, str]) -> dict[str, str]:
+    """JAX's persistent compilation cache, in the user's cache folder, for every computation.
+
+    Each trial compiles its training and validation steps and its weight initialisers
+    for its own shapes: about 3 s on one core, where a whole trial of the 100-trial runs
+    took 2-88 s. A trial whose shapes were compiled before, by this worker, another one or
+    an earlier run, reads them from disk instead. JAX caches only computations that took a
+    second or more to compile by default; the initialisers take 0.2-0.7 s each, so the
+    threshold is 0 here. Its own variables turn it off (`JAX_ENABLE_COMPILATION_CACHE=false`)
+    or move it.
+    """
+    root = Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return {
+        "JAX_COMPILATION_CACHE_DIR": str(root / "tuner" / "jax"),
+        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+        "JAX_COMPILATION_CACHE_MAX_SIZE": str(CACHE_MAX_BYTES),
+    }

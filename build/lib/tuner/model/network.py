@@ -1,0 +1,91 @@
+"""`ModelParams` -> the single-LSTM baseline, and its deployable wrapper.
+
+Exactly one LSTM(units) then Dense(1) (DESIGN, Model). Written in `keras.*` alone so that
+the backend stays a setting.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from tuner.data.preprocessing import Preprocessing
+from tuner.model.params import ModelParams, TrainingSettings
+
+
+def fresh_session() -> None:
+    """Free the previous trial's graph, and under JAX its compiled functions too.
+
+    `clear_session` alone leaves JAX's in-memory compilation caches growing with every
+    trial; `jax.clear_caches` holds a worker's memory flat (benchmarks/session_memory.py).
+    """
+    keras.backend.clear_session()
+    if keras.backend.backend() == "jax":
+        import jax
+
+        jax.clear_caches()
+
+
+def build_model(
+    params: ModelParams,
+    n_features: int,
+    *,
+    steps_per_execution: int = 1,
+    ema_momentum: float = 0.0,
+) -> keras.Model:
+    """Compiled LSTM + Dense on scaled inputs; MSE on the scaled target, Adam.
+
+    `steps_per_execution` is Keras's: batches between two calls of the batch callbacks.
+    `ema_momentum` > 0 has Adam keep a moving average of the weights (`use_ema`), which
+    `training.fit` validates and keeps in place of the raw weights.
+    """
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(params.seq_len, n_features)),
+            keras.layers.LSTM(params.units),
+            keras.layers.Dense(1),
+        ],
+        name="lstm_baseline",
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(
+            learning_rate=params.learning_rate,
+            use_ema=ema_momentum > 0,
+            ema_momentum=ema_momentum,
+        ),
+        loss="mse",
+        steps_per_execution=steps_per_execution,
+    )
+    return model
+
+
+def plateau_schedule(training: TrainingSettings) -> list[keras.callbacks.Callback]:
+    """`lr_factor` times the rate after `lr_patience` epochs without a better loss.
+
+    At a constant rate the validation RMSE of this model keeps wandering once it has learned
+    what it can, so a trial's value is partly a lucky epoch; lowering the rate on a plateau
+    settles the curve, and most configurations end lower (benchmarks/README.md, "The
+    learning-rate schedule"). `lr_patience` 0 keeps the rate.
+    """
+    if training.lr_patience == 0:
+        return []
+    return [
+        keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss", factor=training.lr_factor, patience=training.lr_patience
+        )
+    ]
+
+
+def for_deployment(core: keras.Model, prep: Preprocessing) -> keras.Model:
+    """Raw feature values in, target units out (invariant 5).
+
+    The training statistics become a `Normalization` layer in front and a `Rescaling`
+    layer behind, so the exported model carries them and needs no Python to serve.
+    """
+    offset, scale = prep.feature_offset_scale()
+    inputs = keras.Input(shape=core.input_shape[1:], name="features")
+    scaled = keras.layers.Normalization(mean=offset, variance=scale**2, name="scale_inputs")(inputs)
+    target = prep.target
+    outputs = keras.layers.Rescaling(
+        scale=prep.std[target], offset=prep.mean[target], name="to_target_units"
+    )(core(scaled))
+    return keras.Model(inputs, outputs, name="forecaster")

@@ -1,0 +1,103 @@
+"""Storage URL -> Optuna's RDB storage (SQLite with WAL and a busy timeout, or PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+
+import optuna
+import sqlalchemy
+from sqlalchemy.engine import URL, make_url
+
+from tuner.errors import TunerError
+
+DEFAULT_STORAGE = "sqlite:///results/tuner.db"
+SUPPORTED = ("sqlite", "postgresql", "mysql")
+SQLITE_BUSY_TIMEOUT_S = 60
+# Read in this order when no URL is given; Optuna's own CLI reads the second.
+STORAGE_VARIABLES = ("TUNER_STORAGE", "OPTUNA_STORAGE")
+
+
+def storage_url(url: str | None = None, environ: Mapping[str, str] = os.environ) -> str:
+    """`url`, else the first of `STORAGE_VARIABLES` that is set, else `DEFAULT_STORAGE`."""
+    for candidate in (url, *(environ.get(name) for name in STORAGE_VARIABLES)):
+        if candidate:
+            return candidate
+    return DEFAULT_STORAGE
+
+
+def parse_url(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except sqlalchemy.exc.ArgumentError as e:
+        raise TunerError(f"{url}: not a storage URL (e.g. {DEFAULT_STORAGE})") from e
+    if parsed.get_backend_name() not in SUPPORTED:
+        raise TunerError(
+            f"{url}: unknown storage scheme '{parsed.get_backend_name()}' "
+            f"(use one of: {', '.join(SUPPORTED)})"
+        )
+    return parsed
+
+
+def open_storage(
+    url: str, *, create: bool = True, heartbeat_interval: int | None = None
+) -> optuna.storages.RDBStorage:
+    """Open (and with `create`, make) the storage behind `url`.
+
+    With `heartbeat_interval`, a trial whose process stopped beating for twice that long
+    is failed by the next worker, and re-queued once.
+    """
+    parsed = parse_url(url)
+    engine_kwargs: dict = {"pool_pre_ping": True}
+    if parsed.get_backend_name() == "sqlite":
+        engine_kwargs = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S}}
+        database = parsed.database
+        if database and database != ":memory:":
+            path = Path(database)
+            if not create and not path.is_file():
+                raise TunerError(f"{path}: no study database here; run 'tuner run' first")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _enable_wal(parsed)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            heartbeat = {}
+            if heartbeat_interval is not None:
+                heartbeat = {
+                    "heartbeat_interval": heartbeat_interval,
+                    "grace_period": 2 * heartbeat_interval,
+                    "heartbeat_stale_trial_callback": (
+                        optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
+                    ),
+                }
+            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **heartbeat)
+    except ModuleNotFoundError as e:
+        raise TunerError(
+            f"{parsed.render_as_string()}: driver missing ({e.name}); "
+            f"for PostgreSQL: pip install 'tuner[postgres]'"
+        ) from e
+    except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as e:
+        reason = str(getattr(e, "orig", None) or e).splitlines()[0]
+        raise TunerError(f"{parsed.render_as_string()}: cannot open storage: {reason}") from e
+
+
+def _enable_wal(parsed: URL) -> None:
+    """WAL lets readers (the dashboard, `tuner best`) and workers share the file."""
+    engine = sqlalchemy.create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+    except sqlalchemy.exc.SQLAlchemyError as e:
+        raise TunerError(f"{parsed.database}: cannot open as SQLite: {e.orig}") from e
+    finally:
+        engine.dispose()
+
+
+def load_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study:
+    names = [s.study_name for s in storage.get_all_studies()]
+    if name not in names:
+        known = ", ".join(names) or "none"
+        raise TunerError(f"no study '{name}' in this storage (studies: {known})")
+    return optuna.load_study(study_name=name, storage=storage)

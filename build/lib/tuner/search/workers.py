@@ -1,0 +1,169 @@
+"""Worker processes on one study: each held to its share of the cores; one progress display.
+
+The parent never imports Keras. Workers run in their own process group, so a Ctrl-C at the
+terminal reaches the parent alone, which forwards exactly one SIGINT to each worker: a
+second signal arriving while a worker records its interrupted trial could otherwise leave
+that trial RUNNING.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+import optuna
+from optuna.trial import TrialState
+
+from tuner.search.progress import FINISHED, Progress
+
+EXIT_INTERRUPTED = 130
+# On a stop request: SIGINT; again if a worker has not finished after 30 s (an interrupt
+# can be swallowed); SIGKILL after 60 s more, leaving its trial to the heartbeat.
+ESCALATION = ((signal.SIGINT, 30.0), (signal.SIGINT, 60.0), (signal.SIGKILL, 5.0))
+
+
+def usable_cores() -> list[int]:
+    """The cores this process may run on: its affinity where the system has one (Linux)."""
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))
+
+
+def core_groups(cores: Sequence[int], jobs: int) -> list[set[int]]:
+    """Split the usable cores among `jobs` workers, round robin; they share when too few."""
+    cores = sorted(cores)
+    if jobs <= len(cores):
+        return [set(cores[i::jobs]) for i in range(jobs)]
+    return [{cores[i % len(cores)]} for i in range(jobs)]
+
+
+def thread_settings(n_cores: int) -> dict[str, str]:
+    """Environment that holds TensorFlow, XLA (JAX) and OpenMP to `n_cores` threads."""
+    n = str(n_cores)
+    eigen = "true" if n_cores > 1 else "false"
+    return {
+        "OMP_NUM_THREADS": n,
+        "TF_NUM_INTRAOP_THREADS": n,
+        "TF_NUM_INTEROP_THREADS": "1",
+        "XLA_FLAGS": f"--xla_cpu_multi_thread_eigen={eigen} intra_op_parallelism_threads={n}",
+    }
+
+
+def run_workers(
+    target: Callable[..., None],
+    args: tuple,
+    jobs: int,
+    study: optuna.Study,
+    progress: Progress,
+    *,
+    grace_period: float,
+) -> tuple[bool, int]:
+    """Start `jobs` workers `target(*args, worker, cores, stopping)`; wait, showing progress.
+
+    The target must handle SIGINT itself (SIG_IGN until then) and end by raising
+    KeyboardInterrupt when it was interrupted, or when `stopping` is set as it starts.
+
+    Returns (interrupted, number of workers that failed). A worker that died leaves its
+    trial to the heartbeat: once the grace period has passed, the parent fails it.
+    """
+    context = multiprocessing.get_context("spawn")
+    groups = core_groups(usable_cores(), jobs)
+    stopping = context.Event()
+    workers = [
+        context.Process(
+            target=_enter, args=(target, (*args, i, groups[i]), stopping), name=f"worker-{i}"
+        )
+        for i in range(jobs)
+    ]
+    finished = study.get_trials(deepcopy=False, states=FINISHED)  # one look: none counted twice
+    seen = {t.number for t in finished}
+    progress.start(finished)
+    stop = threading.Event()
+    handlers = _on_stop_signals(stop)
+    try:
+        for worker in workers:
+            _start_deaf_to_interrupts(worker)
+        escalation = iter(ESCALATION)
+        deadline = None
+        while any(w.is_alive() for w in workers):
+            next(w for w in workers if w.is_alive()).join(timeout=0.5)
+            if stop.is_set() and (deadline is None or time.monotonic() > deadline):
+                stopping.set()
+                signum, wait = next(escalation, ESCALATION[-1])
+                for worker in workers:
+                    if worker.is_alive():
+                        os.kill(worker.pid, signum)
+                deadline = time.monotonic() + wait
+            _show_new(study, seen, progress)
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    died = [w for w in workers if w.exitcode not in (0, EXIT_INTERRUPTED)]
+    if died and study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        time.sleep(grace_period)
+        optuna.storages.fail_stale_trials(study)
+    _show_new(study, seen, progress)
+    return stop.is_set(), len(died)
+
+
+def _on_stop_signals(stop: threading.Event) -> dict[int, object]:
+    """Ctrl-C and SIGTERM set `stop` instead of raising: the loop above forwards them once.
+
+    A KeyboardInterrupt raised at an arbitrary point of the parent can be swallowed (inside
+    a weakref callback, say) and the workers would never hear of it.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {
+        signum: signal.signal(signum, lambda *_: stop.set())
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+
+
+def _start_deaf_to_interrupts(worker: multiprocessing.process.BaseProcess) -> None:
+    """Start `worker` with SIGINT ignored, which survives exec, until the target listens.
+
+    A SIGINT that reached a worker still importing its libraries would otherwise end it
+    with a traceback; the target checks the stop event once its handler is in place.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        worker.start()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        worker.start()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _enter(target: Callable[..., None], args: tuple, stopping: threading.Event) -> None:
+    """A worker's first steps: its own process group, its cores, then the work."""
+    os.setpgrp()
+    threading.Thread(target=interrupt_when_orphaned, args=(os.getppid(),), daemon=True).start()
+    cores = args[-1]
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, cores)
+    os.environ.update(thread_settings(len(cores)))
+    try:
+        target(*args, stopping)  # installs its own SIGINT handler, then checks `stopping`
+    except KeyboardInterrupt:
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def interrupt_when_orphaned(parent: int) -> None:
+    """If the parent dies (even by SIGKILL), stop as on Ctrl-C: the trial fails as interrupted."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+def _show_new(study: optuna.Study, seen: set[int], progress: Progress) -> None:
+    for trial in study.get_trials(deepcopy=False, states=(*FINISHED, TrialState.FAIL)):
+        if trial.number not in seen:
+            seen.add(trial.number)
+            progress(study, trial)
