@@ -46,8 +46,8 @@ def make_windows(
 def whole_batches(windows: Windows, batch_size: int) -> Windows:
     """The newest windows that fill whole batches of `batch_size` (views, no copy).
 
-    Under JAX a batch of another shape compiles the train step again, once per trial: about
-    1.2 s on one core, more than an epoch of a small model. At most `batch_size - 1` of the
+    Under JAX a batch of another shape compiles the train step again, once per trial, which
+    can cost more than an epoch of a small model. At most `batch_size - 1` of the
     oldest windows are left out; fewer windows than one batch are kept as they are.
     """
     drop = len(windows) % batch_size if len(windows) >= batch_size else 0

@@ -11,7 +11,8 @@ from tuner.errors import TunerError
 
 BACKENDS = ("tensorflow", "jax")
 DEFAULT_BACKEND = "jax"
-# Least recently used entries go beyond this; a 100-trial study wrote 22 MB (README).
+# Least recently used entries go beyond this, far above what a 100-trial study writes
+# (benchmarks/README.md, "Overhead per trial").
 CACHE_MAX_BYTES = 2**30
 
 
@@ -45,12 +46,11 @@ def compilation_cache_settings(environ: Mapping[str, str]) -> dict[str, str]:
     """JAX's persistent compilation cache, in the user's cache folder, for every computation.
 
     Each trial compiles its training and validation steps and its weight initialisers
-    for its own shapes: about 3 s on one core, where a whole trial of the 100-trial runs
-    took 2-88 s. A trial whose shapes were compiled before, by this worker, another one or
-    an earlier run, reads them from disk instead. JAX caches only computations that took a
-    second or more to compile by default; the initialisers take 0.2-0.7 s each, so the
-    threshold is 0 here. Its own variables turn it off (`JAX_ENABLE_COMPILATION_CACHE=false`)
-    or move it.
+    for its own shapes, which costs as much as several epochs of a small model. A trial
+    whose shapes were compiled before, by this worker, another one or an earlier run, reads
+    them from disk instead. JAX caches only computations that took a second or more to
+    compile by default, and the initialisers take less, so the threshold is 0 here. Its own
+    variables turn it off (`JAX_ENABLE_COMPILATION_CACHE=false`) or move it.
     """
     root = Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return {

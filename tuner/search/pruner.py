@@ -39,14 +39,14 @@ def noise_verdict(
 
     A curve is noise when, after `warmup_steps` values, it has neither trend nor skill.
     Five values by default: the noise unit below is the spread of the changes, and three
-    changes (four values) too often measure it small by chance (on the committed curve
-    banks, 3.0% and 3.1% of skilled curves were called noise at four values, 0.0% and 0.2%
-    at five).
+    changes (four values) too often measure it small by chance, which calls skilled
+    curves noise (benchmarks/README.md, "Pruners replayed on real learning curves").
     - trend: its best value lies at least `min_drop` noise units below its first value,
       the noise unit being the spread (standard deviation) of the epoch-to-epoch changes,
       so that a steady descent is not counted as noise. A curve that learned and then
       stopped improving keeps its drop. On simulated curves of 5 values, `min_drop = 3`
-      prunes about 93% of white noise and 79% of random walks, and no exponential decay.
+      prunes most white noise and no exponential decay (tests/search/test_pruner.py
+      checks both rates).
     - skill: its best value is not clearly worse than `reference` (the persistence
       baseline, or what completed trials reached): "clearly" is `skill_margin` noise units,
       since a few epochs understate how far a noisy curve can wander. With no reference,

@@ -8,8 +8,7 @@ import numpy as np
 def derive_seed(*keys: int) -> int:
     """A 32-bit seed for `keys` (each 0 or more); other keys give an unrelated stream.
 
-    Sums like `seed + 1000 * worker + trials_already_run` collide across runs: `--seed 1`
-    with one trial already in the study gave worker 0 the sampler of `--seed 2` on an empty
-    study, and the two runs trained some of the same trials.
+    Keys are hashed, not summed: a sum like `seed + 1000 * worker + trials_already_run`
+    gives `--seed 1` with one trial in the study the stream of `--seed 2` on an empty one.
     """
     return int(np.random.SeedSequence(keys).generate_state(1)[0])
