@@ -1,3 +1,0 @@
-"""The model and its training, in `keras.*` alone: `params` (plain data), `network` (one
-LSTM, one Dense), `training` (build and fit as a trial does), `backend` (JAX or TensorFlow).
-"""
