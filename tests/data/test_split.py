@@ -6,17 +6,6 @@ import pytest
 from tuner.data.split import chronological_split
 from tuner.errors import TunerError
 
-HEADER = "No,year,month,day,hour,load,temp,wind"
-
-
-def _rows(n, start="2020-01-01", load=lambda i: 10 + i % 7):
-    times = pd.date_range(start, periods=n, freq="h")
-    winds = ["N", "S", "E"]
-    return "\n".join(
-        f"{i + 1},{t.year},{t.month},{t.day},{t.hour},{load(i)},{i % 5},{winds[i % 3]}"
-        for i, t in enumerate(times)
-    )
-
 
 def test_default_split_is_70_15_15_by_time():
     index = pd.date_range("2020-01-01", periods=1000, freq="h")

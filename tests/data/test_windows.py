@@ -2,8 +2,6 @@
 
 import numpy as np
 
-HEADER = "No,year,month,day,hour,load,temp,wind"
-
 
 def test_target_rows_skip_unknown_targets_and_short_history():
     from tuner.data.windows import target_rows
