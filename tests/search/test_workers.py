@@ -1,6 +1,13 @@
+import os
+
 import pytest
 
-from tuner.search.workers import core_groups, thread_settings
+from tuner.data.sources import DataSpec
+from tuner.search.space import load_space
+from tuner.search.study import RunConfig
+from tuner.search.workers import core_groups, thread_settings, usable_cores
+
+SPEC = DataSpec(path="data.csv", name="data", sha256="0" * 64, target="y")
 
 
 @pytest.mark.parametrize(
@@ -21,3 +28,11 @@ def test_thread_settings_hold_every_library_to_the_share():
     assert one["OMP_NUM_THREADS"] == one["TF_NUM_INTRAOP_THREADS"] == "1"
     assert "--xla_cpu_multi_thread_eigen=false" in one["XLA_FLAGS"]
     assert "intra_op_parallelism_threads=2" in thread_settings(2)["XLA_FLAGS"]
+
+
+def test_without_an_affinity_call_every_core_is_usable(monkeypatch):
+    """macOS has no sched_getaffinity: `--help` and `run` must not need it."""
+    monkeypatch.delattr(os, "sched_getaffinity")
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)
+    assert usable_cores() == [0, 1, 2]
+    assert RunConfig(data=SPEC, space=load_space("lstm_baseline")).jobs == 3
