@@ -61,7 +61,8 @@ def postgres():
         capture_output=True,
     )
     try:
-        yield f"postgresql+psycopg2://tuner@127.0.0.1:{port}/postgres"
+        # The plain form, as the README shows it: SQLAlchemy picks the `postgres` extra's driver.
+        yield f"postgresql://tuner@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run(
             _as_postgres([_pg_bin("pg_ctl"), "-D", str(data), "-m", "fast", "stop"]),

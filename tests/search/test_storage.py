@@ -1,7 +1,11 @@
 """Storage URLs: which one is used, and which are refused before anything is opened."""
 
+import re
+import sys
+
 import pytest
 
+from tuner.cli import main
 from tuner.errors import TunerError
 from tuner.search.storage import DEFAULT_STORAGE, open_storage, parse_url, storage_url
 
@@ -44,3 +48,40 @@ def test_a_new_sqlite_file_is_in_wal_mode(tmp_path):
     with storage.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     storage.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "hidden", "message"),
+    [
+        (
+            "postgresql://u@127.0.0.1/db",
+            "psycopg",
+            "'psycopg' is not installed (pip install 'tuner[postgres]')",
+        ),
+        (
+            "postgresql+psycopg2://u:secret@127.0.0.1/db",
+            "psycopg2",
+            "(pip install psycopg2-binary)",
+        ),
+        ("mysql+pymysql://u@127.0.0.1/db", "pymysql", "(pip install PyMySQL)"),
+    ],
+)
+def test_a_missing_driver_is_one_line_naming_what_to_install(monkeypatch, url, hidden, message):
+    monkeypatch.setitem(sys.modules, hidden, None)  # as if it were not installed
+    with pytest.raises(TunerError, match=re.escape(message)) as error:
+        parse_url(url)
+    assert "secret" not in str(error.value) and "\n" not in str(error.value)
+
+
+def test_an_unknown_driver_is_refused():
+    with pytest.raises(TunerError, match="unknown driver 'nope'"):
+        parse_url("postgresql+nope://127.0.0.1/db")
+
+
+def test_run_with_a_missing_driver_exits_2_before_reading_data(monkeypatch, capsys, tmp_path):
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    monkeypatch.chdir(tmp_path)
+    code = main(["run", "--storage", "postgresql://u@127.0.0.1/db", "--data", "none.csv"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "tuner[postgres]" in err, err
+    assert not any(tmp_path.iterdir())

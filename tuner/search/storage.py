@@ -16,6 +16,13 @@ from tuner.errors import TunerError
 DEFAULT_STORAGE = "sqlite:///results/tuner.db"
 SUPPORTED = ("sqlite", "postgresql", "mysql")
 SQLITE_BUSY_TIMEOUT_S = 60
+# The pip requirement that provides each driver module SQLAlchemy may ask for.
+DRIVER_PACKAGES = {
+    "psycopg": "'tuner[postgres]'",  # what a plain postgresql:// uses in SQLAlchemy 2
+    "psycopg2": "psycopg2-binary",
+    "pymysql": "PyMySQL",
+    "MySQLdb": "mysqlclient",
+}
 # Read in this order when no URL is given; Optuna's own CLI reads the second.
 STORAGE_VARIABLES = ("TUNER_STORAGE", "OPTUNA_STORAGE")
 
@@ -29,6 +36,7 @@ def storage_url(url: str | None = None, environ: Mapping[str, str] = os.environ)
 
 
 def parse_url(url: str) -> URL:
+    """The URL, refused in one line unless its scheme is supported and its driver installed."""
     try:
         parsed = make_url(url)
     except sqlalchemy.exc.ArgumentError as e:
@@ -38,7 +46,29 @@ def parse_url(url: str) -> URL:
             f"{url}: unknown storage scheme '{parsed.get_backend_name()}' "
             f"(use one of: {', '.join(SUPPORTED)})"
         )
+    _check_driver(parsed)
     return parsed
+
+
+def _check_driver(parsed: URL) -> None:
+    """Import the URL's database driver now, so that a missing one is a line, not a traceback.
+
+    SQLAlchemy imports it only when the engine is made, deep inside Optuna, which reports it
+    as an ImportError with a traceback.
+    """
+    try:
+        parsed.get_dialect().import_dbapi()
+    except sqlalchemy.exc.NoSuchModuleError as e:
+        raise TunerError(
+            f"{parsed.render_as_string()}: unknown driver '{parsed.get_driver_name()}'"
+        ) from e
+    except ImportError as e:
+        module = (e.name or parsed.get_driver_name()).split(".")[0]
+        package = DRIVER_PACKAGES.get(module, module)
+        raise TunerError(
+            f"{parsed.render_as_string()}: the database driver '{module}' is not installed "
+            f"(pip install {package})"
+        ) from e
 
 
 def open_storage(
@@ -73,11 +103,6 @@ def open_storage(
                     ),
                 }
             return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **heartbeat)
-    except ModuleNotFoundError as e:
-        raise TunerError(
-            f"{parsed.render_as_string()}: driver missing ({e.name}); "
-            f"for PostgreSQL: pip install 'tuner[postgres]'"
-        ) from e
     except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as e:
         reason = str(getattr(e, "orig", None) or e).splitlines()[0]
         raise TunerError(f"{parsed.render_as_string()}: cannot open storage: {reason}") from e
