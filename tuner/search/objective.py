@@ -15,7 +15,17 @@ from tuner.data.prepared import PreparedData
 from tuner.model.network import fresh_session, plateau_schedule
 from tuner.model.params import TrainingSettings
 from tuner.model.training import build, fit
+from tuner.search import attrs
 from tuner.search.artifacts import beats_best, save_model
+from tuner.search.failures import (
+    STOPS_RUN,
+    STORAGE_ERRORS,
+    RunStopped,
+    TrialFailed,
+    describe,
+    fails_trial,
+    stop_reason,
+)
 from tuner.search.pruner import NoiseAwarePruner, Verdict
 from tuner.search.seeds import derive_seed
 from tuner.search.space import SearchSpace
@@ -96,16 +106,23 @@ class Objective:
             study.stop()
 
     def __call__(self, trial: optuna.Trial) -> float:
+        """The trial's value; a configuration's own error becomes `TrialFailed` (`failures`)."""
         try:
             return self._train(trial)
         except KeyboardInterrupt:
-            trial.set_user_attr("fail_reason", "interrupted")
+            trial.set_user_attr(attrs.FAIL_REASON, "interrupted")
             raise
         except optuna.TrialPruned:
             raise
         except Exception as e:
-            trial.set_user_attr("fail_reason", f"{type(e).__name__}: {e}"[:500])
-            raise
+            if fails_trial(e):
+                trial.set_user_attr(attrs.FAIL_REASON, describe(e))
+                raise TrialFailed(describe(e)) from e
+            if not isinstance(e, STORAGE_ERRORS):  # a lost storage cannot take the reason
+                trial.set_user_attr(attrs.FAIL_REASON, describe(e))
+            if isinstance(e, STOPS_RUN):
+                raise RunStopped(f"trial {trial.number}: {stop_reason(e)}") from e
+            raise  # a bug: its traceback is the report
 
     def _train(self, trial: optuna.Trial) -> float:
         params = self._space.suggest(trial)

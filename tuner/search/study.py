@@ -16,6 +16,7 @@ from tuner.data.sources import DataSpec
 from tuner.errors import TunerError
 from tuner.search import attrs
 from tuner.search.artifacts import DEFAULT_ARTIFACTS
+from tuner.search.failures import CATCH, STORAGE_ERRORS, RunStopped, StopAfterFailures, stop_reason
 from tuner.search.progress import FINISHED, Progress
 from tuner.search.pruner import NoiseAwarePruner
 from tuner.search.seeds import derive_seed
@@ -31,7 +32,7 @@ class RunConfig:
     Args:
         data: the data, from `tuner.data.sources.resolve`.
         space: the search space, from `tuner.search.space.load_space`.
-        storage: an SQLAlchemy URL: `sqlite:///FILE`, or `postgresql+psycopg2://…` for a
+        storage: an SQLAlchemy URL: `sqlite:///FILE`, or `postgresql://…` for a
             study that several machines share.
         study_name: the study in that storage; by default DATA-SPACE, which a later run
             with the same data and space resumes.
@@ -163,8 +164,17 @@ def work(config: RunConfig, worker: int, cores: set[int], stopping: Event) -> No
     """One worker process's share of the study: trials until the study has enough.
 
     SIGINT interrupts the running trial through `Objective.interrupt`; the trial fails as
-    "interrupted" and this raises KeyboardInterrupt once it is recorded.
+    "interrupted" and this raises KeyboardInterrupt once it is recorded. A trial's own error
+    fails that trial and the search goes on; an error that stops the run (`failures`) is
+    raised as `RunStopped`, which the worker reports in one line.
     """
+    try:
+        _work(config, worker, stopping)
+    except STORAGE_ERRORS as e:  # outside a trial: loading the study, asking, telling
+        raise RunStopped(f"worker {worker}: {stop_reason(e)}") from e
+
+
+def _work(config: RunConfig, worker: int, stopping: Event) -> None:
     from tuner.data.prepared import prepare
     from tuner.search.artifacts import open_store
     from tuner.search.objective import Objective
@@ -202,7 +212,10 @@ def work(config: RunConfig, worker: int, cores: set[int], stopping: Event) -> No
         # No `gc_after_trial`: each trial starts with `fresh_session`, whose `clear_session`
         # collects already; a second full collection would only cost time.
         study.optimize(
-            objective, timeout=config.timeout, callbacks=[enough, objective.stop_if_interrupted]
+            objective,
+            timeout=config.timeout,
+            catch=CATCH,
+            callbacks=[enough, objective.stop_if_interrupted, StopAfterFailures()],
         )
     if objective.interrupted:
         raise KeyboardInterrupt

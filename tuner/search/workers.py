@@ -19,9 +19,10 @@ from collections.abc import Callable, Sequence
 import optuna
 from optuna.trial import TrialState
 
+from tuner.errors import TunerError
 from tuner.search.progress import FINISHED, Progress
 
-EXIT_INTERRUPTED = 130
+EXIT_FAILED, EXIT_INTERRUPTED = 1, 130
 # On a stop request: SIGINT; again if a worker has not finished after 30 s (an interrupt
 # can be swallowed); SIGKILL after 60 s more, leaving its trial to the heartbeat.
 ESCALATION = ((signal.SIGINT, 30.0), (signal.SIGINT, 60.0), (signal.SIGKILL, 5.0))
@@ -153,6 +154,9 @@ def _enter(target: Callable[..., None], args: tuple, stopping: threading.Event) 
         target(*args, stopping)  # installs its own SIGINT handler, then checks `stopping`
     except KeyboardInterrupt:
         sys.exit(EXIT_INTERRUPTED)
+    except TunerError as e:  # the run cannot go on (failures.py): one line, not a traceback
+        print(f"error: {e}", file=sys.stderr, flush=True)
+        sys.exit(EXIT_FAILED)
 
 
 def interrupt_when_orphaned(parent: int) -> None:
