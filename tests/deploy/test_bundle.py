@@ -48,6 +48,7 @@ META = BundleMetadata(
 
 
 def _bundle(tmp_path, document) -> str:
+    tmp_path.mkdir(exist_ok=True)
     (tmp_path / MODEL_FILE).write_bytes(b"")
     text = document if isinstance(document, str) else json.dumps(document)
     (tmp_path / METADATA_FILE).write_text(text)

@@ -12,11 +12,19 @@ may come from anywhere: a value of the wrong type or range is refused in one lin
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import fcntl
 import json
 import math
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tuner.data.preprocessing import Preprocessing
 from tuner.errors import TunerError
@@ -33,6 +41,13 @@ FORMAT_VERSION = 1
 MAX_METADATA_BYTES = 1 << 20  # a real one is a few kilobytes
 MAX_SEQ_LEN = 24 * 366  # a year of hourly history per window
 MAX_HORIZON = 24 * 366
+MAX_MODEL_BYTES = 1 << 28  # the .keras archive, and all its entries once unzipped
+MAX_MODEL_ENTRIES = 64  # Keras writes three: config, metadata, weights
+READ_ATTEMPTS = 5  # each retry follows an export that replaced the bundle mid-read
+_RENAME_EXCHANGE = 2  # renameat2(2) flag, Linux 3.15 and later
+_AT_FDCWD = -100
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -137,6 +152,26 @@ def model_path(folder: str | Path) -> Path:
     return Path(folder) / MODEL_FILE
 
 
+def check_model_archive(path: Path) -> None:
+    """Refuse a `.keras` file too large once unzipped, from its directory alone.
+
+    Keras would inflate every entry in memory: a small archive can hold gigabytes. The
+    sizes an archive declares are what Python's zipfile holds each entry to when it reads.
+    """
+    if path.stat().st_size > MAX_MODEL_BYTES:
+        raise TunerError(f"{path}: {path.stat().st_size} bytes, larger than a model can be")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise TunerError(f"{path}: not a Keras model archive ({e})") from e
+    if len(entries) > MAX_MODEL_ENTRIES:
+        raise TunerError(f"{path}: {len(entries)} entries, not a Keras model archive")
+    unzipped = sum(entry.file_size for entry in entries)
+    if unzipped > MAX_MODEL_BYTES:
+        raise TunerError(f"{path}: {unzipped} bytes once unzipped, larger than a model can be")
+
+
 def _preprocessing(d: Any) -> Preprocessing:
     d = _of(dict, d, "preprocessing")
     numeric = _list_of(str, d.get("numeric"), "preprocessing.numeric")
@@ -193,3 +228,89 @@ def _bounded_int(value: Any, name: str, most: int) -> int:
     if not 1 <= value <= most:
         raise ValueError(f"{name}: must be between 1 and {most}, got {value}")
     return value
+
+
+def staging_folder(out: Path) -> Path:
+    """An empty hidden folder beside `out`, to write a bundle in before `publish`.
+
+    Created with the mode any other output gets (the umask's), where `mkdtemp` alone would
+    leave it readable by its owner only.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    staging.chmod(0o777 & ~_umask())
+    return staging
+
+
+def publish(staging: Path, out: Path) -> None:
+    """Put the bundle written in `staging` at `out`, replacing any bundle there at once.
+
+    Exporters to one folder take turns (a lock on the parent folder, so no lock file is
+    left behind); the swap is one atomic exchange of the two folders, so that a reader
+    sees the old bundle or the new one and never a missing or half-written folder.
+    """
+    with _locked(out.parent):
+        if out.is_dir():
+            _exchange(staging, out)
+            shutil.rmtree(staging)  # now the previous bundle
+        else:
+            staging.rename(out)
+
+
+def read_pinned(folder: str | Path, read: Callable[[Path], T]) -> T:
+    """`read(path)` over one version of the bundle in `folder`, however often it is replaced.
+
+    The folder is opened once and read through that handle, so that every file comes from
+    the same bundle; when an export removed that bundle during the read, the read starts
+    again on the new one.
+    """
+    for attempt in range(READ_ATTEMPTS):
+        try:
+            handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        except FileNotFoundError:
+            raise TunerError(f"{folder}: no such folder") from None
+        except NotADirectoryError:
+            raise TunerError(f"{folder}: not a folder") from None
+        pinned = Path(f"/proc/self/fd/{handle}")  # Linux; elsewhere the folder's own path
+        pinned = pinned if pinned.is_dir() else Path(folder)
+        try:
+            return read(pinned)
+        except (OSError, TunerError) as e:
+            if os.fstat(handle).st_nlink > 0 or attempt == READ_ATTEMPTS - 1:
+                # The bundle is still there: the error is its own, said with the user's path.
+                if isinstance(e, TunerError):
+                    raise TunerError(str(e).replace(str(pinned), str(folder))) from e
+                raise
+        finally:
+            os.close(handle)
+    raise AssertionError("unreachable")
+
+
+def _exchange(a: Path, b: Path) -> None:
+    """Swap two folders in one step (renameat2 RENAME_EXCHANGE); two renames without it."""
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:  # not Linux: there is a moment without a bundle
+        retired = a.with_name(a.name + ".old")
+        b.rename(retired)
+        a.rename(b)
+        retired.rename(a)
+        return
+    if renameat2(_AT_FDCWD, bytes(a), _AT_FDCWD, bytes(b), _RENAME_EXCHANGE) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code), str(b))
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # releases the lock
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

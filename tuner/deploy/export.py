@@ -1,16 +1,15 @@
 """Best trial -> a deployable bundle (`bundle.py`); the only reader of the test split.
 
-The bundle is written in a temporary folder beside `out` and renamed into place, so that a
-failed export leaves the previous bundle as it was.
+The bundle is written in a hidden folder beside `out` and swapped into place at once
+(`bundle.publish`), so that a failed export leaves the previous bundle as it was and a
+reader never finds a half-written one.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import platform
 import shutil
-import tempfile
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,8 @@ from tuner.deploy.bundle import (
     MODEL_FILE,
     SAVED_MODEL_DIR,
     BundleMetadata,
+    publish,
+    staging_folder,
 )
 from tuner.errors import TunerError
 from tuner.model.network import for_deployment
@@ -76,14 +77,19 @@ def export_best(study: optuna.Study, store: Any, out: Path) -> BundleMetadata:
         versions=_versions(),
     )
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        staging = staging_folder(out)
+    except OSError as e:
+        raise TunerError(f"{out}: cannot write the bundle here: {e.strerror}") from e
     try:
         model.save(staging / MODEL_FILE)
         model.export(str(staging / SAVED_MODEL_DIR), format="tf_saved_model", verbose=False)
         (staging / METADATA_FILE).write_text(meta.to_json())
         (staging / CARD_FILE).write_text(model_card(meta))
-        _swap_into_place(staging, out)
+        publish(staging, out)
+    except OSError as e:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise TunerError(f"{out}: cannot write the bundle: {e.strerror}") from e
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -126,16 +132,6 @@ def _versions() -> dict[str, str]:
         except importlib_metadata.PackageNotFoundError:
             pass
     return versions
-
-
-def _swap_into_place(staging: Path, out: Path) -> None:
-    if out.exists():
-        retired = out.with_name(f".{out.name}.old-{os.getpid()}")
-        out.rename(retired)
-        staging.rename(out)
-        shutil.rmtree(retired)
-    else:
-        staging.rename(out)
 
 
 def model_card(meta: BundleMetadata) -> str:

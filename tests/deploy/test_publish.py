@@ -1,0 +1,85 @@
+"""Export's swap: readers see a whole bundle, old or new; exporters take turns; no leftovers."""
+
+import json
+import multiprocessing
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from tuner.deploy.bundle import METADATA_FILE, MODEL_FILE, publish, read_pinned, staging_folder
+
+
+def _export(out: Path, version: str) -> None:
+    staging = staging_folder(out)
+    (staging / MODEL_FILE).write_bytes(version.encode() * 20_000)
+    (staging / "saved_model").mkdir()
+    (staging / "saved_model" / "x").write_text(version)
+    (staging / METADATA_FILE).write_text(json.dumps({"version": version}))
+    publish(staging, out)
+
+
+def _read(folder: Path) -> str:
+    version = json.loads((folder / METADATA_FILE).read_text())["version"]
+    model = (folder / MODEL_FILE).read_bytes()
+    assert model == version.encode() * 20_000, "a bundle mixed from two exports"
+    return version
+
+
+def _exporter(out: str, name: str, count: int) -> None:
+    for i in range(count):
+        _export(Path(out), f"{name}-{i:03d}")
+
+
+def _reader(out: str, stop, seen) -> None:
+    while not stop.is_set():
+        seen.append(read_pinned(out, _read))
+
+
+def test_concurrent_exporters_and_a_reader(tmp_path):
+    out = tmp_path / "best"
+    _export(out, "first-000")
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager:
+        stop, seen = manager.Event(), manager.list()
+        reader = context.Process(target=_reader, args=(str(out), stop, seen))
+        reader.start()
+        exporters = [
+            context.Process(target=_exporter, args=(str(out), f"w{i}", 40)) for i in range(3)
+        ]
+        for p in exporters:
+            p.start()
+        for p in exporters:
+            p.join(timeout=120)
+        stop.set()
+        reader.join(timeout=60)
+        versions = list(seen)
+    assert [p.exitcode for p in exporters] == [0, 0, 0] and reader.exitcode == 0
+    assert len(set(versions)) > 3  # the reader saw the bundle change under it
+    assert os.listdir(tmp_path) == ["best"]  # no staging, retired or lock leftovers
+    assert _read(out).endswith("-039")
+
+
+def test_a_bundle_is_readable_like_any_other_output(tmp_path):
+    previous = os.umask(0o027)
+    try:
+        _export(tmp_path / "best", "a")
+    finally:
+        os.umask(previous)
+    mode = stat.S_IMODE((tmp_path / "best").stat().st_mode)
+    assert mode == 0o750
+    assert stat.S_IMODE((tmp_path / "best" / MODEL_FILE).stat().st_mode) == 0o640
+
+
+def test_a_replaced_bundle_leaves_nothing_behind(tmp_path):
+    _export(tmp_path / "best", "a")
+    _export(tmp_path / "best", "b")
+    assert os.listdir(tmp_path) == ["best"] and _read(tmp_path / "best") == "b"
+
+
+def test_reading_a_missing_folder_is_one_line(tmp_path):
+    from tuner.errors import TunerError
+
+    with pytest.raises(TunerError, match="no such folder"):
+        read_pinned(tmp_path / "none", _read)
