@@ -361,3 +361,18 @@ def test_curve_bank_is_resumable(tmp_path):
     assert curves[0]["baseline_val_rmse"] == pytest.approx(24.863, abs=1e-3)
     other = tuner(*args[:-1], "bank.jsonl", "--configs", "2", "--seed", "5", cwd=tmp_path)
     assert other.returncode == 2 and "other settings" in other.stderr
+
+
+def test_a_study_stored_elsewhere_keeps_its_models_beside_it(tmp_path):
+    """Run from one folder, read and export from another: nothing lands where commands ran."""
+    here, there, studies = tmp_path / "here", tmp_path / "there", tmp_path / "studies"
+    here.mkdir()
+    there.mkdir()
+    storage = ["--storage", f"sqlite:///{studies / 'a.db'}", "--space", str(FAST_SPACE)]
+    run = tuner("run", *storage, "--trials", "2", "--max-epochs", "1", "--jobs", "1", cwd=here)
+    assert run.returncode == 0, run.stderr
+    assert (studies / "artifacts").is_dir() and not any(here.iterdir())
+    assert tuner("best", *storage, cwd=there).returncode == 0
+    exported = tuner("export", *storage, "--out", str(tmp_path / "bundle"), cwd=there)
+    assert exported.returncode == 0, exported.stderr
+    assert not any(there.iterdir())

@@ -76,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         space=space,
         storage=url,
         quiet=args.quiet,
+        pruner=args.pruner,
         **{k: v for k, v in given.items() if v is not None},
     )
     summary = run_study(config)
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_arguments(p: argparse.ArgumentParser) -> None:
-    from tuner.search.study import RunConfig
+    from tuner.search.study import PRUNERS, RunConfig
 
     options.add_data(p)
     options.add_space(p)
@@ -112,6 +113,12 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
         type=int,
         help="worker processes, each held to its share of the cores (default: one per core)",
     )
+    p.add_argument(
+        "--pruner",
+        choices=PRUNERS,
+        default=RunConfig.pruner,
+        help="which trials to stop early (default: %(default)s)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress output")
     options.add_backend(p)
 
@@ -131,10 +138,15 @@ def _best_arguments(p: argparse.ArgumentParser) -> None:
 
 def export(args: argparse.Namespace) -> int:
     from tuner.deploy.export import export_best
-    from tuner.search.artifacts import open_store
+    from tuner.search import attrs
+    from tuner.search.artifacts import beside_database, open_store, store_to_read
 
     study = _load_study(args)
-    meta = export_best(study, open_store(_artifacts(args)), Path(args.out))
+    recorded = study.user_attrs.get(attrs.ARTIFACTS)
+    folder = store_to_read(_artifacts(args), recorded, beside_database(options.storage(args)))
+    if folder is None:
+        raise TunerError(f"study '{study.study_name}': no artifact store found; give --artifacts")
+    meta = export_best(study, open_store(folder, create=False), Path(args.out))
     print(
         f"exported trial {meta.trial} to {args.out}: test RMSE {meta.test_rmse:.3f} "
         f"(persistence {meta.persistence_test_rmse:.3f}), val RMSE {meta.val_rmse:.3f}"
@@ -172,9 +184,18 @@ def _predict_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def dashboard(args: argparse.Namespace) -> int:
-    from tuner.deploy.dashboard import serve
+    from tuner.deploy.dashboard import exposure_warning, serve
 
-    serve(options.storage(args), _artifacts(args), host=args.host, port=args.port)
+    warning = exposure_warning(args.host)
+    if warning:
+        print(warning, file=sys.stderr)
+    serve(
+        options.storage(args),
+        _artifacts(args),
+        host=args.host,
+        port=args.port,
+        read_only=args.read_only,
+    )
     return EXIT_OK
 
 
@@ -183,8 +204,18 @@ def _dashboard_arguments(p: argparse.ArgumentParser) -> None:
 
     options.add_storage(p)
     _add_artifacts(p)
-    p.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default: %(default)s)")
+    p.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help="address to listen on (default: %(default)s, this machine only); the dashboard "
+        "has no login, so another address is said with a warning",
+    )
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help="(default: %(default)s)")
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        help="refuse every request that changes a study (notes, deletions)",
+    )
 
 
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], Callable, str]] = {
@@ -221,19 +252,16 @@ def _add_study(p: argparse.ArgumentParser) -> None:
 
 
 def _add_artifacts(p: argparse.ArgumentParser) -> None:
-    from tuner.search.artifacts import DEFAULT_ARTIFACTS
-
     p.add_argument(
         "--artifacts",
-        help=f"artifact store folder for trial models (default: $TUNER_ARTIFACTS or "
-        f"{DEFAULT_ARTIFACTS})",
+        help="artifact store folder for trial models (default: $TUNER_ARTIFACTS, else the "
+        "study's own: artifacts/ beside an SQLite database, or the folder its run was given)",
     )
 
 
-def _artifacts(args: argparse.Namespace) -> Path:
-    from tuner.search.artifacts import DEFAULT_ARTIFACTS
-
-    return Path(args.artifacts or os.environ.get("TUNER_ARTIFACTS") or DEFAULT_ARTIFACTS)
+def _artifacts(args: argparse.Namespace) -> Path | None:
+    given = args.artifacts or os.environ.get("TUNER_ARTIFACTS")
+    return Path(given) if given else None
 
 
 def _load_study(args: argparse.Namespace):

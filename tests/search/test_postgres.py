@@ -71,9 +71,30 @@ def postgres():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def test_a_new_study_outside_sqlite_needs_an_artifact_folder(postgres, tmp_path):
+    args = ["--storage", postgres, "--space", str(FAST_SPACE), "--study", "no-folder"]
+    run = tuner("run", *args, "--trials", "1", cwd=tmp_path)
+    assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
+    assert "needs --artifacts" in run.stderr
+    assert "no-folder" not in [s.study_name for s in optuna.get_all_study_summaries(postgres)]
+    assert not any(tmp_path.iterdir())
+
+
 def test_two_workers_share_a_postgres_study(postgres, tmp_path):
     args = ["--storage", postgres, "--space", str(FAST_SPACE), "--max-epochs", "1"]
-    run = tuner("run", *args, "--trials", "4", "--jobs", "2", "--quiet", cwd=tmp_path)
+    store = tmp_path / "shared" / "artifacts"
+    run = tuner(
+        "run",
+        *args,
+        "--artifacts",
+        str(store),
+        "--trials",
+        "4",
+        "--jobs",
+        "2",
+        "--quiet",
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     study = optuna.load_study(study_name="beijing-fast_space", storage=postgres)
     states = [t.state.name for t in study.trials]
@@ -81,5 +102,12 @@ def test_two_workers_share_a_postgres_study(postgres, tmp_path):
     assert study.user_attrs["baseline_val_rmse"] == pytest.approx(24.863, abs=1e-3)
     started = sorted(t.datetime_start for t in study.trials)
     assert started[1] < min(t.datetime_complete for t in study.trials)  # two at once
-    best = tuner("best", "--json", *args[:4], cwd=tmp_path)
+    assert study.user_attrs["artifacts"] == str(store)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    best = tuner("best", "--json", *args[:4], cwd=elsewhere)
     assert best.returncode == 0 and '"complete"' in best.stdout
+    # Export finds the models through the study's record, from any folder.
+    exported = tuner("export", *args[:4], "--out", str(tmp_path / "bundle"), cwd=elsewhere)
+    assert exported.returncode == 0, exported.stderr
+    assert (tmp_path / "bundle" / "model.keras").is_file() and not any(elsewhere.iterdir())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from multiprocessing.synchronize import Event
 from pathlib import Path
@@ -15,7 +16,7 @@ from optuna.trial import TrialState
 from tuner.data.sources import DataSpec
 from tuner.errors import TunerError
 from tuner.search import attrs
-from tuner.search.artifacts import DEFAULT_ARTIFACTS
+from tuner.search.artifacts import beside_database, open_store, store_to_write
 from tuner.search.failures import CATCH, STORAGE_ERRORS, RunStopped, StopAfterFailures, stop_reason
 from tuner.search.progress import FINISHED, Progress
 from tuner.search.pruner import NoiseAwarePruner
@@ -23,6 +24,13 @@ from tuner.search.seeds import derive_seed
 from tuner.search.space import SearchSpace
 from tuner.search.storage import DEFAULT_STORAGE, load_study, open_storage
 from tuner.search.workers import run_workers, usable_cores
+
+# The pruners `tuner run --pruner` offers: tuner's own, and Optuna's two references.
+PRUNERS: dict[str, Callable[[], optuna.pruners.BasePruner]] = {
+    "noise-aware": NoiseAwarePruner,
+    "median": lambda: optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=2),
+    "none": optuna.pruners.NopPruner,
+}
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,9 @@ class RunConfig:
             study that several machines share.
         study_name: the study in that storage; by default DATA-SPACE, which a later run
             with the same data and space resumes.
-        artifacts: the folder of Optuna's artifact store, where trial models are kept.
+        artifacts: the folder of Optuna's artifact store, where trial models are kept; by
+            default the study's own (recorded when it was made), else `artifacts/` beside
+            an SQLite database. Other storages need it for a new study.
         trials: finished (complete or pruned) trials the study should have; the run
             stops when the whole study, all workers included, has that many.
         timeout: seconds after which no new trial starts.
@@ -47,13 +57,15 @@ class RunConfig:
         jobs: worker processes, each held to its share of the cores; one per core by
             default.
         quiet: no progress display.
+        pruner: which trials to stop early, a key of `PRUNERS`: `NoiseAwarePruner`
+            ("noise-aware"), Optuna's `MedianPruner` ("median"), or none.
     """
 
     data: DataSpec
     space: SearchSpace
     storage: str = DEFAULT_STORAGE
     study_name: str = ""
-    artifacts: Path = Path(DEFAULT_ARTIFACTS)
+    artifacts: Path | None = None
     trials: int = 100
     timeout: float | None = None
     seed: int = 0
@@ -61,8 +73,11 @@ class RunConfig:
     heartbeat: int = 60
     jobs: int = field(default_factory=lambda: len(usable_cores()))
     quiet: bool = False
+    pruner: str = "noise-aware"
 
     def __post_init__(self) -> None:
+        if self.pruner not in PRUNERS:
+            raise TunerError(f"--pruner must be one of {', '.join(PRUNERS)}, got {self.pruner!r}")
         if not self.study_name:
             name = default_study_name(self.data.name, self.space.name)
             object.__setattr__(self, "study_name", name)
@@ -139,7 +154,14 @@ def run_study(config: RunConfig) -> RunSummary:
     started = time.monotonic()
     data = prepare(config.data)
     data.check_enough_rows(config.space.max_seq_len)
+    beside = beside_database(config.storage)
+    if config.artifacts or beside:  # checked before the storage is made
+        open_store(config.artifacts or beside)
     storage = open_storage(config.storage, heartbeat_interval=config.heartbeat)
+    recorded = _recorded_artifacts(storage, config.study_name)
+    artifacts = store_to_write(config.artifacts, recorded, beside)
+    open_store(artifacts)
+    config = replace(config, artifacts=artifacts.resolve())
     study = _open_study(storage, config, data.persistence_rmse("val"))
     interrupted, failed_workers = False, 0
     remaining = config.trials - _finished(study)
@@ -176,7 +198,6 @@ def work(config: RunConfig, worker: int, cores: set[int], stopping: Event) -> No
 
 def _work(config: RunConfig, worker: int, stopping: Event) -> None:
     from tuner.data.prepared import prepare
-    from tuner.search.artifacts import open_store
     from tuner.search.objective import Objective
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -191,7 +212,10 @@ def _work(config: RunConfig, worker: int, stopping: Event) -> None:
         multivariate=True, constant_liar=True, seed=derive_seed(config.seed, worker, previous)
     )
     study = optuna.load_study(
-        study_name=config.study_name, storage=storage, sampler=sampler, pruner=NoiseAwarePruner()
+        study_name=config.study_name,
+        storage=storage,
+        sampler=sampler,
+        pruner=PRUNERS[config.pruner](),
     )
     training = config.space.training
     if config.max_epochs is not None:
@@ -238,7 +262,17 @@ def _open_study(
         study.set_user_attr(attrs.DATA, data_attrs)
         study.set_user_attr(attrs.SPACE, config.space.name)
         study.set_user_attr(attrs.BASELINE_VAL_RMSE, baseline)
+    if study.user_attrs.get(attrs.ARTIFACTS) != str(config.artifacts):
+        study.set_user_attr(attrs.ARTIFACTS, str(config.artifacts))
     return study
+
+
+def _recorded_artifacts(storage: optuna.storages.BaseStorage, name: str) -> str | None:
+    """The artifact store folder the study `name` recorded, if it exists and recorded one."""
+    for summary in storage.get_all_studies():
+        if summary.study_name == name:
+            return summary.user_attrs.get(attrs.ARTIFACTS)
+    return None
 
 
 def _check_same_data(study: optuna.Study, data_attrs: dict, space: SearchSpace) -> None:
