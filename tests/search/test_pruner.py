@@ -5,7 +5,7 @@ import optuna
 import pytest
 
 from tuner import NoiseAwarePruner, noise_verdict
-from tuner.search.pruner import reachable
+from tuner.search.pruner import Completed, behind_verdict
 
 BASELINE = 24.8
 _rng = np.random.default_rng(7)
@@ -96,76 +96,64 @@ def test_pruner_maximizing_study_mirrors_the_curve():
     assert not good.should_prune()
 
 
-def _others(study, final, curve):
-    for _ in range(5):
-        study.add_trial(
-            optuna.trial.create_trial(
-                value=final, intermediate_values={s: v for s, v in enumerate(curve)}
-            )
-        )
+def _completed(curves):
+    """Completed trials whose value is the best of their curve, as early stopping keeps it."""
+    return [Completed(tuple(c), min(c)) for c in curves]
 
 
-def test_pruner_prunes_clearly_worse_than_median():
-    study = optuna.create_study(pruner=NoiseAwarePruner(tolerance=1e9))  # no behind-best
-    study.set_user_attr("baseline_val_rmse", BASELINE)
-    _others(study, 22.0, [30.0 - 2 * s for s in range(5)])
-    trial = study.ask()
-    _report(trial, [60, 50, 45, 42, 40])  # learning, but far behind everyone at each epoch
-    assert trial.should_prune()
-    verdict = study.pruner.verdict(study, study.trials[-1])
-    assert verdict.reason == "worse-than-median"
-    assert "median 22" in verdict.detail
-
-
-def test_worse_than_median_is_judged_against_the_median_optuna_used():
-    """Optuna's MedianPruner compares with completed trials only; pruned ones do not count."""
-    study = optuna.create_study(pruner=NoiseAwarePruner(tolerance=1e9))
-    study.set_user_attr("baseline_val_rmse", BASELINE)
-    _others(study, 22.0, [30.0 - 2 * s for s in range(5)])
-    for _ in range(6):
-        study.add_trial(
-            optuna.trial.create_trial(
-                state=optuna.trial.TrialState.PRUNED, intermediate_values={4: 100.0}
-            )
-        )
-    trial = study.ask()
-    _report(trial, [60, 50, 45, 42, 40])
-    assert trial.should_prune()
-    assert "vs median 22," in study.pruner.verdict(study, study.trials[-1]).detail
-
-
-def test_pruner_prunes_what_cannot_reach_the_best():
-    study = _study(baseline=BASELINE)
-    _others(study, 22.0, [30.0 - 2 * s for s in range(5)])
-    trial = study.ask()
-    _report(trial, [24.6, 24.0, 23.9, 24.1, 24.0])  # skilled, flat, 9% behind the best
-    assert trial.should_prune()
-    verdict = study.pruner.verdict(study, study.trials[-1])
-    assert verdict.reason == "behind-best" and "22.66" in verdict.detail  # 22 + 3%
-
-
-def test_with_a_horizon_a_slow_starter_that_is_still_falling_fast_is_kept():
-    """By default a curve is judged where it stands; a horizon extrapolates its descent."""
-    slow_start = [60, 45, 34]  # far behind at the end of the warm-up, closing in quickly
-    for horizon, pruned in ((0, True), (3, False)):
-        study = _study(baseline=BASELINE, pruner=NoiseAwarePruner(horizon=horizon))
-        _others(study, 22.0, [30.0 - 2 * s for s in range(5)])
-        trial = study.ask()
-        _report(trial, slow_start)
-        assert study.pruner.prune(study, study.trials[-1]) is pruned
+FAST = [[23 + 0.2 * j + (17 + j) * math.exp(-1.5 * e) for e in range(12)] for j in range(6)]
 
 
 @pytest.mark.parametrize(
-    "values, target, horizon, expected",
+    ("values", "pruned"),
     [
-        ([30, 28, 26], 20, 3, True),  # falling 2 per step: 26 - 6 = 20
-        ([30, 28, 26], 20, 2, False),
-        ([30, 26, 27], 20, 3, False),  # rising last: judged where it stands, best 26
-        ([30, 31, 29.5, 30], 29.5, 0, True),
+        ([30.4, 30.0, 29.8], True),  # nearly flat, far above every peer's end
+        ([40.0, 30.0, 25.0], False),  # still falling fast: its own descent could get there
+        ([23.5, 23.2, 23.1], False),  # level with the best at the same step
+        ([40.0, 30.0, 23.4], False),  # within the tolerance of the best end
     ],
 )
-def test_reachable(values, target, horizon, expected):
-    assert reachable(values, target, horizon=horizon) is expected
+def test_behind_verdict(values, pruned):
+    verdict = behind_verdict(values, _completed(FAST))
+    assert verdict.prune is pruned and verdict.reason == ("behind" if pruned else "")
+    assert verdict.detail
+
+
+def test_behind_verdict_explains_itself_with_its_figures():
+    detail = behind_verdict([30.4, 30.0, 29.8], _completed(FAST)).detail
+    assert "29.8 at step 2" in detail and "best trial 23" in detail and "+ 1%" in detail
+
+
+def test_behind_verdict_waits_for_enough_completed_trials():
+    assert not behind_verdict([30.4, 30.0, 29.8], _completed(FAST[:4])).prune
+
+
+def test_a_completed_trial_that_stopped_early_stands_at_its_end():
+    trial = Completed((30.0, 25.0, 24.0), 24.0)
+    assert (trial.standing(0), trial.standing(1), trial.standing(9)) == (30.0, 25.0, 24.0)
+
+
+def _finished(curve, value=None):
+    return optuna.trial.create_trial(
+        value=min(curve) if value is None else value,
+        intermediate_values=dict(enumerate(curve)),
+    )
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.3])
+def test_a_slow_starter_ahead_of_slow_learners_is_kept_to_the_end(noise):
+    """The completed trials follow 23 + 0.2j + (17 + j) exp(-0.35 epoch), j = 0..5; the new
+    one, 23 + 17 exp(-0.4 epoch), is ahead of them all at every epoch and ends the best."""
+    rng = np.random.default_rng(0)
+    study = _study(baseline=BASELINE)
+    for j in range(6):
+        study.add_trial(
+            _finished([23 + 0.2 * j + (17 + j) * math.exp(-0.35 * e) for e in range(20)])
+        )
+    trial = study.ask()
+    for step in range(20):
+        trial.report(23 + 17 * math.exp(-0.4 * step) + rng.normal(0, noise), step)
+        assert not trial.should_prune(), study.pruner.verdict(study, study.trials[-1])
 
 
 def test_pruner_keeps_a_good_trial_among_others():
@@ -184,12 +172,15 @@ def test_pruner_keeps_a_good_trial_among_others():
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"warmup_steps": 2},
+        {"warmup_steps": 1},
         {"noise_steps": 2},
         {"min_drop": 0.0},
         {"min_drop": -1},
         {"horizon": -1},
         {"tolerance": -0.1},
+        {"min_trials": 0},
+        {"peers": 0},
+        {"slack": -1},
     ],
 )
 def test_pruner_rejects_bad_settings(kwargs):

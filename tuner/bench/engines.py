@@ -8,7 +8,9 @@ units, or None for a pruned trial); the table reads each engine's best at fixed 
 
 What is compared is each tool as its users run it, not one variable at a time:
 - `tuner`: `tuner run` with its defaults (JAX, one worker per core, NoiseAwarePruner);
-  `tuner-tensorflow` is the same on TensorFlow, to separate the backend from the rest;
+  `tuner-tensorflow` is the same on TensorFlow, to separate the backend from the rest, and
+  `tuner-median` and `tuner-nopruning` the same with Optuna's MedianPruner or no pruning,
+  to measure the pruner's effect on a real search;
 - `optuna`: plain Optuna on TensorFlow in one process, TPE and MedianPruner with their
   defaults, val RMSE reported every epoch, Keras's EarlyStopping with the space's patience;
 - `kerastuner`: KerasTuner's Hyperband(max_epochs=27, factor=3) on TensorFlow in one
@@ -36,10 +38,19 @@ from pathlib import Path
 from tuner.errors import TunerError
 from tuner.model.backend import DEFAULT_BACKEND
 
-TUNER_BACKENDS = {"tuner": DEFAULT_BACKEND, "tuner-tensorflow": "tensorflow"}
-ENGINES = (*TUNER_BACKENDS, "optuna", "kerastuner")
+# `tuner run` as each engine runs it: (backend, --pruner).
+TUNER_ENGINES = {
+    "tuner": (DEFAULT_BACKEND, "noise-aware"),
+    "tuner-tensorflow": ("tensorflow", "noise-aware"),
+    "tuner-median": (DEFAULT_BACKEND, "median"),
+    "tuner-nopruning": (DEFAULT_BACKEND, "none"),
+}
+ENGINES = (*TUNER_ENGINES, "optuna", "kerastuner")
 DEFAULT_ENGINES = ("tuner", "optuna", "kerastuner")
-SETUPS = {name: f"{backend}, a worker per core" for name, backend in TUNER_BACKENDS.items()} | {
+SETUPS = {
+    name: f"{backend}, a worker per core, --pruner {pruner}"
+    for name, (backend, pruner) in TUNER_ENGINES.items()
+} | {
     "optuna": "tensorflow, TPE + Median",
     "kerastuner": "tensorflow, Hyperband",
 }
@@ -186,7 +197,7 @@ def run_engine(engine: str, budget: float, *, space: str, seed: int = 0) -> Engi
     check_engines([engine])
     with tempfile.TemporaryDirectory(prefix=f"engine-{engine}-") as folder:
         folder = Path(folder)
-        if engine in TUNER_BACKENDS:
+        if engine in TUNER_ENGINES:
             return _run_tuner(engine, budget, space=space, seed=seed, folder=folder)
         events_file = folder / "events.jsonl"
         command = [
@@ -211,7 +222,8 @@ def _run_tuner(engine: str, budget: float, *, space: str, seed: int, folder: Pat
     storage = f"sqlite:///{folder / 'tuner.db'}"
     command = [
         sys.executable, "-m", "tuner.cli", "run", "--trials", "1000000",
-        "--timeout", str(budget), "--backend", TUNER_BACKENDS[engine],
+        "--timeout", str(budget), "--backend", TUNER_ENGINES[engine][0],
+        "--pruner", TUNER_ENGINES[engine][1],
         "--storage", storage, "--artifacts", str(folder / "artifacts"),
         "--space", space, "--seed", str(seed), "--quiet",
     ]  # fmt: skip

@@ -24,6 +24,13 @@ from tuner.search.pruner import NoiseAwarePruner
 
 TOP = 5
 
+
+def _fixed_epoch(k: int) -> Callable[[int], optuna.pruners.BasePruner]:
+    return lambda epochs: optuna.pruners.PercentilePruner(
+        50.0, n_startup_trials=5, n_warmup_steps=k - 1, interval_steps=epochs + 1
+    )
+
+
 PRUNERS: dict[str, Callable[[int], optuna.pruners.BasePruner]] = {
     "none (early stopping only)": lambda epochs: optuna.pruners.NopPruner(),
     "Median": lambda epochs: optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=2),
@@ -36,10 +43,9 @@ PRUNERS: dict[str, Callable[[int], optuna.pruners.BasePruner]] = {
     "SuccessiveHalving": lambda epochs: optuna.pruners.SuccessiveHalvingPruner(
         min_resource=1, reduction_factor=3
     ),
-    # Egele et al. 2023: judge once, after the first epoch, keep the better half.
-    "one-epoch (Percentile 50 at epoch 1)": lambda epochs: optuna.pruners.PercentilePruner(
-        50.0, n_startup_trials=5, n_warmup_steps=0, interval_steps=epochs + 1
-    ),
+    # Egele et al. 2023: judge every trial once, at a fixed small epoch k, and keep the
+    # better half to the end (early stopping).
+    **{f"fixed epoch {k} (better half kept)": _fixed_epoch(k) for k in (1, 2, 3)},
     "NoiseAwarePruner()": lambda epochs: NoiseAwarePruner(),
 }
 

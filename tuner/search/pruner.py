@@ -1,8 +1,8 @@
-"""`NoiseAwarePruner`: stop trials whose validation curve is noise, diverged, or clearly worse.
+"""`NoiseAwarePruner`: stop trials whose validation curve is noise, diverged, or clearly behind.
 
-The decision is `noise_verdict`, a pure function of the intermediate values; the pruner only
-gathers those values and the study's reference, then defers to Optuna's `MedianPruner` for
-"clearly worse than the others at the same epoch".
+Both decisions are pure functions of reported values: `noise_verdict` looks at one curve,
+`behind_verdict` compares it, step for step, with the curves of completed trials. The
+pruner only gathers those values from the study.
 """
 
 from __future__ import annotations
@@ -23,8 +23,22 @@ from tuner.search import attrs
 @dataclass(frozen=True)
 class Verdict:
     prune: bool
-    reason: str  # "noise", "diverged", "worse-than-median"; empty when kept
+    reason: str  # "noise", "diverged", "behind"; empty when kept
     detail: str  # the figures that decided it
+
+
+@dataclass(frozen=True)
+class Completed:
+    """A completed trial as the pruner sees it: its curve and its value (both minimised)."""
+
+    values: tuple[float, ...]
+    value: float
+
+    def standing(self, step: int) -> float:
+        """Its best value up to `step`; a trial that stopped before `step` stands at its end."""
+        if step >= len(self.values):
+            return self.value
+        return min(self.values[: step + 1])
 
 
 def noise_verdict(
@@ -86,58 +100,96 @@ def _first_non_finite(values: Sequence[float]) -> int:
     return next(i for i, v in enumerate(values) if not math.isfinite(v))
 
 
-def reachable(values: Sequence[float], target: float, *, horizon: int, slack: float = 0.0) -> bool:
-    """Could this curve (minimised) reach `target` within `horizon` more steps?
+def behind_verdict(
+    values: Sequence[float],
+    completed: Sequence[Completed],
+    *,
+    min_trials: int = 5,
+    peers: int = 3,
+    horizon: int = 3,
+    slack: float = 1.0,
+    tolerance: float = 0.01,
+) -> Verdict:
+    """Decide whether a curve to be minimised is clearly behind the completed trials.
 
-    Optimistic extrapolation: its best so far, improved at its recent rate (the mean drop
-    over its last two steps, if it is dropping) for `horizon` steps, less `slack` units of
-    its recent noise (over the last five values, so that an early descent does not count)
-    for a lucky epoch. A slow starter still falling fast is not written off; a flat
-    curve is judged where it stands, give or take its noise.
+    The curve is judged like with like, at its own step s, where it stands at its best value
+    so far. Its optimistic end is that value less the larger of two gains, less `slack` units
+    of its own noise for a lucky epoch:
+    - what the `peers` completed trials that stood nearest to it at step s still gained
+      after step s: the study's own curves are the model of how such a curve goes on;
+    - its own recent descent (over its last two steps) continued for `horizon` steps, so
+      that a curve still falling fast is not judged by flatter neighbours.
+    It is behind when even that end is worse than the best completed trial's value by more
+    than `tolerance` (relative).
+
+    A curve level with or ahead of the best completed trial at the same step is never
+    behind: a slow starter that keeps pace is kept, however fast the others settled.
     """
+    step = len(values) - 1
+    if len(completed) < min_trials:
+        return Verdict(False, "", f"{len(completed)} of {min_trials} completed trials")
+    here = min(values)
+    if _leads(values, completed):
+        return Verdict(False, "", f"{here:.4g} at step {step}: level with or ahead of the best")
+    leader = min(completed, key=lambda t: t.value)
+    nearest = sorted(completed, key=lambda t: abs(t.standing(step) - here))[:peers]
+    peer_gain = max(t.standing(step) - t.value for t in nearest)
     recent = values[-3:]
-    rate = max(0.0, (recent[0] - recent[-1]) / (len(recent) - 1)) if len(recent) > 1 else 0.0
-    recent_noise = _noise_scale(values[-5:]) if len(values) >= 3 else 0.0
-    luck = slack * recent_noise
-    return min(values) - rate * horizon - luck <= target
+    own_gain = horizon * max(0.0, (recent[0] - recent[-1]) / (len(recent) - 1)) if step else 0.0
+    luck = slack * (_noise_scale(values[-5:]) if len(values) >= 3 else 0.0)
+    end = here - max(peer_gain, own_gain) - luck
+    target = leader.value + tolerance * abs(leader.value)
+    if end <= target:
+        return Verdict(False, "", f"could reach {end:.4g} <= {target:.4g}")
+    return Verdict(
+        True,
+        "behind",
+        f"{here:.4g} at step {step}; its {len(nearest)} nearest completed trials gained at "
+        f"most {peer_gain:.4g} after it, its own descent {own_gain:.4g}, luck {luck:.4g}: "
+        f"{end:.4g} > {target:.4g} (best trial {leader.value:.4g} + {tolerance:.0%})",
+    )
+
+
+def _leads(values: Sequence[float], completed: Sequence[Completed]) -> bool:
+    if not completed:
+        return False
+    leader = min(completed, key=lambda t: t.value)
+    return min(values) <= leader.standing(len(values) - 1)
 
 
 class NoiseAwarePruner(optuna.pruners.BasePruner):
-    """Prune noise, divergence, and trials that cannot catch up.
+    """Prune noise, divergence, and trials that are clearly behind at the same step.
 
-    After `warmup_steps` reported values, in this order:
-    - "diverged": a NaN or inf value (at once, warm-up or not);
-    - "noise": `noise_verdict`, no trend and clearly no skill, judged from `noise_steps`
-      values on;
-    - "behind-best": even granted `slack` noise units of luck (`reachable`), the curve does
-      not come within `tolerance` (relative) of the best completed trial;
-    - "worse-than-median": Optuna's `MedianPruner` says prune, and the same allowance does
-      not reach the median either.
-    By default a curve is judged where it stands: trained with the learning-rate schedule,
-    curves settle within a few epochs, and on the curve banks extrapolating their descent
-    (`horizon` > 0, which keeps slow starters) cost epochs and saved no good curve.
-    The defaults were tuned by replaying a bank of real learning curves (`tuner bench
-    pruners`, benchmarks/README.md) and hold no dataset's numbers: every threshold is in
-    the curve's own noise units, in steps, or relative.
+    In this order:
+    - "diverged": a NaN or inf value, at once;
+    - "noise": `noise_verdict`, no trend and clearly no skill, from `noise_steps` values on;
+    - "behind": `behind_verdict`, from `warmup_steps` values on and once `min_trials` trials
+      have completed: even its optimistic end, forecast from how the completed trials that
+      stood nearest at the same step went on, does not reach the best of them.
+    A curve level with or ahead of the best completed trial at the same step is pruned only
+    if it diverged.
 
-    Works with its defaults in any Optuna study, minimising or maximising. The reference for
-    skill is the study's `baseline_key` user attribute when it has one (tuner stores the
-    persistence baseline there), otherwise the best completed trial's value.
+    Works with its defaults in any Optuna study, minimising or maximising: every threshold
+    is in the curve's own noise units, in steps, or relative, and how curves go on is read
+    from the study's own completed trials. The reference for skill is the study's
+    `baseline_key` user attribute when it has one (tuner stores the persistence baseline
+    there), otherwise the best completed trial's value. NaN intermediate values count as
+    divergence.
 
     Args:
         warmup_steps: reported values needed before a curve is judged against the other
-            trials (`behind-best`, `worse-than-median`); at least 3.
+            trials; at least 2.
         noise_steps: reported values needed before a curve can be called `noise`; at
-            least 3, to measure its noise. Judged on its own, a curve needs more values
-            than against others.
+            least 3, to measure its noise.
         min_drop: noise units below its first value that make a curve's trend.
         skill_margin: noise units above the reference that make "clearly no skill".
-        horizon: steps over which a curve's recent descent is extrapolated; 0, none.
-        slack: noise units of luck granted to a curve in that extrapolation.
-        tolerance: how far behind the best completed trial (relative) is close enough.
+        min_trials: completed trials needed before any curve is called behind; at least 1.
+        peers: completed trials, nearest at the same step, whose later gains a curve is
+            granted.
+        horizon: steps over which a curve's own recent descent is continued.
+        slack: noise units of luck granted to a curve's forecast end.
+        tolerance: how far behind the best completed trial (relative) is still close enough.
         baseline_key: the study user attribute holding a reference value, if any.
-        median: the pruner for "worse than the others at the same step"; default Optuna's
-            `MedianPruner(n_startup_trials=5, n_warmup_steps=warmup_steps - 1)`.
     """
 
     def __init__(
@@ -147,90 +199,82 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
         noise_steps: int = 5,
         min_drop: float = 3.0,
         skill_margin: float = 1.0,
-        horizon: int = 0,
+        min_trials: int = 5,
+        peers: int = 3,
+        horizon: int = 3,
         slack: float = 1.0,
-        tolerance: float = 0.03,
+        tolerance: float = 0.01,
         baseline_key: str = attrs.BASELINE_VAL_RMSE,
-        median: optuna.pruners.BasePruner | None = None,
     ) -> None:
-        if warmup_steps < 3:
-            raise ValueError(f"warmup_steps must be at least 3, but got {warmup_steps=}")
+        if warmup_steps < 2:
+            raise ValueError(f"warmup_steps must be at least 2, but got {warmup_steps=}")
         if noise_steps < 3:
             raise ValueError(f"noise_steps must be at least 3, but got {noise_steps=}")
         if not min_drop > 0:
             raise ValueError(f"min_drop must be positive, but got {min_drop=}")
+        if min_trials < 1:
+            raise ValueError(f"min_trials must be at least 1, but got {min_trials=}")
+        if peers < 1:
+            raise ValueError(f"peers must be at least 1, but got {peers=}")
         if horizon < 0:
             raise ValueError(f"horizon must not be negative, but got {horizon=}")
+        if slack < 0:
+            raise ValueError(f"slack must not be negative, but got {slack=}")
         if tolerance < 0:
             raise ValueError(f"tolerance must not be negative, but got {tolerance=}")
         self._warmup_steps = warmup_steps
         self._noise_steps = noise_steps
         self._min_drop = min_drop
         self._skill_margin = skill_margin
-        self._horizon = horizon
+        self._min_trials = min_trials
         self._slack = slack
         self._tolerance = tolerance
+        self._peers = peers
+        self._horizon = horizon
         self._baseline_key = baseline_key
-        self._median = median or optuna.pruners.MedianPruner(
-            n_startup_trials=5, n_warmup_steps=warmup_steps - 1
-        )
 
     def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         return self.verdict(study, trial).prune
 
     def verdict(self, study: optuna.Study, trial: FrozenTrial) -> Verdict:
-        """The decision with its reason and figures, for `pruned_reason`.
+        """The decision with its reason and figures, for `pruned_reason` and `pruned_detail`.
 
-        This runs after every epoch of every trial, and reading the trials costs more as the
-        study grows: the completed trials are read once here (Optuna's `MedianPruner` reads
-        them once more).
+        This runs after every epoch of every trial: the completed trials are read once.
         """
         sign = -1.0 if study.direction == StudyDirection.MAXIMIZE else 1.0
         values = [sign * v for _, v in sorted(trial.intermediate_values.items())]
-        completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        best = min((sign * t.value for t in completed), default=None)  # in `values`' sign
+        completed = [
+            Completed(
+                tuple(sign * v for _, v in sorted(t.intermediate_values.items())), sign * t.value
+            )
+            for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        ]
+        best = min((t.value for t in completed), default=None)
         reference = self._baseline(study)
-        if reference is not None:
-            reference *= sign
         verdict = noise_verdict(
             values,
-            best if reference is None else reference,
+            best if reference is None else sign * reference,
             warmup_steps=self._noise_steps,
             min_drop=self._min_drop,
             skill_margin=self._skill_margin,
         )
+        if verdict.prune and verdict.reason == "noise" and _leads(values, completed):
+            return Verdict(False, "", f"level with or ahead of the best trial; {verdict.detail}")
         if verdict.prune or len(values) < self._warmup_steps:
             return verdict
-        if best is not None:
-            target = best + self._tolerance * abs(best)
-            if not reachable(values, target, horizon=self._horizon, slack=self._slack):
-                return Verdict(
-                    True,
-                    "behind-best",
-                    f"best {sign * min(values):.4g} cannot reach {sign * target:.4g} "
-                    f"(best trial + {self._tolerance:.0%}) within {self._horizon} step(s)",
-                )
-        if self._median.prune(study, trial):
-            step = trial.last_step
-            median = _median_at(completed, step)  # the trials Optuna's MedianPruner compares
-            if not reachable(values, sign * median, horizon=self._horizon, slack=self._slack):
-                return Verdict(
-                    True,
-                    "worse-than-median",
-                    f"{trial.intermediate_values[step]:.4g} at step {step} vs median "
-                    f"{median:.4g}, not closing the gap within {self._horizon} step(s)",
-                )
-        return verdict
+        behind = behind_verdict(
+            values,
+            completed,
+            min_trials=self._min_trials,
+            slack=self._slack,
+            tolerance=self._tolerance,
+            peers=self._peers,
+            horizon=self._horizon,
+        )
+        return behind if behind.prune else verdict
 
     def _baseline(self, study: optuna.Study) -> float | None:
         baseline = study.user_attrs.get(self._baseline_key)
         if isinstance(baseline, (int, float)) and math.isfinite(baseline):
             return float(baseline)
         return None
-
-
-def _median_at(trials: Sequence[FrozenTrial], step: int) -> float:
-    """The median as Optuna's `MedianPruner` takes it: NaN values left out."""
-    values = [t.intermediate_values[step] for t in trials if step in t.intermediate_values]
-    values = [v for v in values if not math.isnan(v)]
-    return statistics.median(values) if values else math.nan
