@@ -132,7 +132,15 @@ class BundleMetadata:
 
 
 def read_bundle(folder: str | Path) -> BundleMetadata:
-    """The metadata of the bundle in `folder`, after checking that it is one."""
+    """The metadata of the bundle in `folder`, after checking that it is one.
+
+    Args:
+        folder: a folder written by `tuner export`.
+
+    Raises:
+        TunerError: not a bundle, a model file outside it, metadata too large, malformed or
+            of another format version.
+    """
     folder = Path(folder)
     path = folder / METADATA_FILE
     if not (folder / MODEL_FILE).is_file() or not path.is_file():

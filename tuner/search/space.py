@@ -76,7 +76,15 @@ def builtin_spaces() -> list[str]:
 
 
 def load_space(name_or_path: str | Path) -> SearchSpace:
-    """A built-in space by name (`lstm_baseline`, `lstm_long`), or a TOML file by path."""
+    """A search space: a built-in one by name, or a TOML file by path.
+
+    Args:
+        name_or_path: `lstm_baseline`, `lstm_long` (see `builtin_spaces()`), or the path of
+            a TOML file in the format of those (a file that exists wins over a name).
+
+    Raises:
+        TunerError: no such space, not TOML, or a key or value the format does not allow.
+    """
     text, source, name = _read_space(str(name_or_path))
     try:
         document = tomllib.loads(text)
