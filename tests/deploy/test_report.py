@@ -1,0 +1,51 @@
+"""`tuner best`: the best trial against persistence, and why the others stopped."""
+
+import optuna
+from optuna.trial import TrialState, create_trial
+
+from tuner.deploy.report import best_report, format_report
+from tuner.search import attrs
+
+
+def _study() -> optuna.Study:
+    study = optuna.create_study()
+    study.set_user_attr(attrs.BASELINE_VAL_RMSE, 25.0)
+    params = {"units": 32, "seq_len": 24, "learning_rate": 0.003, "batch_size": 64}
+    study.add_trial(create_trial(value=24.0, user_attrs={attrs.MODEL_PARAMS: params}))
+    best = {**params, "units": 64}
+    study.add_trial(
+        create_trial(value=23.0, user_attrs={attrs.MODEL_PARAMS: best, attrs.EPOCHS: 9})
+    )
+    for reason in ("behind", "behind", "noise"):
+        study.add_trial(
+            create_trial(state=TrialState.PRUNED, user_attrs={attrs.PRUNED_REASON: reason})
+        )
+    study.add_trial(
+        create_trial(state=TrialState.FAIL, user_attrs={attrs.FAIL_REASON: "OOM: no memory"})
+    )
+    study.add_trial(create_trial(state=TrialState.FAIL))  # failed by the heartbeat
+    return study
+
+
+def test_best_against_the_baseline_and_the_reasons():
+    report = best_report(_study())
+    assert report["best"]["trial"] == 1 and report["best"]["params"]["units"] == 64
+    assert report["best"]["vs_baseline"] == 2.0 and report["best"]["vs_baseline_pct"] == 8.0
+    assert report["trials"] == {"complete": 2, "pruned": 3, "fail": 2}
+    assert report["pruned_reasons"] == {"behind": 2, "noise": 1}
+    assert report["fail_reasons"] == {"OOM": 1, "no heartbeat": 1}
+
+
+def test_the_text_says_the_same():
+    text = format_report(best_report(_study()))
+    assert "best trial 1: val RMSE 23.000 (units=64" in text
+    assert "best is 2.000 (8.0%) better" in text
+    assert "pruned: 2 behind, 1 noise" in text
+
+
+def test_a_study_with_nothing_completed():
+    study = optuna.create_study()
+    study.add_trial(create_trial(state=TrialState.PRUNED))
+    report = best_report(study)
+    assert report["best"] is None
+    assert "no completed trial yet" in format_report(report)
