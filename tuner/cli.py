@@ -139,14 +139,12 @@ def _best_arguments(p: argparse.ArgumentParser) -> None:
 def export(args: argparse.Namespace) -> int:
     from tuner.deploy.export import export_best
     from tuner.search import attrs
-    from tuner.search.artifacts import beside_database, open_store, store_to_read
+    from tuner.search.artifacts import beside_database, store_to_read
 
     study = _load_study(args)
     recorded = study.user_attrs.get(attrs.ARTIFACTS)
     folder = store_to_read(_artifacts(args), recorded, beside_database(options.storage(args)))
-    if folder is None:
-        raise TunerError(f"study '{study.study_name}': no artifact store found; give --artifacts")
-    meta = export_best(study, open_store(folder, create=False), Path(args.out))
+    meta = export_best(study, folder, Path(args.out))
     print(
         f"exported trial {meta.trial} to {args.out}: test RMSE {meta.test_rmse:.3f} "
         f"(persistence {meta.persistence_test_rmse:.3f}), val RMSE {meta.val_rmse:.3f}"

@@ -12,7 +12,6 @@ import platform
 import shutil
 from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import Any
 
 import keras
 import numpy as np
@@ -34,20 +33,23 @@ from tuner.errors import TunerError
 from tuner.model.network import for_deployment
 from tuner.model.params import ModelParams
 from tuner.search import attrs
-from tuner.search.artifacts import load_model
+from tuner.search.artifacts import load_model, open_store
 
 
-def export_best(study: optuna.Study, store: Any, out: Path) -> BundleMetadata:
+def export_best(study: optuna.Study, artifacts: Path | None, out: Path) -> BundleMetadata:
     """Write the best trial's bundle to `out` and return its metadata.
 
     Args:
         study: a study made by `tuner run` (its data and best model are found through it).
-        store: the artifact store the study's models were saved in.
+        artifacts: the folder of the artifact store the study's models were saved in.
         out: the bundle folder; an earlier bundle there is replaced.
     """
     out = Path(out)
     _check_replaceable(out)
     trial = _best_trial(study)
+    if artifacts is None:
+        raise TunerError(f"study '{study.study_name}': no artifact store found; give --artifacts")
+    store = open_store(artifacts, create=False)
     spec = relocate(DataSpec(**study.user_attrs[attrs.DATA]))
     params = ModelParams(**trial.user_attrs[attrs.MODEL_PARAMS])
     data = prepare(spec, with_test=True)
