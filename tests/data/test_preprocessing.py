@@ -1,0 +1,56 @@
+"""Training rows -> `Preprocessing`; `encode` applies it to any rows, filling from the past."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tuner.data.preprocessing import CYCLIC_FEATURES, Preprocessing, encode, fit_preprocessing
+from tuner.errors import TunerError
+
+
+def _frame(n=6, start="2020-01-01"):
+    index = pd.date_range(start, periods=n, freq="h", name="time")
+    return pd.DataFrame(
+        {
+            "No": np.arange(1, n + 1),  # a row counter: not a feature
+            "temp": np.resize([3.0, 1.5, 4.0, 2.5, 5.0, 0.5], n),
+            "flat": np.full(n, 3.0),  # constant in training: not a feature
+            "y": np.arange(n, dtype="float64") * 2,
+            "wind": ["N", "S"] * (n // 2),
+        },
+        index=index,
+    )
+
+
+def test_features_are_chosen_and_scaled_from_training_rows():
+    prep = fit_preprocessing(_frame(), "y")
+    assert prep.numeric == ("y", "temp") and prep.categories == {"wind": ("N", "S")}
+    assert prep.features == ("y", "temp", "wind=N", "wind=S", *CYCLIC_FEATURES)
+    assert prep.mean["y"] == pytest.approx(5.0) and prep.std["y"] == pytest.approx(
+        np.std(_frame().y)
+    )
+    assert Preprocessing.from_dict(prep.to_dict()) == prep
+
+
+def test_encode_fills_from_the_past_and_zeroes_unseen_categories():
+    prep = fit_preprocessing(_frame(), "y")
+    later = _frame(start="2020-02-01")
+    later.loc[later.index[2], "temp"] = np.nan
+    later.loc[later.index[3], "wind"] = "E"  # not seen in training
+    x = encode(later, prep)
+    assert x[2, 1] == x[1, 1]  # the gap takes the hour before, never the hour after
+    assert x[3, 2:4].tolist() == [0.0, 0.0]
+    assert x.dtype == np.float32 and x.shape == (6, len(prep.features))
+
+
+def test_a_constant_target_is_refused():
+    frame = _frame()
+    frame["y"] = 1.0
+    with pytest.raises(TunerError, match="target 'y' is constant"):
+        fit_preprocessing(frame, "y")
+
+
+def test_a_column_the_model_needs_is_required():
+    prep = fit_preprocessing(_frame(), "y")
+    with pytest.raises(TunerError, match="no column 'temp'"):
+        encode(_frame().drop(columns=["temp"]), prep, source="new.csv")
