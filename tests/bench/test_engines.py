@@ -58,7 +58,10 @@ def test_table():
     head = table.splitlines()[0]
     assert head.startswith("| engine | setup | best val RMSE at 5 min | best val RMSE at 10 min |")
     assert head.endswith("| best val RMSE at 15 min | trials finished |")
-    assert "| tuner | jax, a worker per core | 24.000 | 23.000 | 22.500 | 5 |" in table
+    assert (
+        "| tuner | jax, a worker per core, --pruner noise-aware | 24.000 | 23.000 | 22.500 | 5 |"
+        in table
+    )
     assert "| kerastuner | tensorflow, Hyperband | — | 23.500 | 23.500 | 1 |" in table
     assert "| persistence | no model | 24.863 | 24.863 | 24.863 | |" in table
     assert "kerastuner stopped early: exit 1: boom" in table
