@@ -1,8 +1,8 @@
 """A `DataSpec` -> the scaled series and its split, with windows cached per seq_len.
 
-This is where the data flow of DESIGN.md is assembled: load, hourly frame, chronological
+This is where the data path is assembled: load, hourly frame, chronological
 split, training-only statistics, windows. While searching, the rows of the test split are
-dropped before anything is computed (invariant 3); only export asks for them.
+dropped before anything is computed; only export asks for them.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Training rows -> `Preprocessing` (features, categories, scaling); `encode` applies it.
 
-Everything here is estimated from the training split alone (DESIGN invariant 1) and is
+Everything here is estimated from the training split alone and is
 plain data, so that export can write it as JSON and predict can apply exactly the same.
 """
 

@@ -23,7 +23,7 @@ def target_rows(
 ) -> np.ndarray:
     """Rows in [start, stop) whose target was observed and which have a full history.
 
-    A target that was missing in the raw data is never trained on nor scored (invariant 2).
+    A target that was missing in the raw data is never trained on nor scored.
     """
     rows = np.arange(max(start, seq_len + horizon - 1), stop)
     return rows[known[rows]]

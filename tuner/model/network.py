@@ -1,6 +1,6 @@
 """`ModelParams` -> the single-LSTM baseline, and its deployable wrapper.
 
-Exactly one LSTM(units) then Dense(1) (DESIGN, Model). Written in `keras.*` alone so that
+Exactly one LSTM(units) then Dense(1), nothing else. Written in `keras.*` alone so that
 the backend stays a setting.
 """
 
@@ -76,7 +76,7 @@ def plateau_schedule(training: TrainingSettings) -> list[keras.callbacks.Callbac
 
 
 def for_deployment(core: keras.Model, prep: Preprocessing) -> keras.Model:
-    """Raw feature values in, target units out (invariant 5).
+    """Raw feature values in, target units out, so that a bundle needs no preprocessing code.
 
     The training statistics become a `Normalization` layer in front and a `Rescaling`
     layer behind, so the exported model carries them and needs no Python to serve.
