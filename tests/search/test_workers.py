@@ -1,11 +1,14 @@
 import os
 
+import optuna
 import pytest
+from optuna.study import MaxTrialsCallback
+from optuna.trial import TrialState
 
 from tuner.data.sources import DataSpec
 from tuner.search.space import load_space
 from tuner.search.study import RunConfig
-from tuner.search.workers import core_groups, thread_settings, usable_cores
+from tuner.search.workers import TrialBudget, core_groups, thread_settings, usable_cores
 
 SPEC = DataSpec(path="data.csv", name="data", sha256="0" * 64, target="y")
 
@@ -36,3 +39,58 @@ def test_without_an_affinity_call_every_core_is_usable(monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 3)
     assert usable_cores() == [0, 1, 2]
     assert RunConfig(data=SPEC, space=load_space("lstm_baseline")).jobs == 3
+
+
+class _Worker:
+    """A worker's view of the study, recording whether its callbacks asked it to stop."""
+
+    def __init__(self, study: optuna.Study) -> None:
+        self.study, self.stopped = study, False
+
+    def get_trials(self, **kwargs):
+        return self.study.get_trials(**kwargs)
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+def _two_workers_finish_together(callback_a, callback_b, study) -> int:
+    """Workers A and B each tell their trial, then both run their callbacks: trials started."""
+    a, b = _Worker(study), _Worker(study)
+    first, second = study.ask(), study.ask()
+    study.tell(first, 1.0)
+    study.tell(second, 2.0)
+    callback_a(a, study.trials[0])
+    callback_b(b, study.trials[1])
+    return 2 + (not a.stopped) + (not b.stopped)
+
+
+def test_a_count_taken_after_the_trial_lets_two_workers_overshoot():
+    study = optuna.create_study()
+    enough = MaxTrialsCallback(3, states=(TrialState.COMPLETE, TrialState.RUNNING))
+    assert _two_workers_finish_together(enough, enough, study) == 4  # why TrialBudget exists
+
+
+def test_a_trial_budget_does_not():
+    budget = TrialBudget(3)
+    assert budget.take() and budget.take()  # each worker's first trial
+    assert _two_workers_finish_together(budget, budget, optuna.create_study()) == 3
+
+
+def test_a_failed_trial_gives_its_ticket_back():
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    budget = TrialBudget(3)
+    assert budget.take()
+    study = optuna.create_study()
+    outcomes = iter([ValueError, 1.0, ValueError, 2.0, 3.0])
+
+    def objective(trial):
+        outcome = next(outcomes)
+        if outcome is ValueError:
+            raise ValueError("one configuration's error")
+        return outcome
+
+    study.optimize(objective, catch=(ValueError,), callbacks=[budget])
+    states = [t.state for t in study.trials]
+    assert states.count(TrialState.COMPLETE) == 3 and states.count(TrialState.FAIL) == 2
+    assert not budget.take()

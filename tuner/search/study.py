@@ -23,7 +23,7 @@ from tuner.search.pruner import NoiseAwarePruner
 from tuner.search.seeds import derive_seed
 from tuner.search.space import SearchSpace
 from tuner.search.storage import DEFAULT_STORAGE, load_study, open_storage
-from tuner.search.workers import run_workers, usable_cores
+from tuner.search.workers import TrialBudget, run_workers, usable_cores
 
 # The pruners `tuner run --pruner` offers: tuner's own, and Optuna's two references.
 PRUNERS: dict[str, Callable[[], optuna.pruners.BasePruner]] = {
@@ -170,7 +170,12 @@ def run_study(config: RunConfig) -> RunSummary:
         jobs = min(config.jobs, remaining)  # each worker starts one trial before it can count
         try:
             interrupted, failed_workers = run_workers(
-                work, (config,), jobs, study, progress, grace_period=2 * config.heartbeat
+                work,
+                (config, TrialBudget(remaining)),
+                jobs,
+                study,
+                progress,
+                grace_period=2 * config.heartbeat,
             )
         finally:
             progress.close()
@@ -182,7 +187,9 @@ def run_study(config: RunConfig) -> RunSummary:
     )
 
 
-def work(config: RunConfig, worker: int, cores: set[int], stopping: Event) -> None:
+def work(
+    config: RunConfig, budget: TrialBudget, worker: int, cores: set[int], stopping: Event
+) -> None:
     """One worker process's share of the study: trials until the study has enough.
 
     SIGINT interrupts the running trial through `Objective.interrupt`; the trial fails as
@@ -191,12 +198,12 @@ def work(config: RunConfig, worker: int, cores: set[int], stopping: Event) -> No
     raised as `RunStopped`, which the worker reports in one line.
     """
     try:
-        _work(config, worker, stopping)
+        _work(config, budget, worker, stopping)
     except STORAGE_ERRORS as e:  # outside a trial: loading the study, asking, telling
         raise RunStopped(f"worker {worker}: {stop_reason(e)}") from e
 
 
-def _work(config: RunConfig, worker: int, stopping: Event) -> None:
+def _work(config: RunConfig, budget: TrialBudget, worker: int, stopping: Event) -> None:
     from tuner.data.prepared import prepare
     from tuner.search.objective import Objective
 
@@ -232,14 +239,14 @@ def _work(config: RunConfig, worker: int, stopping: Event) -> None:
         raise KeyboardInterrupt
     # Other workers' running trials count, so that all stop together at `trials`.
     enough = MaxTrialsCallback(config.trials, states=(*FINISHED, TrialState.RUNNING))
-    if _claimed(study) < config.trials:
+    if _claimed(study) < config.trials and budget.take():
         # No `gc_after_trial`: each trial starts with `fresh_session`, whose `clear_session`
         # collects already; a second full collection would only cost time.
         study.optimize(
             objective,
             timeout=config.timeout,
             catch=CATCH,
-            callbacks=[enough, objective.stop_if_interrupted, StopAfterFailures()],
+            callbacks=[enough, objective.stop_if_interrupted, StopAfterFailures(), budget],
         )
     if objective.interrupted:
         raise KeyboardInterrupt

@@ -55,6 +55,31 @@ def thread_settings(n_cores: int) -> dict[str, str]:
     }
 
 
+class TrialBudget:
+    """The trials one run may start, shared by its workers: one ticket per trial.
+
+    Optuna's `MaxTrialsCallback` looks at the study after a trial ends, so two workers that
+    finish together can both see room for one more trial and start two. A ticket is taken
+    before a trial starts, atomically across the run's processes, and given back when the
+    trial fails, since a failed trial does not count towards `--trials`. Workers on other
+    machines share only the storage; between runs the callback remains the limit.
+    """
+
+    def __init__(self, trials: int) -> None:
+        self._tickets = multiprocessing.get_context("spawn").Semaphore(trials)
+
+    def take(self) -> bool:
+        """Claim the next trial; False when the run has started all it may."""
+        return self._tickets.acquire(block=False)
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        """Optuna callback: give back a failed trial's ticket, then claim the next one."""
+        if trial.state == TrialState.FAIL:
+            self._tickets.release()
+        if not self.take():
+            study.stop()
+
+
 def run_workers(
     target: Callable[..., None],
     args: tuple,
