@@ -72,3 +72,42 @@ def trained(tmp_path_factory) -> Path:
     exported = tuner("export", cwd=workspace)
     assert exported.returncode == 0, exported.stderr
     return workspace
+
+
+# Where the browser tests leave their screenshots, for CI to keep: $TUNER_TEST_OUTPUT or
+# test-output/ in the checkout.
+SCREENSHOTS = Path(os.environ.get("TUNER_TEST_OUTPUT") or ROOT / "test-output") / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium driven by Selenium through Debian's chromium-driver (see .ci/run).
+
+    The flags keep Chromium off the network beyond loopback: this machine has none, and
+    Chromium's background connections would otherwise be refused at every start.
+    """
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1000",
+        f"--user-data-dir={tempfile.mkdtemp(prefix='tuner-test-chromium-')}",
+    ):
+        options.add_argument(flag)
+    service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    driver = webdriver.Chrome(options=options, service=service)
+    driver.set_page_load_timeout(120)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()
