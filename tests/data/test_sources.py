@@ -105,3 +105,11 @@ def test_a_csv_that_is_not_builtin_needs_a_target(tmp_path):
     assert resolve(str(path), target="load").name == "mine"
     with pytest.raises(TunerError, match="no such file"):
         resolve(str(tmp_path / "nope.csv"), target="load")
+
+
+def test_the_unit_is_known_for_a_builtin_target_only(beijing_spec):
+    assert sources.target_unit(beijing_spec) == "µg/m³"
+    other_column = dataclasses.replace(beijing_spec, target="TEMP")
+    assert sources.target_unit(other_column) is None
+    same_name = dataclasses.replace(beijing_spec, sha256="0" * 64)  # a user's beijing.csv
+    assert sources.target_unit(same_name) is None

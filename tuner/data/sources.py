@@ -29,6 +29,7 @@ class BuiltinDataset:
     target: str
     val_start: str
     test_start: str
+    unit: str  # of `target`
 
 
 BEIJING = BuiltinDataset(
@@ -39,6 +40,7 @@ BEIJING = BuiltinDataset(
     target="pm2.5",
     val_start="2013-01-01",
     test_start="2014-01-01",
+    unit="µg/m³",
 )
 BUILTINS: dict[str, BuiltinDataset] = {BEIJING.name: BEIJING}
 DEFAULT_DATA = BEIJING.name
@@ -60,6 +62,14 @@ class DataSpec:
     def __post_init__(self) -> None:
         if self.horizon < 1:
             raise TunerError(f"--horizon must be at least 1, got {self.horizon}")
+
+
+def target_unit(spec: DataSpec) -> str | None:
+    """The target's unit when tuner knows it: a built-in dataset's own target; else None."""
+    builtin = BUILTINS.get(spec.name)
+    if builtin is None or (spec.sha256, spec.target) != (builtin.sha256, builtin.target):
+        return None
+    return builtin.unit
 
 
 def default_data_dir(environ: Mapping[str, str] = os.environ) -> Path:
