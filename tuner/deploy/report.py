@@ -3,41 +3,27 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
 from typing import Any
 
 import optuna
-from optuna.trial import TrialState
 
 from tuner.search import attrs
+from tuner.search.outcomes import outcomes
 
 
 def best_report(study: optuna.Study) -> dict[str, Any]:
-    trials = study.get_trials(deepcopy=False)
-    states = Counter(t.state.name.lower() for t in trials)
-    pruned = Counter(
-        t.user_attrs.get(attrs.PRUNED_REASON, "unknown")
-        for t in trials
-        if t.state == TrialState.PRUNED
-    )
-    failed = Counter(
-        # A trial failed by the heartbeat could not say why itself.
-        t.user_attrs.get(attrs.FAIL_REASON, "no heartbeat").split(":")[0]
-        for t in trials
-        if t.state == TrialState.FAIL
-    )
+    tally = outcomes(study.get_trials(deepcopy=False))
     baseline = study.user_attrs.get(attrs.BASELINE_VAL_RMSE)
     report: dict[str, Any] = {
         "study": study.study_name,
-        "trials": dict(states),
-        "pruned_reasons": dict(pruned),
-        "fail_reasons": dict(failed),
+        "trials": tally.states,
+        "pruned_reasons": tally.pruned_reasons,
+        "fail_reasons": tally.fail_reasons,
         "baseline_val_rmse": baseline,
         "best": None,
     }
-    complete = [t for t in trials if t.state == TrialState.COMPLETE]
-    if complete:
-        best = min(complete, key=lambda t: t.value)
+    best = tally.best
+    if best is not None:
         gain = baseline - best.value if baseline is not None else math.nan
         report["best"] = {
             "trial": best.number,

@@ -1,0 +1,52 @@
+"""How a study's trials ended: counts by state, pruned by reason, failed by reason, the best.
+
+`tuner best`, the run's summary and the study's note all say these; counted here once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from optuna.trial import FrozenTrial, TrialState
+
+from tuner.search import attrs
+
+NO_HEARTBEAT = "no heartbeat"  # a trial failed by the heartbeat could not say why itself
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """`states` by lower-case state name ("complete", "pruned", "fail", "running", …);
+    `pruned_reasons` and `fail_reasons` by the first word the trial gave for it."""
+
+    states: dict[str, int]
+    pruned_reasons: dict[str, int]
+    fail_reasons: dict[str, int]
+    best: FrozenTrial | None
+
+    def count(self, state: TrialState) -> int:
+        return self.states.get(state.name.lower(), 0)
+
+
+def outcomes(trials: Sequence[FrozenTrial]) -> Outcomes:
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    return Outcomes(
+        states=dict(Counter(t.state.name.lower() for t in trials)),
+        pruned_reasons=dict(
+            Counter(
+                t.user_attrs.get(attrs.PRUNED_REASON, "unknown")
+                for t in trials
+                if t.state == TrialState.PRUNED
+            )
+        ),
+        fail_reasons=dict(
+            Counter(
+                t.user_attrs.get(attrs.FAIL_REASON, NO_HEARTBEAT).split(":")[0]
+                for t in trials
+                if t.state == TrialState.FAIL
+            )
+        ),
+        best=min(complete, key=lambda t: t.value) if complete else None,
+    )
