@@ -76,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         space=space,
         storage=url,
         quiet=args.quiet,
+        verbose=args.verbose,
         pruner=args.pruner,
         **{k: v for k, v in given.items() if v is not None},
     )
@@ -137,9 +138,11 @@ def _best_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def export(args: argparse.Namespace) -> int:
-    from tuner.deploy.export import export_best
     from tuner.search import attrs
     from tuner.search.artifacts import beside_database, store_to_read
+
+    options.keras_in_this_process(args)
+    from tuner.deploy.export import export_best
 
     study = _load_study(args)
     recorded = study.user_attrs.get(attrs.ARTIFACTS)
@@ -162,6 +165,7 @@ def _export_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def predict(args: argparse.Namespace) -> int:
+    options.keras_in_this_process(args)
     from tuner.deploy.predict import predict_csv
 
     forecast = predict_csv(Path(args.model), Path(args.data))

@@ -22,11 +22,22 @@ def add_backend(parser: argparse.ArgumentParser) -> None:
         choices=backend.BACKENDS,
         help=f"Keras backend (default: $TUNER_BACKEND or {backend.DEFAULT_BACKEND})",
     )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show the log lines of TensorFlow, XLA and absl (hidden by default)",
+    )
 
 
 def use_backend(args: argparse.Namespace) -> None:
     """Select `--backend` (or the default) before anything imports Keras."""
     backend.use_backend(getattr(args, "backend", None))
+
+
+def keras_in_this_process(args: argparse.Namespace) -> None:
+    """Before a command imports Keras itself: the libraries' logs off, unless `--verbose`."""
+    if not args.verbose:
+        backend.silence_native_logs()
 
 
 def add_storage(parser: argparse.ArgumentParser) -> None:

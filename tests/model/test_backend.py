@@ -1,4 +1,6 @@
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -30,3 +32,16 @@ def test_the_user_s_own_jax_settings_win(monkeypatch, tmp_path):
 def test_unknown_backend_is_refused():
     with pytest.raises(TunerError, match="unknown backend 'torch'"):
         use_backend("torch")
+
+
+def test_silenced_native_logs_leave_tuner_s_own_messages_on_the_terminal():
+    code = (
+        "import os, sys, warnings\n"
+        "from tuner.model.backend import silence_native_logs\n"
+        "silence_native_logs()\n"
+        "os.write(2, b'I0000 cudart_stub.cc: from C++\\n')\n"
+        "warnings.warn_explicit('from keras', UserWarning, 'layer.py', 1, module='keras.src.x')\n"
+        "print('error: from tuner', file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stderr == "error: from tuner\n"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -40,6 +42,33 @@ def use_backend(name: str | None = None) -> str:
         for key, value in compilation_cache_settings(os.environ).items():
             os.environ.setdefault(key, value)
     return name
+
+
+# Libraries whose own messages are noise on a user's terminal unless asked for (--verbose).
+NOISY_LIBRARIES = ("tensorflow", "keras", "jax", "jaxlib", "absl", "tf2onnx", "h5py")
+
+
+def silence_native_logs() -> None:
+    """Keep the libraries' log lines off the terminal; tuner's own messages still reach it.
+
+    TensorFlow, XLA and absl write from C++ straight to file descriptor 2, some of it
+    before any setting of theirs is read (absl's "before InitializeLog" lines, CUDA probes
+    on a machine without a GPU), so only the descriptor itself can be quieted: it goes to
+    the null device, and Python's `sys.stderr` moves to a copy of the original, where
+    tuner's errors, tracebacks and the progress bar go on. Their Python loggers and
+    warnings are held to errors. Call it before Keras is imported.
+    """
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    for name in NOISY_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", module=rf"{name}(\.|$)")
+    sys.stderr.flush()
+    terminal = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
+    encoding, errors = sys.stderr.encoding or "utf-8", sys.stderr.errors or "backslashreplace"
+    sys.stderr = open(terminal, "w", buffering=1, encoding=encoding, errors=errors)
 
 
 def compilation_cache_settings(environ: Mapping[str, str]) -> dict[str, str]:

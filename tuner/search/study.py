@@ -15,6 +15,7 @@ from optuna.trial import TrialState
 
 from tuner.data.sources import DataSpec
 from tuner.errors import TunerError
+from tuner.model.backend import silence_native_logs
 from tuner.search import attrs
 from tuner.search.artifacts import beside_database, open_store, store_to_write
 from tuner.search.failures import CATCH, STORAGE_ERRORS, RunStopped, StopAfterFailures, stop_reason
@@ -57,6 +58,7 @@ class RunConfig:
         jobs: worker processes, each held to its share of the cores; one per core by
             default.
         quiet: no progress display.
+        verbose: let the workers' libraries (TensorFlow, XLA, absl) log to the terminal.
         pruner: which trials to stop early, a key of `PRUNERS`: `NoiseAwarePruner`
             ("noise-aware"), Optuna's `MedianPruner` ("median"), or none.
     """
@@ -73,6 +75,7 @@ class RunConfig:
     heartbeat: int = 60
     jobs: int = field(default_factory=lambda: len(usable_cores()))
     quiet: bool = False
+    verbose: bool = False
     pruner: str = "noise-aware"
 
     def __post_init__(self) -> None:
@@ -197,6 +200,8 @@ def work(
     fails that trial and the search goes on; an error that stops the run (`failures`) is
     raised as `RunStopped`, which the worker reports in one line.
     """
+    if not config.verbose:
+        silence_native_logs()
     try:
         _work(config, budget, worker, stopping)
     except STORAGE_ERRORS as e:  # outside a trial: loading the study, asking, telling
