@@ -2,12 +2,20 @@ import io
 
 import optuna
 
-from tuner.search.progress import FINISHED, Progress
+from tuner.search.progress import FINISHED, Progress, pace
 
 
 class Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def _study():
@@ -20,12 +28,14 @@ def _study():
 
 
 def test_log_lines_when_not_a_terminal():
-    stream, study = io.StringIO(), _study()
-    progress = Progress(10, stream=stream)
+    stream, study, clock = io.StringIO(), _study(), Clock()
+    progress = Progress(10, stream=stream, clock=clock)
+    progress.start([])
+    clock.now += 60
     for trial in study.trials:
         progress(study, trial)
     assert stream.getvalue().splitlines()[-1] == (
-        "[2/10] trial 1 pruned (noise) after ? epochs; pruned 1, best 3.000"
+        "[2/10] trial 1 pruned (noise) after ? epochs; pruned 1, best 3.000; 30 s/trial, 4 min left"
     )
 
 
@@ -41,13 +51,22 @@ def test_trials_shown_together_get_their_own_counts():
     assert [line.split()[0] for line in stream.getvalue().splitlines()] == ["[1/10]", "[2/10]"]
 
 
-def test_a_resumed_study_counts_on():
-    stream, study = io.StringIO(), _study()
-    progress = Progress(10, stream=stream)
+def test_a_resumed_study_counts_on_and_times_this_run_s_trials_only():
+    stream, study, clock = io.StringIO(), _study(), Clock()
+    progress = Progress(10, stream=stream, clock=clock)
     progress.start(study.get_trials(states=FINISHED))
+    clock.now += 120
     study.add_trial(optuna.trial.create_trial(value=1.0))
     progress(study, study.trials[-1])
-    assert stream.getvalue().startswith("[3/10] trial 2 complete 1.000")
+    line = stream.getvalue()
+    assert line.startswith("[3/10] trial 2 complete 1.000")
+    assert line.endswith("; 2 min/trial, 14 min left\n")
+
+
+def test_pace():
+    assert pace(0, 10, 5.0) == ""
+    assert pace(4, 96, 4 * 3600) == "; 60 min/trial, 96.0 h left"
+    assert pace(10, 0, 50) == "; 5 s/trial, 0 s left"
 
 
 def test_a_bar_on_a_terminal():
@@ -59,6 +78,7 @@ def test_a_bar_on_a_terminal():
     progress(study, study.trials[-1])
     progress.close()
     assert "2/10" in stream.getvalue() and "pruned=1" in stream.getvalue()
+    assert progress._bar.initial == 1  # tqdm's rate counts this run's trials only
 
 
 def test_quiet_says_nothing():

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 import optuna
@@ -15,6 +16,25 @@ from tuner.search import attrs
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 
+def pace(done: int, remaining: int, seconds: float) -> str:
+    """This run's time per trial and the time left, from the trials this run finished.
+
+    Trials a resumed study finished before the run say nothing about its pace.
+    """
+    if done < 1:
+        return ""
+    per_trial = seconds / done
+    return f"; {_duration(per_trial)}/trial, {_duration(per_trial * remaining)} left"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 class Progress:
     """Counts finished trials of the whole study (all workers), pruned ones, and the best.
 
@@ -22,19 +42,33 @@ class Progress:
     trials that finish between two looks at the study get two counts, not the same one.
     """
 
-    def __init__(self, total: int, *, quiet: bool = False, stream: TextIO = sys.stderr) -> None:
-        self._total, self._quiet, self._stream = total, quiet, stream
-        self._finished = self._pruned = 0
+    def __init__(
+        self,
+        total: int,
+        *,
+        quiet: bool = False,
+        stream: TextIO = sys.stderr,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._total, self._quiet, self._stream, self._clock = total, quiet, stream, clock
+        self._finished = self._pruned = self._before = 0
+        self._started = clock()
         self._bar: tqdm | None = None
-        if not quiet and stream.isatty():
-            self._bar = tqdm(total=total, file=stream, unit="trial", dynamic_ncols=True)
 
     def start(self, finished: Sequence[FrozenTrial]) -> None:
-        """Count the trials a resumed study finished before this run."""
+        """Count the trials a resumed study finished before this run; the clock starts."""
         for trial in finished:
             self._count(trial)
-        if self._bar is not None:
-            self._bar.update(self._finished)
+        self._before, self._started = self._finished, self._clock()
+        if not self._quiet and self._stream.isatty():
+            # `initial`: tqdm's rate and time left count this run's trials only.
+            self._bar = tqdm(
+                total=self._total,
+                initial=self._finished,
+                file=self._stream,
+                unit="trial",
+                dynamic_ncols=True,
+            )
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
         self._count(trial)
@@ -52,10 +86,15 @@ class Progress:
             or ""
         )
         value = f" {trial.value:.3f}" if trial.value is not None else ""
+        timing = pace(
+            self._finished - self._before,
+            max(self._total - self._finished, 0),
+            self._clock() - self._started,
+        )
         print(
             f"[{self._finished}/{self._total}] trial {trial.number} {state}{value}"
             f"{f' ({why})' if why else ''} after {trial.user_attrs.get(attrs.EPOCHS, '?')} epochs;"
-            f" pruned {self._pruned}, best {best}",
+            f" pruned {self._pruned}, best {best}{timing}",
             file=self._stream,
             flush=True,
         )
