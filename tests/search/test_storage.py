@@ -7,7 +7,13 @@ import pytest
 
 from tuner.cli import main
 from tuner.errors import TunerError
-from tuner.search.storage import DEFAULT_STORAGE, open_storage, parse_url, storage_url
+from tuner.search.storage import (
+    DEFAULT_STORAGE,
+    open_storage,
+    parse_url,
+    printable_url,
+    storage_url,
+)
 
 
 @pytest.mark.parametrize(
@@ -85,3 +91,9 @@ def test_run_with_a_missing_driver_exits_2_before_reading_data(monkeypatch, caps
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "tuner[postgres]" in err, err
     assert not any(tmp_path.iterdir())
+
+
+def test_a_printed_url_hides_its_password():
+    url = "postgresql://tuner:s3cret@db.example:5432/studies"
+    assert printable_url(url) == "postgresql://tuner:***@db.example:5432/studies"
+    assert printable_url("sqlite:///results/tuner.db") == "sqlite:///results/tuner.db"

@@ -35,6 +35,14 @@ def storage_url(url: str | None = None, environ: Mapping[str, str] = os.environ)
     return DEFAULT_STORAGE
 
 
+def printable_url(url: str) -> str:
+    """The URL as a message may show it: a password in it is masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except sqlalchemy.exc.ArgumentError:
+        return url
+
+
 def parse_url(url: str) -> URL:
     """The URL, refused in one line unless its scheme is supported and its driver installed."""
     try:

@@ -13,7 +13,7 @@ import optuna
 from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 
-from tuner.data.sources import DataSpec
+from tuner.data.sources import DataSpec, target_unit
 from tuner.errors import TunerError
 from tuner.model.backend import silence_native_logs
 from tuner.search import attrs
@@ -23,7 +23,7 @@ from tuner.search.progress import FINISHED, Progress
 from tuner.search.pruner import NoiseAwarePruner
 from tuner.search.seeds import derive_seed
 from tuner.search.space import SearchSpace
-from tuner.search.storage import DEFAULT_STORAGE, load_study, open_storage
+from tuner.search.storage import DEFAULT_STORAGE, load_study, open_storage, printable_url
 from tuner.search.workers import TrialBudget, run_workers, usable_cores
 
 # The pruners `tuner run --pruner` offers: tuner's own, and Optuna's two references.
@@ -102,11 +102,13 @@ class RunConfig:
 class RunSummary:
     """What a run left in its study: trial counts, the best trial, persistence, how long.
 
-    `best_value` and `baseline_val_rmse` are validation RMSEs in the target's units;
-    `failed_workers` counts worker processes that died rather than trials that failed.
+    `best_value` and `baseline_val_rmse` are validation RMSEs in the target's units
+    (`unit` when tuner knows it); `failed_workers` counts worker processes that died rather
+    than trials that failed.
     """
 
     study_name: str
+    storage: str
     complete: int
     pruned: int
     failed: int
@@ -116,21 +118,29 @@ class RunSummary:
     seconds: float
     interrupted: bool = False
     failed_workers: int = 0
+    unit: str | None = None
 
     def describe(self) -> str:
-        best = (
-            f"best val RMSE {self.best_value:.3f} (trial {self.best_trial}), "
-            if self.best_value is not None
-            else "no completed trial, "
-        )
+        """Three lines: what the run left where, the best against persistence, what next."""
         head = "interrupted: " if self.interrupted else ""
         if self.failed_workers:
             head += f"{self.failed_workers} worker(s) failed: "
-        return (
-            f"{head}study '{self.study_name}': {self.complete} complete, {self.pruned} pruned, "
-            f"{self.failed} failed; {best}persistence {self.baseline_val_rmse:.3f}; "
-            f"{self.seconds:.0f} s"
+        lines = [
+            f"{head}study '{self.study_name}' in {self.storage}: {self.complete} complete, "
+            f"{self.pruned} pruned, {self.failed} failed ({self.seconds:.0f} s)"
+        ]
+        unit = f" {self.unit}" if self.unit else ""
+        persistence = f"persistence {self.baseline_val_rmse:.3f}{unit}"
+        if self.best_value is None:
+            lines.append(f"no completed trial yet; {persistence}")
+            return "\n".join(lines)
+        gain = 1 - self.best_value / self.baseline_val_rmse
+        than = f"{abs(gain):.1%} {'better' if gain >= 0 else 'worse'} than {persistence}"
+        lines.append(
+            f"best: trial {self.best_trial}, validation RMSE {self.best_value:.3f}{unit}, {than}"
         )
+        lines.append(f"next: tuner export --study {self.study_name} --storage {self.storage}")
+        return "\n".join(lines)
 
 
 def default_study_name(data_name: str, space_name: str) -> str:
@@ -184,6 +194,8 @@ def run_study(config: RunConfig) -> RunSummary:
             progress.close()
     return summarize(
         study,
+        config.storage,
+        unit=target_unit(config.data),
         seconds=time.monotonic() - started,
         interrupted=interrupted,
         failed_workers=failed_workers,
@@ -313,7 +325,9 @@ def _claimed(study: optuna.Study) -> int:
 
 def summarize(
     study: optuna.Study,
+    storage_url: str,
     *,
+    unit: str | None = None,
     seconds: float = 0.0,
     interrupted: bool = False,
     failed_workers: int = 0,
@@ -323,6 +337,7 @@ def summarize(
     best = min(complete, key=lambda t: t.value) if complete else None
     return RunSummary(
         study_name=study.study_name,
+        storage=printable_url(storage_url),
         complete=len(complete),
         pruned=sum(t.state == TrialState.PRUNED for t in trials),
         failed=sum(t.state == TrialState.FAIL for t in trials),
@@ -332,4 +347,5 @@ def summarize(
         seconds=seconds,
         interrupted=interrupted,
         failed_workers=failed_workers,
+        unit=unit,
     )
