@@ -15,7 +15,7 @@ from tuner.data.prepared import PreparedData
 from tuner.model.network import fresh_session, plateau_schedule
 from tuner.model.params import TrainingSettings
 from tuner.model.training import build, fit
-from tuner.search import attrs
+from tuner.search import attrs, notes
 from tuner.search.artifacts import beats_best, save_model
 from tuner.search.failures import (
     STOPS_RUN,
@@ -161,6 +161,9 @@ class Objective:
         if report.verdict is not None:
             trial.set_user_attr("pruned_reason", report.verdict.reason)
             trial.set_user_attr("pruned_detail", report.verdict.detail)
+            metric = notes.metric_name(self._data.spec)
+            note = notes.pruned_note(report.verdict, report.epochs, report.best, metric)
+            notes.save_note(trial, note)
             raise optuna.TrialPruned(f"{report.verdict.reason}: {report.verdict.detail}")
         if self._store is not None and beats_best(trial.study, report.best):
             save_model(self._store, trial, model)

@@ -16,7 +16,7 @@ from optuna.trial import TrialState
 from tuner.data.sources import DataSpec, target_unit
 from tuner.errors import TunerError
 from tuner.model.backend import silence_native_logs
-from tuner.search import attrs
+from tuner.search import attrs, notes
 from tuner.search.artifacts import beside_database, open_store, store_to_write
 from tuner.search.failures import CATCH, STORAGE_ERRORS, RunStopped, StopAfterFailures, stop_reason
 from tuner.search.progress import FINISHED, Progress
@@ -192,6 +192,8 @@ def run_study(config: RunConfig) -> RunSummary:
             )
         finally:
             progress.close()
+    reviewed = notes.review(study, data, config.storage, interrupted=interrupted)
+    notes.save_note(study, notes.study_note(reviewed))
     return summarize(
         study,
         config.storage,
@@ -286,6 +288,7 @@ def _open_study(
         study.set_user_attr(attrs.DATA, data_attrs)
         study.set_user_attr(attrs.SPACE, config.space.name)
         study.set_user_attr(attrs.BASELINE_VAL_RMSE, baseline)
+    notes.name_metric(study, config.data)
     if study.user_attrs.get(attrs.ARTIFACTS) != str(config.artifacts):
         study.set_user_attr(attrs.ARTIFACTS, str(config.artifacts))
     return study

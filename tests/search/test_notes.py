@@ -1,0 +1,188 @@
+"""The dashboard's texts: the metric's name, the study's note, a pruned trial's note."""
+
+import math
+from types import SimpleNamespace
+
+import optuna
+import pandas as pd
+import pytest
+from optuna.trial import TrialState, create_trial
+
+from tuner.data.sources import BEIJING, DataSpec
+from tuner.data.split import Split
+from tuner.search import attrs
+from tuner.search.notes import (
+    Best,
+    Periods,
+    StudyReview,
+    export_command,
+    metric_name,
+    name_metric,
+    periods,
+    pruned_note,
+    review,
+    save_note,
+    study_note,
+)
+from tuner.search.pruner import Verdict
+
+BEIJING_SPEC = DataSpec(
+    path="/data/PRSA.csv",
+    name="beijing",
+    sha256=BEIJING.sha256,
+    target="pm2.5",
+    val_start="2013-01-01",
+    test_start="2014-01-01",
+)
+SALES = DataSpec(path="sales.csv", name="sales", sha256="ab" * 32, target="units", horizon=6)
+PERIODS = Periods(
+    train=("2010-01-01 00:00", "2012-12-31 23:00"),
+    val=("2013-01-01 00:00", "2013-12-31 23:00"),
+    test_start="2014-01-01 00:00",
+)
+EXPORT = "tuner export --storage sqlite:////work/results/tuner.db --study beijing-lstm_baseline"
+
+
+def _review(**changes) -> StudyReview:
+    fields = dict(
+        study_name="beijing-lstm_baseline",
+        data=BEIJING_SPEC,
+        periods=PERIODS,
+        baseline=24.863,
+        best=Best(82, 22.922, {"units": 117, "seq_len": 24, "learning_rate": 0.00281}),
+        states={"complete": 67, "pruned": 33},
+        pruned_reasons={"noise": 13, "behind": 20},
+        fail_reasons={},
+        export=EXPORT,
+    )
+    return StudyReview(**{**fields, **changes})
+
+
+@pytest.mark.parametrize(
+    ("spec", "name"),
+    [
+        (BEIJING_SPEC, "validation RMSE (µg/m³)"),
+        (DataSpec("/data/PRSA.csv", "beijing", BEIJING.sha256, "TEMP"), "validation RMSE of TEMP"),
+        (SALES, "validation RMSE of units"),
+    ],
+)
+def test_the_metric_has_its_unit_or_names_its_target(spec, name):
+    assert metric_name(spec) == name
+
+
+def test_the_study_note_says_what_was_found_and_how():
+    assert study_note(_review()) == (
+        "**Best validation RMSE (µg/m³): 22.922**, trial 82 (units=117, seq_len=24, "
+        "learning_rate=0.00281): 1.941 (7.8%) better than persistence.\n"
+        "\n"
+        "- **Persistence** (the value 1 hour earlier as the forecast): "
+        "validation RMSE (µg/m³) 24.863\n"
+        "- **Trials**: 67 complete, 33 pruned (20 behind, 13 noise), 0 failed\n"
+        f"- **Data**: `/data/PRSA.csv`, sha256 `{BEIJING.sha256}`; target `pm2.5`, 1 hour ahead\n"
+        "- **Split**: train 2010-01-01 00:00 to 2012-12-31 23:00; validation 2013-01-01 00:00 "
+        "to 2013-12-31 23:00; test from 2014-01-01 00:00, scored only by export\n"
+        f"- **Export** the best model: `{EXPORT}`\n"
+    )
+
+
+def test_a_study_with_nothing_completed_interrupted_and_still_running_elsewhere():
+    text = study_note(
+        _review(
+            data=SALES,
+            best=None,
+            states={"pruned": 1, "fail": 2, "running": 1},
+            pruned_reasons={"diverged": 1},
+            fail_reasons={"interrupted": 1, "no heartbeat": 1},
+            interrupted=True,
+        )
+    )
+    assert text.startswith("**No completed trial yet.**\n")
+    assert "validation RMSE of units 24.863" in text
+    assert "0 complete, 1 pruned (1 diverged), 2 failed (1 interrupted, 1 no heartbeat), " in text
+    assert "1 running" in text and "6 hours ahead" in text and "6 hours earlier" in text
+    assert text.endswith("_The last run was interrupted: the same `tuner run` resumes it._\n")
+
+
+def test_a_best_worse_than_persistence_says_so():
+    text = study_note(_review(best=Best(0, 25.0, {"units": 8})))
+    assert "trial 0 (units=8): 0.137 (0.6%) worse than persistence" in text
+
+
+@pytest.mark.parametrize(
+    ("verdict", "best", "expected"),
+    [
+        (
+            Verdict(True, "noise", "drop 0.1 < 3 x noise 0.2; best 26 >= reference 24.9"),
+            26.0,
+            "**Pruned (noise)**: its curve looks like noise: no downward trend, and no skill to "
+            "show.\n\n`drop 0.1 < 3 x noise 0.2; best 26 >= reference 24.9`\n\n"
+            "Stopped after epoch 5; its best validation RMSE (µg/m³): 26.000.\n",
+        ),
+        (
+            Verdict(True, "diverged", "loss nan, val_loss nan at epoch 1"),
+            math.inf,
+            "**Pruned (diverged)**: its loss became NaN or infinite.\n\n"
+            "`loss nan, val_loss nan at epoch 1`\n\nStopped after epoch 5.\n",
+        ),
+        (
+            Verdict(True, "MedianPruner", ""),
+            25.5,
+            "**Pruned (MedianPruner)**: stopped by MedianPruner.\n\n"
+            "Stopped after epoch 5; its best validation RMSE (µg/m³): 25.500.\n",
+        ),
+    ],
+)
+def test_a_pruned_trial_says_why_with_its_figures(verdict, best, expected):
+    assert pruned_note(verdict, 5, best, "validation RMSE (µg/m³)") == expected
+
+
+def test_the_export_command_works_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert export_command("sqlite:///results/tuner.db", "beijing-lstm_baseline") == (
+        f"tuner export --storage sqlite:///{tmp_path}/results/tuner.db "
+        "--study beijing-lstm_baseline"
+    )
+    shared = export_command("postgresql://me:secret@db/tuner", "my study")
+    assert shared == "tuner export --storage 'postgresql://me:***@db/tuner' --study 'my study'"
+
+
+def test_the_periods_are_the_first_and_last_hours_of_each_part():
+    index = pd.date_range("2020-01-01", periods=10 * 24, freq="h")
+    split = Split(pd.Timestamp("2020-01-08"), pd.Timestamp("2020-01-10"))
+    searched = index[index < split.test_start]  # the test rows are dropped while searching
+    assert periods(searched, split) == Periods(
+        train=("2020-01-01 00:00", "2020-01-07 23:00"),
+        val=("2020-01-08 00:00", "2020-01-09 23:00"),
+        test_start="2020-01-10 00:00",
+    )
+
+
+def test_a_study_is_named_once_and_a_named_one_keeps_its_name():
+    study = optuna.create_study()
+    name_metric(study, BEIJING_SPEC)
+    name_metric(study, SALES)
+    assert study.metric_names == ["validation RMSE (µg/m³)"]
+
+
+def test_the_review_reads_the_study_and_the_note_is_what_the_dashboard_reads(tmp_path):
+    from optuna_dashboard import get_note
+
+    study = optuna.create_study(study_name="sales-fast")
+    study.set_user_attr(attrs.BASELINE_VAL_RMSE, 10.0)
+    params = {"units": 8, "seq_len": 6, "learning_rate": 0.01, "batch_size": 256}
+    study.add_trial(create_trial(value=9.0, params={}, user_attrs={attrs.MODEL_PARAMS: params}))
+    study.add_trial(
+        create_trial(state=TrialState.PRUNED, user_attrs={attrs.PRUNED_REASON: "behind"})
+    )
+    index = pd.date_range("2020-01-01", periods=10 * 24, freq="h")
+    split = Split(pd.Timestamp("2020-01-08"), pd.Timestamp("2020-01-10"))
+    data = SimpleNamespace(spec=SALES, index=index[index < split.test_start], split=split)
+    reviewed = review(study, data, f"sqlite:///{tmp_path}/t.db", interrupted=True)
+    assert reviewed.best == Best(0, 9.0, params)
+    assert (reviewed.baseline, reviewed.interrupted) == (10.0, True)
+    assert reviewed.states == {"complete": 1, "pruned": 1}
+    assert reviewed.pruned_reasons == {"behind": 1}
+    assert reviewed.periods.test_start == "2020-01-10 00:00"
+    assert reviewed.export.endswith(f"{tmp_path}/t.db --study sales-fast")
+    save_note(study, study_note(reviewed))
+    assert get_note(study) == study_note(reviewed)

@@ -1,0 +1,210 @@
+"""What optuna-dashboard shows a reviewer: the metric's name, the study's note, a pruned
+trial's note.
+
+The texts are pure functions of plain data. Only `save_note` touches a study, through
+optuna-dashboard's notes (Markdown kept in the study's system attributes), so that the
+dashboard shows what `tuner best` would say without anyone running it.
+"""
+
+from __future__ import annotations
+
+import math
+import shlex
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import optuna
+import pandas as pd
+from sqlalchemy.engine import make_url
+
+from tuner.data.sources import DataSpec, target_unit
+from tuner.data.split import Split
+from tuner.search import attrs
+from tuner.search.outcomes import outcomes
+from tuner.search.pruner import Verdict
+
+if TYPE_CHECKING:
+    from tuner.data.prepared import PreparedData
+
+METRIC = "validation RMSE"
+# What each of NoiseAwarePruner's reasons means; the figures come with the verdict.
+WHY = {
+    "noise": "its curve looks like noise: no downward trend, and no skill to show",
+    "diverged": "its loss became NaN or infinite",
+    "behind": "even its best prospects leave it clearly behind the best completed trial",
+}
+_HOUR = "%Y-%m-%d %H:%M"
+
+
+def metric_name(data: DataSpec) -> str:
+    """The objective's label on the dashboard: with its unit when known, else its target."""
+    unit = target_unit(data)
+    return f"{METRIC} ({unit})" if unit else f"{METRIC} of {data.target}"
+
+
+@dataclass(frozen=True)
+class Periods:
+    """The split's first and last hours; the test's end is not read while searching."""
+
+    train: tuple[str, str]
+    val: tuple[str, str]
+    test_start: str
+
+
+@dataclass(frozen=True)
+class Best:
+    trial: int
+    value: float
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StudyReview:
+    """What the study's note says. `baseline` and `best.value` are in the target's units."""
+
+    study_name: str
+    data: DataSpec
+    periods: Periods
+    baseline: float
+    best: Best | None
+    states: dict[str, int]
+    pruned_reasons: dict[str, int]
+    fail_reasons: dict[str, int]
+    export: str  # the command that exports the best model
+    interrupted: bool = False
+
+
+def periods(index: pd.DatetimeIndex, split: Split) -> Periods:
+    """`index`: the hours searched (train and validation); `split`: where each part starts."""
+    val, test = split.positions(index)
+    return Periods(
+        train=(_hour(index[0]), _hour(index[val - 1])),
+        val=(_hour(index[val]), _hour(index[test - 1])),
+        test_start=_hour(split.test_start),
+    )
+
+
+def export_command(storage_url: str, study_name: str) -> str:
+    """`tuner export` for this study, to be run from any folder; a password shows as ***.
+
+    An SQLite path is made absolute against the current folder, where the run started.
+    """
+    url = make_url(storage_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        url = url.set(database=str(Path(url.database).resolve()))
+    rendered = url.render_as_string(hide_password=True)
+    return f"tuner export --storage {shlex.quote(rendered)} --study {shlex.quote(study_name)}"
+
+
+def review(
+    study: optuna.Study, data: PreparedData, storage_url: str, *, interrupted: bool = False
+) -> StudyReview:
+    """The study as its note describes it, from its attributes and trials and the run's data."""
+    tally = outcomes(study.get_trials(deepcopy=False))
+    best = None
+    if tally.best is not None:
+        params = tally.best.user_attrs.get(attrs.MODEL_PARAMS, tally.best.params)
+        best = Best(tally.best.number, float(tally.best.value), params)
+    return StudyReview(
+        study_name=study.study_name,
+        data=data.spec,
+        periods=periods(data.index, data.split),
+        baseline=float(study.user_attrs[attrs.BASELINE_VAL_RMSE]),
+        best=best,
+        states=tally.states,
+        pruned_reasons=tally.pruned_reasons,
+        fail_reasons=tally.fail_reasons,
+        export=export_command(storage_url, study.study_name),
+        interrupted=interrupted,
+    )
+
+
+def study_note(r: StudyReview) -> str:
+    """The study's note, in Markdown: the best against persistence, then how it was found."""
+    metric = metric_name(r.data)
+    if r.best is None:
+        head = "**No completed trial yet.**"
+    else:
+        gain = r.baseline - r.best.value
+        side = "better" if gain > 0 else "worse"
+        head = (
+            f"**Best {metric}: {r.best.value:.3f}**, trial {r.best.trial} "
+            f"({_params(r.best.params)}): {abs(gain):.3f} ({abs(100 * gain / r.baseline):.1f}%) "
+            f"{side} than persistence."
+        )
+    hours = "hour" if r.data.horizon == 1 else "hours"
+    p = r.periods
+    lines = [
+        head,
+        "",
+        f"- **Persistence** (the value {r.data.horizon} {hours} earlier as the forecast): "
+        f"{metric} {r.baseline:.3f}",
+        f"- **Trials**: {_trials(r)}",
+        f"- **Data**: `{r.data.path}`, sha256 `{r.data.sha256}`; target `{r.data.target}`, "
+        f"{r.data.horizon} {hours} ahead",
+        f"- **Split**: train {p.train[0]} to {p.train[1]}; validation {p.val[0]} to {p.val[1]}; "
+        f"test from {p.test_start}, scored only by export",
+        f"- **Export** the best model: `{r.export}`",
+    ]
+    if r.interrupted:
+        lines += ["", "_The last run was interrupted: the same `tuner run` resumes it._"]
+    return "\n".join(lines) + "\n"
+
+
+def pruned_note(verdict: Verdict, epochs: int, best: float, metric: str) -> str:
+    """A pruned trial's note: why, with the pruner's figures, and where its curve stood.
+
+    `best` is its best value of `metric` (inf when no epoch gave a finite one).
+    """
+    reason = verdict.reason
+    lines = [f"**Pruned ({reason})**: {WHY.get(reason, f'stopped by {reason}')}.", ""]
+    if verdict.detail:
+        lines += [f"`{verdict.detail}`", ""]
+    stood = f"; its best {metric}: {best:.3f}" if math.isfinite(best) else ""
+    lines.append(f"Stopped after epoch {epochs}{stood}.")
+    return "\n".join(lines) + "\n"
+
+
+def save_note(study_or_trial: optuna.Study | optuna.Trial, body: str) -> None:
+    """Replace the note optuna-dashboard shows on a study or a running trial."""
+    from optuna_dashboard import save_note as save
+
+    save(study_or_trial, body)
+
+
+def name_metric(study: optuna.Study, data: DataSpec) -> None:
+    """Label the objective on a study that has no label yet (made before tuner named it)."""
+    if study.metric_names is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.set_metric_names([metric_name(data)])
+
+
+def _trials(r: StudyReview) -> str:
+    parts = [
+        f"{r.states.get('complete', 0)} complete",
+        f"{r.states.get('pruned', 0)} pruned" + _by_reason(r.pruned_reasons),
+        f"{r.states.get('fail', 0)} failed" + _by_reason(r.fail_reasons),
+    ]
+    shown = {"complete", "pruned", "fail"}
+    parts += [f"{n} {state}" for state, n in sorted(r.states.items()) if state not in shown]
+    return ", ".join(parts)
+
+
+def _by_reason(counts: dict[str, int]) -> str:
+    if not counts:
+        return ""
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return " (" + ", ".join(f"{n} {reason}" for reason, n in ordered) + ")"
+
+
+def _params(params: dict[str, Any]) -> str:
+    return ", ".join(
+        f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
+    )
+
+
+def _hour(timestamp: pd.Timestamp) -> str:
+    return pd.Timestamp(timestamp).strftime(_HOUR)
