@@ -2,7 +2,9 @@
 
 A bundle is a folder:
 - `model.keras`: raw feature windows in, the target in its own units out;
-- `saved_model/`: the same model as a TensorFlow SavedModel (signature `serve`);
+- `model.onnx`: the same model for ONNX Runtime;
+- `saved_model/1/`: the same model as a TensorFlow SavedModel (signature `serve`), in
+  the versioned layout TensorFlow Serving reads (`saved_model/` is its base path);
 - `metadata.json`: a `BundleMetadata`, everything predict must apply to a CSV;
 - `README.md`: a model card for people.
 
@@ -31,11 +33,13 @@ from tuner.errors import TunerError
 from tuner.model.params import ModelParams
 
 MODEL_FILE = "model.keras"
-SAVED_MODEL_DIR = "saved_model"
+ONNX_FILE = "model.onnx"
+SAVED_MODEL_DIR = "saved_model"  # TensorFlow Serving's base path: one folder per version
+SAVED_MODEL_VERSION = "1"
 METADATA_FILE = "metadata.json"
 DEFAULT_FOLDER = "results/best"  # where `tuner export` writes unless told
 CARD_FILE = "README.md"
-FILES = (MODEL_FILE, SAVED_MODEL_DIR, METADATA_FILE, CARD_FILE)
+FILES = (MODEL_FILE, ONNX_FILE, SAVED_MODEL_DIR, METADATA_FILE, CARD_FILE)
 
 FORMAT_VERSION = 1
 MAX_METADATA_BYTES = 1 << 20  # a real one is a few kilobytes
