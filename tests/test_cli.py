@@ -75,6 +75,7 @@ CASES = {
         "was made with target='pm2.5'",
     ),
     "zero trials": (["run", "--trials", "0"], "--trials must be at least 1"),
+    "best with --top 0": (["best", "--top", "0"], "--top must be at least 1"),
     "negative seed": (["run", "--seed", "-1"], "--seed must be 0 or more"),
     "export with no completed trial": (
         ["export", "--storage", "sqlite:///{i}/empty.db", "--study", "nothing-done"],

@@ -58,8 +58,12 @@ def test_best_reports_against_the_baseline(trained):
     assert report["best"]["val_rmse"] == study.best_value
     gain = report["baseline_val_rmse"] - study.best_value
     assert report["best"]["vs_baseline"] == pytest.approx(gain)
-    text = tuner("best", cwd=trained).stdout
-    assert f"val RMSE {study.best_value:.3f}" in text and "persistence baseline" in text
+    text = tuner("best", "--top", "2", cwd=trained).stdout
+    assert f"val RMSE {study.best_value:.3f} µg/m³" in text and "persistence baseline" in text
+    table = text.split("\n\n")[1].splitlines()
+    best = ["1", str(study.best_trial.number), f"{study.best_value:.3f}"]
+    assert len(table) == 3 and table[1].split()[:3] == best
+    assert table[1].split()[-1] == study.best_trial.user_attrs["artifact_id"]
 
 
 def test_export_bundle(trained):

@@ -127,13 +127,23 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
 def best(args: argparse.Namespace) -> int:
     from tuner.deploy.report import best_report, format_report
 
-    report = best_report(_load_study(args))
+    if args.top < 1:
+        raise TunerError(f"--top must be at least 1, got {args.top}")
+    report = best_report(_load_study(args), top=args.top)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return EXIT_OK
 
 
 def _best_arguments(p: argparse.ArgumentParser) -> None:
+    from tuner.deploy.report import DEFAULT_TOP
+
     _add_study(p)
+    p.add_argument(
+        "--top",
+        type=int,
+        default=DEFAULT_TOP,
+        help="how many of the best completed trials to list (default: %(default)s)",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 

@@ -1,5 +1,7 @@
 """`tuner best`: the best trial against persistence, and why the others stopped."""
 
+import dataclasses
+
 import optuna
 from optuna.trial import TrialState, create_trial
 
@@ -38,9 +40,27 @@ def test_best_against_the_baseline_and_the_reasons():
 
 def test_the_text_says_the_same():
     text = format_report(best_report(_study()))
-    assert "best trial 1: val RMSE 23.000 (units=64" in text
-    assert "best is 2.000 (8.0%) better" in text
+    assert "best trial 1: val RMSE 23.000, 2.000 (8.0%) better" in text
     assert "pruned: 2 behind, 1 noise" in text
+
+
+def test_the_top_trials_as_a_table_best_first():
+    lines = format_report(best_report(_study(), top=10)).splitlines()
+    table = lines[lines.index("") + 1 :]
+    assert table[0].split() == [
+        "rank", "trial", "val", "RMSE", "vs", "persistence", "epochs",
+        "units", "seq_len", "learning_rate", "batch_size", "model", "artifact",
+    ]  # fmt: skip
+    assert table[1].split() == ["1", "1", "23.000", "-8.0%", "9", "64", "24", "0.003", "64", "-"]
+    assert table[2].split()[:4] == ["2", "0", "24.000", "-4.0%"] and len(table) == 3
+
+
+def test_top_holds_the_list_and_a_known_unit_labels_it(beijing_spec):
+    study = _study()
+    study.set_user_attr(attrs.DATA, dataclasses.asdict(beijing_spec))
+    report = best_report(study, top=1)
+    assert [row["trial"] for row in report["top"]] == [1] and report["unit"] == "µg/m³"
+    assert "val RMSE (µg/m³)" in format_report(report)
 
 
 def test_a_study_with_nothing_completed():

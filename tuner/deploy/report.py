@@ -1,4 +1,4 @@
-"""What a study found: the best trial against the persistence baseline, and trial counts."""
+"""`tuner best`: the top trials against the persistence baseline, and how the others ended."""
 
 from __future__ import annotations
 
@@ -6,60 +6,121 @@ import math
 from typing import Any
 
 import optuna
+from optuna.trial import TrialState
 
+from tuner.data.sources import DataSpec, target_unit
 from tuner.search import attrs
 from tuner.search.outcomes import outcomes
 
+DEFAULT_TOP = 10
 
-def best_report(study: optuna.Study) -> dict[str, Any]:
-    tally = outcomes(study.get_trials(deepcopy=False))
+
+def best_report(study: optuna.Study, top: int = DEFAULT_TOP) -> dict[str, Any]:
+    """The study's `top` completed trials, best first, each against persistence.
+
+    Args:
+        study: the study to report on.
+        top: how many completed trials to list (as KerasTuner's `results_summary`).
+
+    Returns:
+        Plain data for `--json`: counts by state and reason, the baseline, the unit when
+        tuner knows it, `best` (the first of `top`) and `top`.
+    """
+    trials = study.get_trials(deepcopy=False)
+    tally = outcomes(trials)
     baseline = study.user_attrs.get(attrs.BASELINE_VAL_RMSE)
-    report: dict[str, Any] = {
+    complete = sorted(
+        (t for t in trials if t.state == TrialState.COMPLETE),
+        key=lambda t: t.value,
+    )
+    rows = [_row(trial, baseline) for trial in complete[:top]]
+    return {
         "study": study.study_name,
+        "unit": _unit(study),
         "trials": tally.states,
         "pruned_reasons": tally.pruned_reasons,
         "fail_reasons": tally.fail_reasons,
         "baseline_val_rmse": baseline,
-        "best": None,
+        "best": rows[0] if rows else None,
+        "top": rows,
     }
-    best = tally.best
-    if best is not None:
-        gain = baseline - best.value if baseline is not None else math.nan
-        report["best"] = {
-            "trial": best.number,
-            "val_rmse": best.value,
-            "params": best.user_attrs.get(attrs.MODEL_PARAMS, best.params),
-            "epochs": best.user_attrs.get(attrs.EPOCHS),
-            "vs_baseline": gain,
-            "vs_baseline_pct": 100 * gain / baseline if baseline else math.nan,
-        }
-    return report
+
+
+def _row(trial: optuna.trial.FrozenTrial, baseline: float | None) -> dict[str, Any]:
+    gain = baseline - trial.value if baseline is not None else math.nan
+    return {
+        "trial": trial.number,
+        "val_rmse": trial.value,
+        "params": trial.user_attrs.get(attrs.MODEL_PARAMS, trial.params),
+        "epochs": trial.user_attrs.get(attrs.EPOCHS),
+        "vs_baseline": gain,
+        "vs_baseline_pct": 100 * gain / baseline if baseline else math.nan,
+        "artifact_id": trial.user_attrs.get(attrs.ARTIFACT_ID),
+    }
+
+
+def _unit(study: optuna.Study) -> str | None:
+    try:
+        return target_unit(DataSpec(**study.user_attrs[attrs.DATA]))
+    except (KeyError, TypeError):
+        return None
 
 
 def format_report(report: dict[str, Any]) -> str:
+    """The report as a person reads it: a few lines, then the top trials as a table."""
+    unit = f" {report['unit']}" if report.get("unit") else ""
     lines = [f"study {report['study']}"]
     baseline = report["baseline_val_rmse"]
+    if baseline is not None:
+        lines.append(f"persistence baseline: val RMSE {baseline:.3f}{unit}")
     best = report["best"]
     if best is None:
         lines.append("no completed trial yet")
-    else:
-        params = ", ".join(f"{k}={_fmt(v)}" for k, v in best["params"].items())
-        lines.append(f"best trial {best['trial']}: val RMSE {best['val_rmse']:.3f} ({params})")
-    if baseline is not None:
-        line = f"persistence baseline: val RMSE {baseline:.3f}"
-        if best is not None:
-            side = "better" if best["vs_baseline"] > 0 else "worse"
-            line += (
-                f"; best is {abs(best['vs_baseline']):.3f} "
-                f"({abs(best['vs_baseline_pct']):.1f}%) {side}"
-            )
-        lines.append(line)
+    elif baseline is not None:
+        side = "better" if best["vs_baseline"] > 0 else "worse"
+        lines.append(
+            f"best trial {best['trial']}: val RMSE {best['val_rmse']:.3f}{unit}, "
+            f"{abs(best['vs_baseline']):.3f} ({abs(best['vs_baseline_pct']):.1f}%) {side}"
+        )
     lines.append("trials: " + _counts(report["trials"]))
     if report["pruned_reasons"]:
         lines.append("pruned: " + _counts(report["pruned_reasons"]))
     if report["fail_reasons"]:
         lines.append("failed: " + _counts(report["fail_reasons"]))
+    if report["top"]:
+        lines += ["", *top_table(report["top"], report.get("unit"))]
     return "\n".join(lines)
+
+
+def top_table(rows: list[dict[str, Any]], unit: str | None) -> list[str]:
+    """The top trials, one a line, columns aligned: rank, trial, RMSE, gain, epochs, params."""
+    names = list(dict.fromkeys(name for row in rows for name in row["params"]))
+    header = [
+        "rank",
+        "trial",
+        f"val RMSE ({unit})" if unit else "val RMSE",
+        "vs persistence",
+        "epochs",
+        *names,
+        "model artifact",
+    ]
+    body = [
+        [
+            str(rank),
+            str(row["trial"]),
+            f"{row['val_rmse']:.3f}",
+            "-" if math.isnan(row["vs_baseline_pct"]) else f"{-row['vs_baseline_pct']:+.1f}%",
+            "-" if row["epochs"] is None else str(row["epochs"]),
+            *(_fmt(row["params"].get(name, "-")) for name in names),
+            row["artifact_id"] or "-",
+        ]
+        for rank, row in enumerate(rows, start=1)
+    ]
+    widths = [max(len(line[i]) for line in (header, *body)) for i in range(len(header))]
+    return [
+        "  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in (header, *body)
+    ]
 
 
 def _counts(counts: dict[str, int]) -> str:
