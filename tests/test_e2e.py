@@ -73,6 +73,7 @@ def test_export_bundle(trained):
         "saved_model",
         "metadata.json",
         "README.md",
+        "SHA256SUMS",
     }
     meta = json.loads((bundle / "metadata.json").read_text())
     study = _study(trained)

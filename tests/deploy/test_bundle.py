@@ -1,6 +1,7 @@
 """The bundle's metadata: written and read by one dataclass; anything malformed refused."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from tuner.deploy.bundle import (
     MODEL_FILE,
     BundleMetadata,
     read_bundle,
+    write_manifest,
 )
 from tuner.errors import TunerError
 from tuner.model.params import ModelParams
@@ -47,11 +49,13 @@ META = BundleMetadata(
 )
 
 
-def _bundle(tmp_path, document) -> str:
+def _bundle(tmp_path, document) -> Path:
+    """A bundle of `document` as its metadata and an empty model, sealed as export seals it."""
     tmp_path.mkdir(exist_ok=True)
     (tmp_path / MODEL_FILE).write_bytes(b"")
     text = document if isinstance(document, str) else json.dumps(document)
     (tmp_path / METADATA_FILE).write_text(text)
+    write_manifest(tmp_path)
     return tmp_path
 
 
@@ -74,7 +78,8 @@ def _with(**changes):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"format_version": 2}, "bundle format 2; this tuner reads format 1"),
+        ({"format_version": 1}, "bundle format 1; this tuner reads format 2"),
+        ({"format_version": 3}, "bundle format 3; this tuner reads format 2"),
         ({"format_version": None}, "bundle format None"),
         ({"seq_len": 0}, "seq_len: must be between 1"),
         ({"seq_len": -5}, "seq_len: must be between 1"),
@@ -103,9 +108,7 @@ def test_metadata_that_is_not_an_object_is_refused(tmp_path, text):
 
 
 def test_oversized_metadata_is_refused_before_it_is_parsed(tmp_path):
-    bundle = _bundle(tmp_path, META.to_json())
-    with (bundle / METADATA_FILE).open("a") as f:
-        f.write(" " * MAX_METADATA_BYTES)
+    bundle = _bundle(tmp_path, META.to_json() + " " * MAX_METADATA_BYTES)
     with pytest.raises(TunerError, match="too large"):
         read_bundle(bundle)
 
@@ -117,7 +120,7 @@ def test_a_model_file_that_points_outside_the_bundle_is_refused(tmp_path):
     (bundle / MODEL_FILE).unlink()
     (tmp_path / "elsewhere.keras").write_bytes(b"")
     (bundle / MODEL_FILE).symlink_to(tmp_path / "elsewhere.keras")
-    with pytest.raises(TunerError, match="points outside the bundle"):
+    with pytest.raises(TunerError, match="model.keras: a symbolic link; refused"):
         read_bundle(bundle)
 
 

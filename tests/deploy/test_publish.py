@@ -3,12 +3,23 @@
 import json
 import multiprocessing
 import os
+import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tuner.deploy.bundle import METADATA_FILE, MODEL_FILE, publish, read_pinned, staging_folder
+from tuner.deploy.bundle import (
+    MANIFEST_FILE,
+    METADATA_FILE,
+    MODEL_FILE,
+    parse_manifest,
+    publish,
+    read_pinned,
+    staging_folder,
+    verify_files,
+)
 
 
 def _export(out: Path, version: str) -> None:
@@ -83,3 +94,24 @@ def test_reading_a_missing_folder_is_one_line(tmp_path):
 
     with pytest.raises(TunerError, match="no such folder"):
         read_pinned(tmp_path / "none", _read)
+
+
+def test_publishing_records_the_checksum_of_every_file_whatever_they_are(tmp_path):
+    out = tmp_path / "best"
+    staging = staging_folder(out)
+    written = {
+        MODEL_FILE: b"keras",
+        "model.onnx": b"onnx",
+        "saved_model/1/saved_model.pb": b"pb",
+        "saved_model/1/variables/variables.data-00000-of-00001": b"w" * 3000,
+        "a name with spaces.txt": b"",
+    }
+    for name, data in written.items():
+        (staging / name).parent.mkdir(parents=True, exist_ok=True)
+        (staging / name).write_bytes(data)
+    publish(staging, out)
+    listed = parse_manifest((out / MANIFEST_FILE).read_bytes(), source=MANIFEST_FILE)
+    assert set(listed) == set(written)
+    assert verify_files(out) == {name: len(data) for name, data in written.items()}
+    if shutil.which("sha256sum"):  # the coreutils tool reads it as its own
+        subprocess.run(["sha256sum", "--check", "--quiet", MANIFEST_FILE], cwd=out, check=True)

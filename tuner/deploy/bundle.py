@@ -6,10 +6,14 @@ A bundle is a folder:
 - `saved_model/1/`: the same model as a TensorFlow SavedModel (signature `serve`), in
   the versioned layout TensorFlow Serving reads (`saved_model/` is its base path);
 - `metadata.json`: a `BundleMetadata`, everything predict must apply to a CSV;
-- `README.md`: a model card for people.
+- `README.md`: a model card for people;
+- `SHA256SUMS`: the sha256 of every other file, written when the bundle is published
+  (`sha256sum -c SHA256SUMS` in the folder checks it too).
 
-Reading a bundle imports neither Optuna nor Keras, and checks every field, since a bundle
-may come from anywhere: a value of the wrong type or range is refused in one line.
+Reading a bundle imports neither Optuna nor Keras. A bundle may come from anywhere, so the
+reader vouches for it before anything is parsed, unzipped or loaded: regular files only,
+none outside the folder, sizes bounded, every checksum right and no file unlisted; then
+every field of the metadata is checked. Anything else is refused in one line.
 """
 
 from __future__ import annotations
@@ -17,10 +21,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
+import hashlib
 import json
 import math
 import os
+import re
 import shutil
+import stat
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -39,14 +46,20 @@ SAVED_MODEL_VERSION = "1"
 METADATA_FILE = "metadata.json"
 DEFAULT_FOLDER = "results/best"  # where `tuner export` writes unless told
 CARD_FILE = "README.md"
+MANIFEST_FILE = "SHA256SUMS"
 FILES = (MODEL_FILE, ONNX_FILE, SAVED_MODEL_DIR, METADATA_FILE, CARD_FILE)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: SHA256SUMS, which the reader requires
 MAX_METADATA_BYTES = 1 << 20  # a real one is a few kilobytes
+MAX_MANIFEST_BYTES = 1 << 20
+MAX_BUNDLE_ENTRIES = 1024  # files and folders; a SavedModel holds a handful
 MAX_SEQ_LEN = 24 * 366  # a year of hourly history per window
 MAX_HORIZON = 24 * 366
 MAX_MODEL_BYTES = 1 << 28  # the .keras archive, and all its entries once unzipped
 MAX_MODEL_ENTRIES = 64  # Keras writes three: config, metadata, weights
+MAX_BUNDLE_BYTES = 4 * MAX_MODEL_BYTES  # the model in each of its formats, and the rest
+_MANIFEST_LINE = re.compile(r"([0-9a-f]{64}) [ *](.+)")
+_CHUNK = 1 << 20
 READ_ATTEMPTS = 5  # each retry follows an export that replaced the bundle mid-read
 _RENAME_EXCHANGE = 2  # renameat2(2) flag, Linux 3.15 and later
 _AT_FDCWD = -100
@@ -94,7 +107,7 @@ class BundleMetadata:
         version = d.get("format_version")
         if version != FORMAT_VERSION:
             raise ValueError(
-                f"bundle format {version!r}; this tuner reads format {FORMAT_VERSION}: "
+                f"bundle format {_shown(version)}; this tuner reads format {FORMAT_VERSION}: "
                 "export the study again with this version of tuner"
             )
         prep = _preprocessing(d.get("preprocessing"))
@@ -103,7 +116,9 @@ class BundleMetadata:
             raise ValueError("features do not match the preprocessing's features")
         target = _of(str, d.get("target"), "target")
         if target != prep.target:
-            raise ValueError(f"target {target!r} is not the preprocessing's {prep.target!r}")
+            raise ValueError(
+                f"target {_shown(target)} is not the preprocessing's {_shown(prep.target)}"
+            )
         params = _of(dict, d.get("hyperparameters"), "hyperparameters")
         seq_len = _bounded_int(d.get("seq_len"), "seq_len", MAX_SEQ_LEN)
         return cls(
@@ -142,22 +157,158 @@ def read_bundle(folder: str | Path) -> BundleMetadata:
         folder: a folder written by `tuner export`.
 
     Raises:
-        TunerError: not a bundle, a model file outside it, metadata too large, malformed or
+        TunerError: not a bundle; a link, special file or file too large in it; a file
+            missing, unlisted or changed since export (`SHA256SUMS`); metadata malformed or
             of another format version.
     """
     folder = Path(folder)
-    path = folder / METADATA_FILE
-    if not (folder / MODEL_FILE).is_file() or not path.is_file():
+    if not folder.is_dir():
+        raise TunerError(f"{folder}: no such folder")
+    if not (os.path.lexists(folder / MODEL_FILE) and os.path.lexists(folder / METADATA_FILE)):
         raise TunerError(f"{folder}: not a tuner export (no {MODEL_FILE} and {METADATA_FILE})")
-    model = (folder / MODEL_FILE).resolve()
-    if model.parent != folder.resolve():
-        raise TunerError(f"{folder / MODEL_FILE}: points outside the bundle; refused")
-    if path.stat().st_size > MAX_METADATA_BYTES:
-        raise TunerError(f"{path}: {path.stat().st_size} bytes, too large for export metadata")
+    sizes = verify_files(folder)
+    for name in (MODEL_FILE, METADATA_FILE):
+        if name not in sizes:
+            raise TunerError(f"{folder / name}: not a file")
+    path = folder / METADATA_FILE
+    if sizes[METADATA_FILE] > MAX_METADATA_BYTES:
+        raise TunerError(f"{path}: {sizes[METADATA_FILE]} bytes, too large for export metadata")
+    return parse_metadata(_read_regular(path), source=str(path))
+
+
+def parse_metadata(data: bytes, *, source: str) -> BundleMetadata:
+    """`metadata.json`'s bytes as a `BundleMetadata`, or a one-line `TunerError`."""
     try:
-        return BundleMetadata.from_dict(json.loads(path.read_text()))
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as e:
-        raise TunerError(f"{path}: not valid export metadata: {e}") from e
+        return BundleMetadata.from_dict(json.loads(data))
+    except RecursionError:
+        raise TunerError(f"{source}: not valid export metadata: nested too deeply") from None
+    except (UnicodeDecodeError, KeyError, TypeError, ValueError) as e:
+        reason = str(e).splitlines()[0] if str(e).strip() else type(e).__name__
+        raise TunerError(f"{source}: not valid export metadata: {reason}") from e
+
+
+def write_manifest(folder: Path) -> None:
+    """Record the sha256 of every file in `folder` in its `SHA256SUMS`, as sha256sum writes."""
+    names = sorted(bundle_files(folder).keys() - {MANIFEST_FILE})
+    lines = (f"{_sha256(folder / name)}  {name}\n" for name in names)
+    (folder / MANIFEST_FILE).write_text("".join(lines), encoding="utf-8")
+
+
+def verify_files(folder: Path) -> dict[str, int]:
+    """The bundle's files and sizes, once each matches its line of `SHA256SUMS`.
+
+    Sizes and counts are bounded before a byte is read, and no file is followed out of the
+    folder, so that hashing a hostile bundle costs little and reads nothing elsewhere.
+    """
+    sizes = bundle_files(folder)
+    if MANIFEST_FILE not in sizes:
+        raise TunerError(
+            f"{folder}: no {MANIFEST_FILE}, so its files cannot be verified: a bundle of an "
+            "earlier tuner, or not whole; export it again"
+        )
+    if sizes[MANIFEST_FILE] > MAX_MANIFEST_BYTES:
+        raise TunerError(f"{folder / MANIFEST_FILE}: {sizes[MANIFEST_FILE]} bytes, too large")
+    listed = parse_manifest(_read_regular(folder / MANIFEST_FILE), source=folder / MANIFEST_FILE)
+    files = sizes.keys() - {MANIFEST_FILE}
+    missing, unlisted = sorted(listed.keys() - files), sorted(files - listed.keys())
+    if missing:
+        raise TunerError(f"{folder}: {missing[0]} is listed in {MANIFEST_FILE} but missing")
+    if unlisted:
+        raise TunerError(f"{folder / unlisted[0]}: not listed in {MANIFEST_FILE}; refused")
+    for name in sorted(listed):
+        actual = _sha256(folder / name)
+        if actual != listed[name]:
+            raise TunerError(
+                f"{folder / name}: sha256 {actual[:16]}…, not {listed[name][:16]}… as "
+                f"{MANIFEST_FILE} says: changed or damaged since export; refused"
+            )
+    return {name: sizes[name] for name in files}
+
+
+def parse_manifest(data: bytes, *, source: str | Path) -> dict[str, str]:
+    """`SHA256SUMS` as {relative path: sha256}; a line in any other form is refused."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise TunerError(f"{source}: not UTF-8 text ({e.reason})") from e
+    listed: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _MANIFEST_LINE.fullmatch(line)
+        name = match and match.group(2)
+        if not name or not _inside(name):
+            raise TunerError(f"{source}: line {number}: not '<sha256>  <path in the bundle>'")
+        if name in listed:
+            raise TunerError(f"{source}: line {number}: {_shown(name)} listed twice")
+        listed[name] = match.group(1)
+    return listed
+
+
+def bundle_files(folder: Path) -> dict[str, int]:
+    """Every file under `folder` as {relative path: bytes}, refused unless it is a regular
+    file whose name `SHA256SUMS` can hold, and unless the counts and sizes are bounded."""
+    sizes: dict[str, int] = {}
+    entries, total = 0, 0
+    pending = [""]
+    while pending:
+        prefix = pending.pop()
+        with os.scandir(folder / prefix if prefix else folder) as listing:
+            for entry in listing:
+                entries += 1
+                if entries > MAX_BUNDLE_ENTRIES:
+                    raise TunerError(f"{folder}: more than {MAX_BUNDLE_ENTRIES} entries")
+                name = f"{prefix}{entry.name}"
+                if not _inside(name) or "\\" in name:
+                    raise TunerError(f"{folder}: a file name {_shown(name)} a bundle cannot hold")
+                if entry.is_symlink():
+                    raise TunerError(f"{folder / name}: a symbolic link; refused")
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(f"{name}/")
+                    continue
+                info = entry.stat(follow_symlinks=False)
+                if not stat.S_ISREG(info.st_mode):
+                    raise TunerError(f"{folder / name}: not a regular file; refused")
+                total += info.st_size
+                if total > MAX_BUNDLE_BYTES:
+                    raise TunerError(f"{folder}: more than {MAX_BUNDLE_BYTES} bytes")
+                sizes[name] = info.st_size
+    return sizes
+
+
+def _inside(name: str) -> bool:
+    """A relative path with no `.` or `..` parts, printable, that UTF-8 can write."""
+    parts = name.split("/")
+    if not all(parts) or any(part in (".", "..") for part in parts):
+        return False
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return name.isprintable()
+
+
+def _read_regular(path: Path) -> bytes:
+    with _open_regular(path) as f:
+        return f.read()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with _open_regular(path) as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _open_regular(path: Path):
+    """`path` opened for reading, never through a link nor blocking on a pipe put in its place."""
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as e:
+        raise TunerError(f"{path}: cannot read: {e.strerror}") from e
+    if not stat.S_ISREG(os.fstat(handle).st_mode):
+        os.close(handle)
+        raise TunerError(f"{path}: not a regular file; refused")
+    return os.fdopen(handle, "rb")
 
 
 def model_path(folder: str | Path) -> Path:
@@ -169,6 +320,7 @@ def check_model_archive(path: Path) -> None:
 
     Keras would inflate every entry in memory: a small archive can hold gigabytes. The
     sizes an archive declares are what Python's zipfile holds each entry to when it reads.
+    An entry whose name would reach out of a folder it is extracted to is refused too.
     """
     if path.stat().st_size > MAX_MODEL_BYTES:
         raise TunerError(f"{path}: {path.stat().st_size} bytes, larger than a model can be")
@@ -179,6 +331,9 @@ def check_model_archive(path: Path) -> None:
         raise TunerError(f"{path}: not a Keras model archive ({e})") from e
     if len(entries) > MAX_MODEL_ENTRIES:
         raise TunerError(f"{path}: {len(entries)} entries, not a Keras model archive")
+    strays = [e.filename for e in entries if not _inside(e.filename.removesuffix("/"))]
+    if strays:
+        raise TunerError(f"{path}: an entry named {_shown(strays[0])}, not a Keras model archive")
     unzipped = sum(entry.file_size for entry in entries)
     if unzipped > MAX_MODEL_BYTES:
         raise TunerError(f"{path}: {unzipped} bytes once unzipped, larger than a model can be")
@@ -193,9 +348,9 @@ def _preprocessing(d: Any) -> Preprocessing:
     mean = _of(dict, d.get("mean"), "preprocessing.mean")
     std = _of(dict, d.get("std"), "preprocessing.std")
     for name in numeric:
-        _number(mean.get(name), f"preprocessing.mean[{name!r}]")
-        if not _number(std.get(name), f"preprocessing.std[{name!r}]") > 0:
-            raise ValueError(f"preprocessing.std[{name!r}]: must be positive")
+        _number(mean.get(name), f"preprocessing.mean[{_shown(name)}]")
+        if not _number(std.get(name), f"preprocessing.std[{_shown(name)}]") > 0:
+            raise ValueError(f"preprocessing.std[{_shown(name)}]: must be positive")
     columns = [*numeric, *categories]
     if len(set(columns)) != len(columns):
         raise ValueError("preprocessing: a column is both numeric and categorical")
@@ -203,7 +358,7 @@ def _preprocessing(d: Any) -> Preprocessing:
         target=_of(str, d.get("target"), "preprocessing.target"),
         numeric=tuple(numeric),
         categories={
-            str(k): tuple(_list_of(str, v, f"preprocessing.categories[{k!r}]"))
+            str(k): tuple(_list_of(str, v, f"preprocessing.categories[{_shown(k)}]"))
             for k, v in categories.items()
         },
         mean={n: float(mean[n]) for n in numeric},
@@ -230,15 +385,28 @@ def _list_of(kind: type, value: Any, name: str) -> list[Any]:
 
 
 def _number(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise TypeError(f"{name}: expected a finite number, got {value!r}")
-    return float(value)
+    """A JSON number as a finite float; an integer too large for one is refused like NaN."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name}: expected a finite number, got {type(value).__name__}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ValueError(f"{name}: expected a finite number, got {number}")
+    return number
+
+
+def _shown(value: Any, most: int = 60) -> str:
+    """`repr(value)`, cut short: a value from a bundle can be a megabyte long."""
+    text = repr(value)
+    return text if len(text) <= most else f"{text[:most]}…"
 
 
 def _bounded_int(value: Any, name: str, most: int) -> int:
     value = _of(int, value, name)
     if not 1 <= value <= most:
-        raise ValueError(f"{name}: must be between 1 and {most}, got {value}")
+        raise ValueError(f"{name}: must be between 1 and {most}, got {_shown(value)}")
     return value
 
 
@@ -259,8 +427,10 @@ def publish(staging: Path, out: Path) -> None:
 
     Exporters to one folder take turns (a lock on the parent folder, so no lock file is
     left behind); the swap is one atomic exchange of the two folders, so that a reader
-    sees the old bundle or the new one and never a missing or half-written folder.
+    sees the old bundle or the new one and never a missing or half-written folder. The
+    checksums of every file are recorded first (`SHA256SUMS`), whatever files export wrote.
     """
+    write_manifest(staging)
     with _locked(out.parent):
         if out.is_dir():
             _exchange(staging, out)
