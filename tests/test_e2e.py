@@ -149,9 +149,9 @@ def test_tensorflow_backend_end_to_end(tmp_path, beijing_csv):
 
 
 def test_predict_writes_one_forecast_per_hour_with_history(trained, beijing_csv, tmp_path):
-    raw = pd.read_csv(beijing_csv)
-    december = raw[(raw.year == 2014) & (raw.month == 12)].head(200)
-    december.to_csv(tmp_path / "new.csv", index=False)
+    """The file's first day has no pm2.5 at all: those windows are flagged as filled."""
+    raw = pd.read_csv(beijing_csv).head(200)
+    raw.to_csv(tmp_path / "new.csv", index=False)
     out = tmp_path / "forecast.csv"
     result = tuner(
         "predict",
@@ -165,10 +165,26 @@ def test_predict_writes_one_forecast_per_hour_with_history(trained, beijing_csv,
     )
     assert result.returncode == 0, result.stderr
     meta = json.loads((trained / "results" / "best" / "metadata.json").read_text())
+    seq_len = meta["seq_len"]
     forecast = pd.read_csv(out, index_col="time", parse_dates=["time", "target_time"])
-    assert len(forecast) == 200 - meta["seq_len"] + 1
+    assert list(forecast.columns) == [
+        "target_time",
+        "pm2.5_forecast (µg/m³)",
+        "pm2.5_observed",
+        "pm2.5_persistence",
+        "filled_hours",
+    ]
+    assert len(forecast) == 200 - seq_len + 1
     assert (forecast["target_time"] - forecast.index == pd.Timedelta(hours=1)).all()
-    assert forecast["pm2.5_forecast"].between(-50, 1000).all()
+    assert forecast["pm2.5_forecast (µg/m³)"].between(-50, 1000).all()
+    pm25 = raw["pm2.5"].to_numpy()
+    assert np.array_equal(forecast["pm2.5_persistence"], pm25[seq_len - 1 :], equal_nan=True)
+    assert np.array_equal(forecast["pm2.5_observed"][:-1], pm25[seq_len:], equal_nan=True)
+    missing = np.isnan(pm25).astype(int)
+    expected = [missing[end - seq_len + 1 : end + 1].sum() for end in range(seq_len - 1, 200)]
+    assert forecast["filled_hours"].tolist() == expected and expected[0] == min(seq_len, 24)
+    digits = out.read_text().splitlines()[1].split(",")[2]
+    assert len(digits.split(".")[1]) <= 2  # a hundredth of a µg/m³, not 17 digits
 
 
 def test_resume_counts_finished_trials_of_the_study(tmp_path):

@@ -6,7 +6,7 @@ Imports no Optuna and no search code: a bundle deploys where only Keras runs.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,7 @@ import pandas as pd
 from tuner.data.hourly import to_hourly
 from tuner.data.load import load_csv
 from tuner.data.preprocessing import encode
+from tuner.data.sources import DataSpec, target_unit
 from tuner.data.windows import make_windows
 from tuner.deploy.bundle import (
     BundleMetadata,
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 
 def predict_csv(model_dir: str | Path, data: str | Path) -> pd.DataFrame:
-    """Forecasts in target units, indexed by the last hour of each input window.
+    """Forecasts in the target's units, indexed by `time`, the last hour of each input window.
 
     Args:
         model_dir: a folder written by `tuner export`.
@@ -37,8 +38,13 @@ def predict_csv(model_dir: str | Path, data: str | Path) -> pd.DataFrame:
             included) and the same timestamps columns.
 
     Returns:
-        One row per hour that has `seq_len` hours of history: `target_time` (the hour
-        forecast) and `<target>_forecast`.
+        One row per hour that has `seq_len` hours of history, with the columns
+        `forecast_columns` names: the hour forecast (`target_time`); the forecast, its unit
+        in the name when tuner knows it; the value observed at `target_time` and the
+        persistence forecast (the value at `time`) where the file has them; and
+        `filled_hours`, the hours of the input window in which some input was missing from
+        the file and filled from another hour. Values are rounded to a thousandth of the
+        target's spread in training: finer digits are noise.
     """
     meta, model = read_pinned(model_dir, _load)
     prep = meta.preprocessing
@@ -55,13 +61,62 @@ def predict_csv(model_dir: str | Path, data: str | Path) -> pd.DataFrame:
     windows = make_windows(features, features[:, 0], ends, seq_len=meta.seq_len, horizon=0)
     predicted = model.predict(windows.x, batch_size=1024, verbose=0).reshape(-1)
     index = frame.index[ends]
-    return pd.DataFrame(
+    target_time = index + pd.Timedelta(hours=meta.horizon)
+    observed = pd.to_numeric(frame[meta.target], errors="coerce")
+    names = forecast_columns(meta)
+    forecast = pd.DataFrame(
         {
-            "target_time": index + pd.Timedelta(hours=meta.horizon),
-            f"{meta.target}_forecast": predicted.astype("float64"),
+            names.target_time: target_time,
+            names.forecast: predicted.astype("float64"),
+            names.observed: observed.reindex(target_time).to_numpy(),
+            names.persistence: observed.to_numpy()[ends],
+            names.filled_hours: filled_hours(frame[list(prep.columns)], ends, meta.seq_len),
         },
         index=index,
     )
+    decimals = decimals_for(prep.std[meta.target])
+    values = (names.forecast, names.observed, names.persistence)
+    return forecast.round(dict.fromkeys(values, decimals))
+
+
+class ForecastColumns(NamedTuple):
+    target_time: str
+    forecast: str
+    observed: str
+    persistence: str
+    filled_hours: str
+
+
+def forecast_columns(meta: BundleMetadata) -> ForecastColumns:
+    """Column names of `predict_csv`'s result; the unit is named when tuner knows it."""
+    spec = DataSpec(
+        path=meta.dataset.get("file", ""),
+        name=meta.dataset.get("name", ""),
+        sha256=meta.dataset.get("sha256", ""),
+        target=meta.target,
+    )
+    unit = target_unit(spec)
+    return ForecastColumns(
+        target_time="target_time",
+        forecast=f"{meta.target}_forecast" + (f" ({unit})" if unit else ""),
+        observed=f"{meta.target}_observed",
+        persistence=f"{meta.target}_persistence",
+        filled_hours="filled_hours",
+    )
+
+
+def filled_hours(inputs: pd.DataFrame, ends: np.ndarray, seq_len: int) -> np.ndarray:
+    """For each window ending at row `ends[i]`: its hours with any input missing (filled)."""
+    missing = inputs.isna().any(axis=1).to_numpy().astype("int64")
+    totals = np.concatenate([[0], np.cumsum(missing)])
+    return totals[ends + 1] - totals[ends + 1 - seq_len]
+
+
+def decimals_for(spread: float) -> int:
+    """Decimals that keep a thousandth of `spread` (a standard deviation) and no more."""
+    if not np.isfinite(spread) or spread <= 0:
+        return 6
+    return max(0, int(np.ceil(-np.log10(spread / 1000))))
 
 
 def _load(folder: Path) -> tuple[BundleMetadata, keras.Model]:
