@@ -14,7 +14,7 @@ import pytest
 PACKAGE = Path(__file__).parents[1] / "tuner"
 
 # Each layer may import from the layers before it, never from those after.
-LAYERS = ["errors", "data", "model", "search", "deploy", "options", "cli", "bench"]
+LAYERS = ["errors", "data", "model", "search", "deploy", "review", "options", "cli", "bench"]
 # The one exception: `tuner bench …` is handed over by the CLI, at the command line only.
 HANDOVER = {("tuner.cli", "tuner.bench.cli")}
 KERAS = {"keras", "tensorflow", "jax"}

@@ -2,7 +2,8 @@
 
 The package follows the data flow: `tuner.data` (CSV to windows), `tuner.search` (space,
 trials, pruner, study, storage), `tuner.model` (the network and its training),
-`tuner.deploy` (export, predict, review) and `tuner.bench` (the measuring instruments).
+`tuner.deploy` (export, predict, `tuner best`, the dashboard), `tuner.review` (`tuner report`) and
+`tuner.bench` (the measuring instruments).
 
 The names below are the public API, for notebooks and scripts. Each is imported when first
 used, so that `import tuner` stays light and a deployment that only predicts never imports
@@ -26,6 +27,7 @@ _API = {
     "export_best": "tuner.deploy.export",
     "predict_csv": "tuner.deploy.predict",
     "read_bundle": "tuner.deploy.bundle",
+    "report_study": "tuner.review.report",
     "TunerError": "tuner.errors",
 }
 

@@ -195,6 +195,39 @@ def _predict_arguments(p: argparse.ArgumentParser) -> None:
     options.add_backend(p)
 
 
+def report(args: argparse.Namespace) -> int:
+    from tuner.review.report import default_model, report_study
+    from tuner.search import attrs
+    from tuner.search.artifacts import beside_database, store_to_read
+
+    options.keras_in_this_process(args)
+    study = _load_study(args)
+    recorded = study.user_attrs.get(attrs.ARTIFACTS)
+    store = store_to_read(_artifacts(args), recorded, beside_database(options.storage(args)))
+    model = Path(args.model) if args.model else default_model(study.study_name)
+    print(report_study(study, Path(args.out), model=model, artifacts=store).describe())
+    return EXIT_OK
+
+
+def _report_arguments(p: argparse.ArgumentParser) -> None:
+    from tuner.deploy.bundle import DEFAULT_FOLDER
+    from tuner.review import DEFAULT_OUT
+
+    _add_study(p)
+    _add_artifacts(p)
+    p.add_argument(
+        "--model",
+        help="the study's exported bundle, for the test-split figures (default: "
+        f"{DEFAULT_FOLDER} when it holds this study's)",
+    )
+    p.add_argument(
+        "--out",
+        default=DEFAULT_OUT,
+        help="folder of reports; each study's goes in a folder of its name (default: %(default)s)",
+    )
+    options.add_backend(p)
+
+
 def dashboard(args: argparse.Namespace) -> int:
     from tuner.deploy.dashboard import exposure_warning, serve
 
@@ -236,6 +269,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], Callable, str]] =
     "dashboard": (dashboard, _dashboard_arguments, "optuna-dashboard on the study storage"),
     "export": (export, _export_arguments, "deployable bundle of the best trial"),
     "predict": (predict, _predict_arguments, "forecasts from an exported bundle"),
+    "report": (report, _report_arguments, "the study's figures in one HTML page, attached to it"),
 }
 
 

@@ -46,7 +46,7 @@ def predict_csv(model_dir: str | Path, data: str | Path) -> pd.DataFrame:
         the file and filled from another hour. Values are rounded to a thousandth of the
         target's spread in training: finer digits are noise.
     """
-    meta, model = read_pinned(model_dir, _load)
+    meta, model = load_bundle(model_dir)
     prep = meta.preprocessing
     frame = to_hourly(
         load_csv(data, target=None, time_col=meta.time_col, required=prep.columns),
@@ -117,6 +117,11 @@ def decimals_for(spread: float) -> int:
     if not np.isfinite(spread) or spread <= 0:
         return 6
     return max(0, int(np.ceil(-np.log10(spread / 1000))))
+
+
+def load_bundle(folder: str | Path) -> tuple[BundleMetadata, keras.Model]:
+    """The metadata and the model of the bundle in `folder`, both from one version of it."""
+    return read_pinned(folder, _load)
 
 
 def _load(folder: Path) -> tuple[BundleMetadata, keras.Model]:

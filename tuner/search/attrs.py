@@ -9,6 +9,7 @@ DATA = "data"  # the DataSpec as a dict: file, checksum, target, split, horizon
 SPACE = "space"  # the search space's name
 BASELINE_VAL_RMSE = "baseline_val_rmse"  # persistence on the validation split, target units
 ARTIFACTS = "artifacts"  # the artifact store's folder, absolute, where the study's models are
+REPORT_ARTIFACT_ID = "report_artifact_id"  # the latest `tuner report` page in the artifact store
 
 # On a trial.
 MODEL_PARAMS = "model_params"  # the ModelParams as a dict, fixed parameters included
