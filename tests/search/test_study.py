@@ -1,9 +1,13 @@
 """`RunConfig`: what a run is given is checked before anything is read or written."""
 
+from dataclasses import asdict, replace
+
+import optuna
 import pytest
 
 from tuner.data.sources import DataSpec
 from tuner.errors import TunerError
+from tuner.search import attrs
 from tuner.search.space import load_space
 from tuner.search.study import PRUNERS, RunConfig, RunSummary, default_study_name
 
@@ -74,3 +78,17 @@ def test_a_summary_without_a_completed_trial_or_a_known_unit():
     text = _summary(best_value=None, best_trial=None, unit=None, interrupted=True).describe()
     assert text.splitlines()[1] == "no completed trial yet; persistence 24.863"
     assert text.startswith("interrupted: ") and "next:" not in text
+
+
+def test_a_new_study_names_its_metric_and_a_resumed_one_without_a_name_gets_it():
+    from tuner.search.study import _open_study
+
+    storage = optuna.storages.InMemoryStorage()
+    config = RunConfig(data=SPEC, space=SPACE)
+    assert _open_study(storage, config, 1.0).metric_names == ["validation RMSE of units"]
+    older = replace(config, study_name="older")
+    made_before = optuna.create_study(study_name="older", storage=storage)
+    made_before.set_user_attr(attrs.DATA, asdict(SPEC))
+    made_before.set_user_attr(attrs.SPACE, SPACE.name)
+    assert made_before.metric_names is None
+    assert _open_study(storage, older, 1.0).metric_names == ["validation RMSE of units"]
