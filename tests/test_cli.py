@@ -90,6 +90,29 @@ CASES = {
         ["predict", "--model", "{i}/not_an_export", "--data", "{i}/short.csv"],
         "not a tuner export",
     ),
+    "report of an unknown study": (["report", "--study", "nope"], "no study 'nope'"),
+    "report without a database": (
+        ["report", "--storage", "sqlite:///{i}/none.db"],
+        "no study database",
+    ),
+    # --verbose: in this process, not silencing the libraries leaves sys.stderr to capsys
+    "report with a folder that is not an export": (
+        ["report", "--model", "{i}/not_an_export", "--verbose"],
+        "not a tuner export",
+    ),
+    "report of one study with another's bundle": (
+        [
+            "report",
+            "--storage",
+            "sqlite:///{i}/empty.db",
+            "--study",
+            "nothing-done",
+            "--model",
+            "results/best",
+            "--verbose",
+        ],
+        "exported from study 'beijing-lstm_baseline', not 'nothing-done'",
+    ),
     "unknown engine": (["bench", "engines", "--engines", "tuner,ray"], "unknown engine 'ray'"),
     "engines without a budget": (
         ["bench", "engines", "--budget", "0"],
@@ -127,8 +150,15 @@ def test_wrong_checksum_in_tuner_data_dir(trained, inputs, capsys, monkeypatch):
 
 
 @pytest.mark.e2e
-def test_a_real_process_prints_one_line_and_no_traceback(trained, inputs):
-    result = tuner("run", "--space", str(inputs / "space.toml"), cwd=trained)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "--space", "{i}/space.toml"],
+        ["report", "--model", "{i}/not_an_export"],  # with the libraries' logs silenced
+    ],
+)
+def test_a_real_process_prints_one_line_and_no_traceback(trained, inputs, args):
+    result = tuner(*(a.replace("{i}", str(inputs)) for a in args), cwd=trained)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 

@@ -200,11 +200,12 @@ def report(args: argparse.Namespace) -> int:
     from tuner.search import attrs
     from tuner.search.artifacts import beside_database, store_to_read
 
-    options.keras_in_this_process(args)
     study = _load_study(args)
     recorded = study.user_attrs.get(attrs.ARTIFACTS)
     store = store_to_read(_artifacts(args), recorded, beside_database(options.storage(args)))
     model = Path(args.model) if args.model else default_model(study.study_name)
+    if model is not None:  # its figures load Keras
+        options.keras_in_this_process(args)
     print(report_study(study, Path(args.out), model=model, artifacts=store).describe())
     return EXIT_OK
 

@@ -1,22 +1,31 @@
-"""`tuner report` on a trained workspace, attached to its study and rendered in Chromium."""
+"""`tuner report` on a trained workspace: listed by the dashboard, rendered in Chromium."""
 
+import io
 import json
+import wsgiref.util
 
 import optuna
 import pytest
-from optuna.artifacts import FileSystemArtifactStore, download_artifact
 
 from tests.conftest import SCREENSHOTS, tuner
+from tuner.deploy.dashboard import make_app
 
 pytestmark = pytest.mark.e2e
 STUDY = "beijing-lstm_baseline"
 FIGURES = ["history", "curves", "importances", "slices", "test_weeks", "test_by_hour"]
-LOADED = """
-return Array.from(document.images).map(i => i.complete ? i.naturalWidth : 0);
-"""
+WIDTHS = "return Array.from(document.images).map(i => i.complete ? i.naturalWidth : 0);"
+SHOWN = "return Array.from(document.querySelectorAll('figure img')).map(i => i.parentNode.id);"
 
 
-def test_the_report_shows_every_figure_and_hangs_on_the_study(trained, browser, tmp_path):
+def _get(app, path: str) -> tuple[str, bytes]:
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "wsgi.input": io.BytesIO()}
+    wsgiref.util.setup_testing_defaults(environ)
+    status = []
+    body = b"".join(app(environ, lambda s, headers, exc_info=None: status.append(s)))
+    return status[0], body
+
+
+def test_the_report_shows_every_figure_and_the_dashboard_lists_it(trained, browser):
     result = tuner("report", cwd=trained)
     assert result.returncode == 0, result.stderr
     results = trained / "results"
@@ -28,22 +37,20 @@ def test_the_report_shows_every_figure_and_hangs_on_the_study(trained, browser, 
     scores = f"test RMSE {meta['test_rmse']:.3f} (persistence {meta['persistence_test_rmse']:.3f})"
     assert scores in result.stdout  # the export's own windows and scores
 
-    study = optuna.load_study(study_name=STUDY, storage=f"sqlite:///{results / 'tuner.db'}")
-    copy = tmp_path / "attached.html"
-    download_artifact(
-        artifact_store=FileSystemArtifactStore(str(results / "artifacts")),
-        file_path=str(copy),
-        artifact_id=study.user_attrs["report_artifact_id"],
-    )
-    assert copy.read_bytes() == page.read_bytes()
+    url = f"sqlite:///{results / 'tuner.db'}"
+    study = optuna.load_study(study_name=STUDY, storage=url)
+    artifact_id, study_id = study.user_attrs["report_artifact_id"], study._study_id
+    app = make_app(url, results / "artifacts", read_only=True)
+    _, detail = _get(app, f"/api/studies/{study_id}")
+    listed = {a["artifact_id"]: a["filename"] for a in json.loads(detail)["artifacts"]}
+    assert listed[artifact_id] == "report.html"
+    status, served = _get(app, f"/artifacts/{study_id}/{artifact_id}")
+    assert status.startswith("200") and served == page.read_bytes()
 
     browser.get(page.as_uri())
-    assert browser.execute_script(LOADED) and all(w > 0 for w in browser.execute_script(LOADED))
-    shown = browser.execute_script(
-        "return Array.from(document.querySelectorAll('figure img'))"
-        ".map(i => i.closest('figure').id)"
-    )
-    assert shown == FIGURES
+    widths = browser.execute_script(WIDTHS)
+    assert len(widths) == len(FIGURES) and all(w > 0 for w in widths)
+    assert browser.execute_script(SHOWN) == FIGURES
     text = browser.execute_script("return document.body.innerText")
     assert f"tuner report: {STUDY}" in text and "3 finished: 3 completed" in text
     size = browser.get_window_size()
