@@ -8,3 +8,13 @@ class TunerError(Exception):
     """
 
     exit_code = 2
+
+
+def shown(value: object, most: int = 60) -> str:
+    """`value` as a message quotes it: its repr, cut to about `most` characters.
+
+    Names and values read from a file can be a megabyte long or hold a terminal's control
+    sequences; repr escapes those, so that the message stays one printable line.
+    """
+    text = repr(value)
+    return text if len(text) <= most else f"{text[:most]}…"

@@ -87,3 +87,17 @@ def test_a_numeric_column_with_stray_text_is_refused(tmp_path):
     text = text.replace(",3,N\n", ",oops,N\n", 1)
     with pytest.raises(TunerError, match="column 'temp' has 1 non-numeric"):
         load_csv(write_csv(tmp_path / "d.csv", text), target="load")
+
+
+def test_a_file_that_is_mostly_gaps_is_refused_before_it_is_filled_in(tmp_path):
+    text = "ts,load\n2014-01-01 00:00,1\n2014-01-01 01:00,2\n2104-01-01 00:00,3"  # a typo
+    path = write_csv(tmp_path / "d.csv", text)
+    with pytest.raises(TunerError, match="3 rows spread over 788905 hours .* check the timestamps"):
+        to_hourly(load_csv(path, target="load", time_col="ts"))
+
+
+def test_names_from_the_file_are_escaped_in_the_message(tmp_path):
+    path = write_csv(tmp_path / "d.csv", '"\x1b[2J",load\n1,2')
+    with pytest.raises(TunerError) as error:
+        load_csv(path, target="pm2.5")
+    assert "(has: \\x1b[2J, load)" in str(error.value) and str(error.value).isprintable()

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tuner.errors import TunerError
+from tuner.errors import TunerError, shown
 
 CALENDAR_COLUMNS = ("year", "month", "day", "hour")
 
@@ -37,7 +37,8 @@ def load_csv(
     needed = ([target] if target is not None else []) + list(required)
     for column in needed:
         if column not in raw.columns:
-            raise TunerError(f"{path}: no column '{column}' (has: {', '.join(raw.columns)})")
+            has = shown(", ".join(raw.columns), most=200)[1:-1]
+            raise TunerError(f"{path}: no column {shown(column)} (has: {has})")
     if target is not None:
         raw[target] = _numeric(raw[target], path, target)
 
@@ -48,7 +49,7 @@ def load_csv(
             infinite = np.isinf(raw[column].to_numpy("float64", na_value=np.nan))
             if infinite.any():
                 raise TunerError(
-                    f"{path}: column '{column}' has {int(infinite.sum())} infinite values"
+                    f"{path}: column {shown(column)} has {int(infinite.sum())} infinite values"
                 )
     times, time_columns = _timestamps(raw, path, time_col)
     frame = raw.drop(columns=list(time_columns))
@@ -69,7 +70,8 @@ def _numeric(column: pd.Series, path: Path, name: str) -> pd.Series:
     if bad.any():
         example = column[bad].iloc[0]
         raise TunerError(
-            f"{path}: column '{name}' has {int(bad.sum())} non-numeric values (e.g. {example!r})"
+            f"{path}: column {shown(name)} has {int(bad.sum())} non-numeric values "
+            f"(e.g. {shown(example)})"
         )
     return values.astype("float64")
 
@@ -82,7 +84,8 @@ def _refuse_mostly_numeric(column: pd.Series, path: Path, name: str) -> None:
     if len(known) and stray.any() and stray.mean() <= 0.1:
         example = known[stray].iloc[0]
         raise TunerError(
-            f"{path}: column '{name}' has {int(stray.sum())} non-numeric values (e.g. {example!r})"
+            f"{path}: column {shown(name)} has {int(stray.sum())} non-numeric values "
+            f"(e.g. {shown(example)})"
         )
 
 
@@ -91,7 +94,7 @@ def _timestamps(
 ) -> tuple[pd.Series, tuple[str, ...]]:
     if time_col is not None:
         if time_col not in raw.columns:
-            raise TunerError(f"{path}: no time column '{time_col}'")
+            raise TunerError(f"{path}: no time column {shown(time_col)}")
         return pd.to_datetime(raw[time_col], errors="coerce"), (time_col,)
     if all(c in raw.columns for c in CALENDAR_COLUMNS):
         parts = {c: pd.to_numeric(raw[c], errors="coerce") for c in CALENDAR_COLUMNS}

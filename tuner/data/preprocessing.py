@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tuner.errors import TunerError
+from tuner.errors import TunerError, shown
 
 CYCLIC_FEATURES = ("hour_sin", "hour_cos", "doy_sin", "doy_cos")
 
@@ -80,7 +80,7 @@ def fit_preprocessing(train: pd.DataFrame, target: str) -> Preprocessing:
     mean = {n: float(stats[n].mean()) for n in numeric}
     std = {n: float(stats[n].std(ddof=0)) for n in numeric}
     if not np.isfinite(std[target]) or std[target] == 0:
-        raise TunerError(f"target '{target}' is constant or missing in the training split")
+        raise TunerError(f"target {shown(target)} is constant or missing in the training split")
     return Preprocessing(target, tuple(numeric), categories, mean, std)
 
 
@@ -99,13 +99,14 @@ def encode(frame: pd.DataFrame, prep: Preprocessing, *, source: str = "data") ->
     """
     missing = [c for c in prep.columns if c not in frame.columns]
     if missing:
-        raise TunerError(f"{source}: no column '{missing[0]}' (the model needs it)")
+        raise TunerError(f"{source}: no column {shown(missing[0])} (the model needs it)")
     parts = []
     numeric = frame[list(prep.numeric)].apply(pd.to_numeric, errors="coerce")
     bad = numeric.isna() & frame[list(prep.numeric)].notna()
     if bad.any().any():
         name = bad.any().idxmax()
-        raise TunerError(f"{source}: column '{name}' has {int(bad[name].sum())} non-numeric values")
+        count = int(bad[name].sum())
+        raise TunerError(f"{source}: column {shown(name)} has {count} non-numeric values")
     parts.append(_fill(numeric, source).to_numpy("float64"))
     for name, vocabulary in prep.categories.items():
         values = _fill(frame[[name]].astype("string"), source)[name].to_numpy()
@@ -121,7 +122,7 @@ def encode(frame: pd.DataFrame, prep: Preprocessing, *, source: str = "data") ->
 def _fill(columns: pd.DataFrame, source: str) -> pd.DataFrame:
     empty = [c for c in columns.columns if columns[c].isna().all()]
     if empty:
-        raise TunerError(f"{source}: column '{empty[0]}' has no values")
+        raise TunerError(f"{source}: column {shown(empty[0])} has no values")
     return columns.ffill().bfill()
 
 

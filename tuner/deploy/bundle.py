@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tuner.data.preprocessing import Preprocessing
-from tuner.errors import TunerError
-from tuner.model.params import ModelParams
+from tuner.errors import TunerError, shown
+from tuner.model.params import MAX_BATCH_SIZE, MAX_SEQ_LEN, MAX_UNITS, ModelParams
 
 MODEL_FILE = "model.keras"
 ONNX_FILE = "model.onnx"
@@ -53,8 +53,7 @@ FORMAT_VERSION = 2  # 2: SHA256SUMS, which the reader requires
 MAX_METADATA_BYTES = 1 << 20  # a real one is a few kilobytes
 MAX_MANIFEST_BYTES = 1 << 20
 MAX_BUNDLE_ENTRIES = 1024  # files and folders; a SavedModel holds a handful
-MAX_SEQ_LEN = 24 * 366  # a year of hourly history per window
-MAX_HORIZON = 24 * 366
+MAX_HORIZON = MAX_SEQ_LEN
 MAX_MODEL_BYTES = 1 << 28  # the .keras archive, and all its entries once unzipped
 MAX_MODEL_ENTRIES = 64  # Keras writes three: config, metadata, weights
 MAX_BUNDLE_BYTES = 4 * MAX_MODEL_BYTES  # the model in each of its formats, and the rest
@@ -107,7 +106,7 @@ class BundleMetadata:
         version = d.get("format_version")
         if version != FORMAT_VERSION:
             raise ValueError(
-                f"bundle format {_shown(version)}; this tuner reads format {FORMAT_VERSION}: "
+                f"bundle format {shown(version)}; this tuner reads format {FORMAT_VERSION}: "
                 "export the study again with this version of tuner"
             )
         prep = _preprocessing(d.get("preprocessing"))
@@ -117,7 +116,7 @@ class BundleMetadata:
         target = _of(str, d.get("target"), "target")
         if target != prep.target:
             raise ValueError(
-                f"target {_shown(target)} is not the preprocessing's {_shown(prep.target)}"
+                f"target {shown(target)} is not the preprocessing's {shown(prep.target)}"
             )
         params = _of(dict, d.get("hyperparameters"), "hyperparameters")
         seq_len = _bounded_int(d.get("seq_len"), "seq_len", MAX_SEQ_LEN)
@@ -129,10 +128,10 @@ class BundleMetadata:
             features=features,
             preprocessing=prep,
             hyperparameters=ModelParams(
-                units=_bounded_int(params.get("units"), "hyperparameters.units", 1 << 16),
+                units=_bounded_int(params.get("units"), "hyperparameters.units", MAX_UNITS),
                 seq_len=seq_len,
                 learning_rate=_number(params.get("learning_rate"), "hyperparameters.learning_rate"),
-                batch_size=_bounded_int(params.get("batch_size"), "batch_size", 1 << 24),
+                batch_size=_bounded_int(params.get("batch_size"), "batch_size", MAX_BATCH_SIZE),
             ),
             dataset={k: str(v) for k, v in _of(dict, d.get("dataset"), "dataset").items()},
             split={k: str(v) for k, v in _of(dict, d.get("split"), "split").items()},
@@ -238,7 +237,7 @@ def parse_manifest(data: bytes, *, source: str | Path) -> dict[str, str]:
         if not name or not _inside(name):
             raise TunerError(f"{source}: line {number}: not '<sha256>  <path in the bundle>'")
         if name in listed:
-            raise TunerError(f"{source}: line {number}: {_shown(name)} listed twice")
+            raise TunerError(f"{source}: line {number}: {shown(name)} listed twice")
         listed[name] = match.group(1)
     return listed
 
@@ -258,7 +257,7 @@ def bundle_files(folder: Path) -> dict[str, int]:
                     raise TunerError(f"{folder}: more than {MAX_BUNDLE_ENTRIES} entries")
                 name = f"{prefix}{entry.name}"
                 if not _inside(name) or "\\" in name:
-                    raise TunerError(f"{folder}: a file name {_shown(name)} a bundle cannot hold")
+                    raise TunerError(f"{folder}: a file name {shown(name)} a bundle cannot hold")
                 if entry.is_symlink():
                     raise TunerError(f"{folder / name}: a symbolic link; refused")
                 if entry.is_dir(follow_symlinks=False):
@@ -333,7 +332,7 @@ def check_model_archive(path: Path) -> None:
         raise TunerError(f"{path}: {len(entries)} entries, not a Keras model archive")
     strays = [e.filename for e in entries if not _inside(e.filename.removesuffix("/"))]
     if strays:
-        raise TunerError(f"{path}: an entry named {_shown(strays[0])}, not a Keras model archive")
+        raise TunerError(f"{path}: an entry named {shown(strays[0])}, not a Keras model archive")
     unzipped = sum(entry.file_size for entry in entries)
     if unzipped > MAX_MODEL_BYTES:
         raise TunerError(f"{path}: {unzipped} bytes once unzipped, larger than a model can be")
@@ -348,9 +347,9 @@ def _preprocessing(d: Any) -> Preprocessing:
     mean = _of(dict, d.get("mean"), "preprocessing.mean")
     std = _of(dict, d.get("std"), "preprocessing.std")
     for name in numeric:
-        _number(mean.get(name), f"preprocessing.mean[{_shown(name)}]")
-        if not _number(std.get(name), f"preprocessing.std[{_shown(name)}]") > 0:
-            raise ValueError(f"preprocessing.std[{_shown(name)}]: must be positive")
+        _number(mean.get(name), f"preprocessing.mean[{shown(name)}]")
+        if not _number(std.get(name), f"preprocessing.std[{shown(name)}]") > 0:
+            raise ValueError(f"preprocessing.std[{shown(name)}]: must be positive")
     columns = [*numeric, *categories]
     if len(set(columns)) != len(columns):
         raise ValueError("preprocessing: a column is both numeric and categorical")
@@ -358,7 +357,7 @@ def _preprocessing(d: Any) -> Preprocessing:
         target=_of(str, d.get("target"), "preprocessing.target"),
         numeric=tuple(numeric),
         categories={
-            str(k): tuple(_list_of(str, v, f"preprocessing.categories[{_shown(k)}]"))
+            str(k): tuple(_list_of(str, v, f"preprocessing.categories[{shown(k)}]"))
             for k, v in categories.items()
         },
         mean={n: float(mean[n]) for n in numeric},
@@ -397,16 +396,10 @@ def _number(value: Any, name: str) -> float:
     return number
 
 
-def _shown(value: Any, most: int = 60) -> str:
-    """`repr(value)`, cut short: a value from a bundle can be a megabyte long."""
-    text = repr(value)
-    return text if len(text) <= most else f"{text[:most]}…"
-
-
 def _bounded_int(value: Any, name: str, most: int) -> int:
     value = _of(int, value, name)
     if not 1 <= value <= most:
-        raise ValueError(f"{name}: must be between 1 and {most}, got {_shown(value)}")
+        raise ValueError(f"{name}: must be between 1 and {most}, got {shown(value)}")
     return value
 
 

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The largest values a space may search and a bundle may hold, the same for both so that
+# whatever a search finds can be exported and read back.
+MAX_UNITS = 1 << 16
+MAX_SEQ_LEN = 24 * 366  # a year of hourly history per window
+MAX_BATCH_SIZE = 1 << 24
+LIMITS = {"units": MAX_UNITS, "seq_len": MAX_SEQ_LEN, "batch_size": MAX_BATCH_SIZE}
+
 
 @dataclass(frozen=True)
 class ModelParams:

@@ -6,14 +6,15 @@ finds them; a user's own space is a TOML file given by its path.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tuner.errors import TunerError
-from tuner.model.params import ModelParams, TrainingSettings
+from tuner.errors import TunerError, shown
+from tuner.model.params import LIMITS, ModelParams, TrainingSettings
 
 if TYPE_CHECKING:
     import optuna
@@ -113,12 +114,12 @@ def _read_space(name_or_path: str) -> tuple[str, str, str]:
 def parse_space(document: dict[str, Any], *, name: str, source: str) -> SearchSpace:
     unknown = set(document) - {"params", "training"}
     if unknown:
-        raise TunerError(f"{source}: unknown section '{sorted(unknown)[0]}'")
+        raise TunerError(f"{source}: unknown section {shown(sorted(unknown)[0])}")
     params = _table(document, "params", source)
     for key in params:
         if key not in PARAMS:
             raise TunerError(
-                f"{source}: params.{key}: unknown parameter (known: {', '.join(PARAMS)})"
+                f"{source}: params.{_key(key)}: unknown parameter (known: {', '.join(PARAMS)})"
             )
     specs = {key: _param(key, params[key], f"{source}: params.{key}") for key in params}
     missing = [key for key in PARAMS if key not in specs]
@@ -129,13 +130,14 @@ def parse_space(document: dict[str, Any], *, name: str, source: str) -> SearchSp
     training = _table(document, "training", source)
     for key in training:
         if key not in TRAINING_KEYS:
-            raise TunerError(f"{source}: training.{key}: unknown setting")
+            raise TunerError(f"{source}: training.{_key(key)}: unknown setting")
     max_epochs = _positive_int(training, "max_epochs", source)
     patience = _positive_int(training, "patience", source)
     lr_patience = training.get("lr_patience", TrainingSettings.lr_patience)
     if isinstance(lr_patience, bool) or not isinstance(lr_patience, int) or lr_patience < 0:
         raise TunerError(
-            f"{source}: training.lr_patience: must be an integer, 0 or more, got {lr_patience!r}"
+            f"{source}: training.lr_patience: must be an integer, 0 or more, "
+            f"got {shown(lr_patience)}"
         )
     lr_factor = _fraction(
         training.get("lr_factor", TrainingSettings.lr_factor), f"{source}: training.lr_factor"
@@ -154,9 +156,11 @@ def parse_space(document: dict[str, Any], *, name: str, source: str) -> SearchSp
             ema_momentum=float(ema_momentum),
         ),
     )
-    for key in ("units", "seq_len", "batch_size"):
+    for key, most in LIMITS.items():
         if min(space.params[key].values()) < 1:
             raise TunerError(f"{source}: params.{key}: values must be at least 1")
+        if max(space.params[key].values()) > most:
+            raise TunerError(f"{source}: params.{key}: values must be at most {most}")
     if min(space.params["learning_rate"].values()) <= 0:
         raise TunerError(f"{source}: params.learning_rate: values must be positive")
     return space
@@ -176,11 +180,12 @@ def _param(name: str, raw: Any, where: str) -> ParamSpec:
     kind = raw.get("type")
     allowed = {"int": {"type", "low", "high", "log"}, "float": {"type", "low", "high", "log"}}
     allowed["categorical"] = {"type", "choices"}
-    if kind not in allowed:
-        raise TunerError(f'{where}.type: must be "int", "float" or "categorical", got {kind!r}')
+    if not isinstance(kind, str) or kind not in allowed:
+        kinds = '"int", "float" or "categorical"'
+        raise TunerError(f"{where}.type: must be {kinds}, got {shown(kind)}")
     extra = set(raw) - allowed[kind]
     if extra:
-        raise TunerError(f"{where}.{sorted(extra)[0]}: not a key of a {kind} parameter")
+        raise TunerError(f"{where}.{_key(sorted(extra)[0])}: not a key of a {kind} parameter")
     if kind == "categorical":
         choices = raw.get("choices")
         if not isinstance(choices, list) or not choices:
@@ -200,7 +205,7 @@ def _param(name: str, raw: Any, where: str) -> ParamSpec:
         raise TunerError(f"{where}: low ({low}) is greater than high ({high})")
     log = raw.get("log", False)
     if not isinstance(log, bool):
-        raise TunerError(f"{where}.log: must be true or false, got {log!r}")
+        raise TunerError(f"{where}.log: must be true or false, got {shown(log)}")
     if log and low <= 0:
         raise TunerError(f"{where}.low: must be positive on a log scale, got {low}")
     return ParamSpec(name, kind, low=low, high=high, log=log)
@@ -208,22 +213,31 @@ def _param(name: str, raw: Any, where: str) -> ParamSpec:
 
 def _number(value: Any, kind: type, where: str) -> int | float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TunerError(f"{where}: expected a number, got {value!r}")
+        raise TunerError(f"{where}: expected a number, got {shown(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise TunerError(f"{where}: expected a finite number, got {shown(value)}")
     if kind is int:
         if isinstance(value, float) and not value.is_integer():
-            raise TunerError(f"{where}: expected an integer, got {value!r}")
+            raise TunerError(f"{where}: expected an integer, got {shown(value)}")
         return int(value)
     return float(value)
 
 
+def _key(key: str) -> str:
+    """A key of the user's file as a message names it: escaped and cut short."""
+    return shown(key)[1:-1]
+
+
 def _fraction(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-        raise TunerError(f"{where}: must be a number between 0 and 1, got {value!r}")
+        raise TunerError(f"{where}: must be a number between 0 and 1, got {shown(value)}")
     return float(value)
 
 
 def _positive_int(table: dict[str, Any], key: str, source: str) -> int:
     value = table.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise TunerError(f"{source}: training.{key}: must be a positive integer, got {value!r}")
+        raise TunerError(
+            f"{source}: training.{key}: must be a positive integer, got {shown(value)}"
+        )
     return value
