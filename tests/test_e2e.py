@@ -70,6 +70,7 @@ def test_export_bundle(trained):
     bundle = trained / "results" / "best"
     assert {p.name for p in bundle.iterdir()} == {
         "model.keras",
+        "model.onnx",
         "saved_model",
         "metadata.json",
         "README.md",
@@ -84,9 +85,25 @@ def test_export_bundle(trained):
     assert meta["dataset"]["sha256"].startswith("4127f868")
     assert meta["features"][0] == "pm2.5" and meta["preprocessing"]["categories"]["cbwd"]
     assert meta["backend"] in ("jax", "tensorflow") and meta["versions"]["keras"]
+    assert [p.name for p in (bundle / "saved_model").iterdir()] == ["1"]  # TF Serving's layout
+    assert (bundle / "saved_model" / "1" / "saved_model.pb").is_file()
+    listed = (bundle / "SHA256SUMS").read_text()
+    assert "  model.onnx\n" in listed and "  saved_model/1/saved_model.pb\n" in listed
     import keras
 
     keras.saving.load_model(bundle / "model.keras", safe_mode=True)
+
+
+def test_model_card_says_units_kept_epoch_and_how_to_load_each_format(trained):
+    card = (trained / "results" / "best" / "README.md").read_text()
+    best = _study(trained).best_trial
+    kept = 1 + min(sorted(best.intermediate_values.items()), key=lambda item: item[1])[0]
+    assert "`pm2.5` 1 hour ahead, in µg/m³" in card and "(s)" not in card
+    assert f"for 2 epochs; the weights are those of epoch {kept}," in card
+    assert 'keras.saving.load_model("model.keras")' in card
+    assert 'tf.saved_model.load("saved_model/1")' in card and "--model_base_path" in card
+    assert 'onnxruntime.InferenceSession("model.onnx")' in card
+    assert "`SHA256SUMS` holds the sha256 of every other file" in card
 
 
 SERVE = """
@@ -96,6 +113,49 @@ model = tf.saved_model.load(sys.argv[1])
 x = np.load(sys.argv[2])
 print(json.dumps(model.serve(x).numpy().reshape(-1).tolist()))
 """
+
+# ONNX Runtime alone: the process fails if TensorFlow, Keras or JAX came in with it.
+ONNX_RUN = """
+import json, sys
+import numpy as np, onnxruntime
+session = onnxruntime.InferenceSession(sys.argv[1], providers=["CPUExecutionProvider"])
+forecast = session.run(None, {"features": np.load(sys.argv[2])})[0]
+assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, "a framework came in"
+assert 'jax' not in sys.modules, "JAX came in"
+print(json.dumps(forecast.reshape(-1).tolist()))
+"""
+
+
+def _real_windows(spec, seq_len: int, every: int = 17) -> np.ndarray:
+    """Test windows of the Beijing data, raw, spread over the year."""
+    from tuner.data.prepared import prepare
+
+    return prepare(spec, with_test=True).raw_windows("test", seq_len).x[::every]
+
+
+def _in_onnx_runtime(bundle: Path, x: np.ndarray, tmp_path: Path) -> np.ndarray:
+    np.save(tmp_path / "windows.npy", x)
+    ran = subprocess.run(
+        [sys.executable, "-c", ONNX_RUN, str(bundle / "model.onnx"), str(tmp_path / "windows.npy")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=cli_env(),
+    )
+    assert ran.returncode == 0, ran.stderr
+    return np.array(json.loads(ran.stdout))
+
+
+def test_onnx_without_tensorflow_or_keras_matches_model_keras(trained, beijing_spec, tmp_path):
+    import keras
+
+    bundle = trained / "results" / "best"
+    meta = json.loads((bundle / "metadata.json").read_text())
+    x = _real_windows(beijing_spec, meta["seq_len"])
+    assert len(x) > 400
+    expected = keras.saving.load_model(bundle / "model.keras").predict(x, verbose=0).reshape(-1)
+    got = _in_onnx_runtime(bundle, x, tmp_path)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-3)
 
 
 def test_saved_model_in_plain_tensorflow_matches_model_keras(trained, tmp_path):
@@ -108,7 +168,7 @@ def test_saved_model_in_plain_tensorflow_matches_model_keras(trained, tmp_path):
     x[:, :, 0] = rng.uniform(0, 400, size=x.shape[:2])  # pm2.5 in its own units
     np.save(tmp_path / "x.npy", x)
     served = subprocess.run(
-        [sys.executable, "-c", SERVE, str(bundle / "saved_model"), str(tmp_path / "x.npy")],
+        [sys.executable, "-c", SERVE, str(bundle / "saved_model/1"), str(tmp_path / "x.npy")],
         capture_output=True,
         text=True,
         timeout=300,
@@ -119,8 +179,9 @@ def test_saved_model_in_plain_tensorflow_matches_model_keras(trained, tmp_path):
     np.testing.assert_allclose(json.loads(served.stdout), expected, rtol=0, atol=1e-4)
 
 
-def test_tensorflow_backend_end_to_end(tmp_path, beijing_csv):
-    """The same path trained by TensorFlow: metadata says so, SavedModel and .keras agree."""
+def test_tensorflow_backend_end_to_end(tmp_path, beijing_spec):
+    """The same path trained by TensorFlow: metadata says so, SavedModel, ONNX and .keras
+    agree."""
     import keras
 
     args = ["--backend", "tensorflow", "--space", str(FAST_SPACE)]
@@ -135,17 +196,19 @@ def test_tensorflow_backend_end_to_end(tmp_path, beijing_csv):
     # the one whose val RMSE the trial reported.
     study = _study(tmp_path, "beijing-fast_space")
     assert meta["val_rmse"] == pytest.approx(study.best_value, rel=1e-4)
-    x = np.random.default_rng(1).normal(size=(16, meta["seq_len"], len(meta["features"])))
-    np.save(tmp_path / "x.npy", x.astype("float32"))
+    x = _real_windows(beijing_spec, meta["seq_len"], every=97)
+    np.save(tmp_path / "x.npy", x)
     served = subprocess.run(
-        [sys.executable, "-c", SERVE, str(bundle / "saved_model"), str(tmp_path / "x.npy")],
+        [sys.executable, "-c", SERVE, str(bundle / "saved_model/1"), str(tmp_path / "x.npy")],
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert served.returncode == 0, served.stderr
     expected = keras.saving.load_model(bundle / "model.keras").predict(x, verbose=0).reshape(-1)
-    np.testing.assert_allclose(json.loads(served.stdout), expected, rtol=0, atol=1e-4)
+    np.testing.assert_allclose(json.loads(served.stdout), expected, rtol=1e-4, atol=1e-3)
+    got = _in_onnx_runtime(bundle, x, tmp_path)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-3)
 
 
 def test_predict_writes_one_forecast_per_hour_with_history(trained, beijing_csv, tmp_path):

@@ -78,12 +78,16 @@ def plateau_schedule(training: TrainingSettings) -> list[keras.callbacks.Callbac
 def for_deployment(core: keras.Model, prep: Preprocessing) -> keras.Model:
     """Raw feature values in, target units out, so that a bundle needs no preprocessing code.
 
-    The training statistics become a `Normalization` layer in front and a `Rescaling`
-    layer behind, so the exported model carries them and needs no Python to serve.
+    The training statistics become a `Rescaling` layer on each side, so the exported model
+    carries them and needs no Python to serve. In front it is `Rescaling`, not
+    `Normalization`: Normalization holds its statistics as tensors outside the traced
+    function, which the ONNX converter turns into extra inputs instead of constants.
     """
     offset, scale = prep.feature_offset_scale()
     inputs = keras.Input(shape=core.input_shape[1:], name="features")
-    scaled = keras.layers.Normalization(mean=offset, variance=scale**2, name="scale_inputs")(inputs)
+    scaled = keras.layers.Rescaling(
+        scale=(1 / scale).tolist(), offset=(-offset / scale).tolist(), name="scale_inputs"
+    )(inputs)
     target = prep.target
     outputs = keras.layers.Rescaling(
         scale=prep.std[target], offset=prep.mean[target], name="to_target_units"
