@@ -39,9 +39,26 @@ def test_silenced_native_logs_leave_tuner_s_own_messages_on_the_terminal():
         "import os, sys, warnings\n"
         "from tuner.model.backend import silence_native_logs\n"
         "silence_native_logs()\n"
+        "silence_native_logs()\n"
         "os.write(2, b'I0000 cudart_stub.cc: from C++\\n')\n"
         "warnings.warn_explicit('from keras', UserWarning, 'layer.py', 1, module='keras.src.x')\n"
         "print('error: from tuner', file=sys.stderr)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0 and result.stderr == "error: from tuner\n"
+
+
+def test_a_stderr_someone_else_put_in_place_is_kept():
+    code = (
+        "import io, os, sys\n"
+        "from tuner.model.backend import silence_native_logs\n"
+        "sys.stderr = captured = io.StringIO()\n"
+        "silence_native_logs()\n"
+        "os.write(2, b'from C++\\n')\n"
+        "print('error: from tuner', file=sys.stderr)\n"
+        "assert sys.stderr is captured\n"
+        "print(captured.getvalue(), end='')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout == "error: from tuner\n", result.stderr
+    assert result.stderr == ""

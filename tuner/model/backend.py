@@ -55,18 +55,25 @@ def silence_native_logs() -> None:
     before any setting of theirs is read (absl's "before InitializeLog" lines, CUDA probes
     on a machine without a GPU), so only the descriptor itself can be quieted: it goes to
     the null device, and Python's `sys.stderr` moves to a copy of the original, where
-    tuner's errors, tracebacks and the progress bar go on. Their Python loggers and
-    warnings are held to errors. Call it before Keras is imported.
+    tuner's errors, tracebacks and the progress bar go on. A `sys.stderr` that something
+    else put in place (a notebook's, a test's capture) is left as it is. Their Python
+    loggers and warnings are held to errors. Call it before Keras is imported; calling it
+    again does nothing more.
     """
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     for name in NOISY_LIBRARIES:
         logging.getLogger(name).setLevel(logging.ERROR)
         warnings.filterwarnings("ignore", module=rf"{name}(\.|$)")
+    if os.path.samestat(os.fstat(2), os.stat(os.devnull)):
+        return
     sys.stderr.flush()
     terminal = os.dup(2)
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 2)
     os.close(null)
+    if sys.stderr is not sys.__stderr__:
+        os.close(terminal)
+        return
     encoding, errors = sys.stderr.encoding or "utf-8", sys.stderr.errors or "backslashreplace"
     sys.stderr = open(terminal, "w", buffering=1, encoding=encoding, errors=errors)
 
