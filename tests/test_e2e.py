@@ -95,7 +95,7 @@ def test_export_bundle(trained):
 
 
 def test_model_card_says_units_kept_epoch_and_how_to_load_each_format(trained):
-    card = (trained / "results" / "best" / "README.md").read_text()
+    card = " ".join((trained / "results" / "best" / "README.md").read_text().split())
     best = _study(trained).best_trial
     kept = 1 + min(sorted(best.intermediate_values.items()), key=lambda item: item[1])[0]
     assert "`pm2.5` 1 hour ahead, in µg/m³" in card and "(s)" not in card

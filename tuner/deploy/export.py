@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import platform
 import shutil
+import textwrap
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
@@ -46,6 +47,7 @@ from tuner.search.artifacts import load_model, open_store
 # forecast, plus the same fraction of the target's standard deviation (float32 rounding,
 # which the model's last layer scales by it).
 ONNX_TOLERANCE = 1e-4
+CARD_WIDTH = 90  # the model card's prose, in characters per line
 # Recorded in the metadata: what wrote each format.
 VERSIONED = ("tuner", "keras", "tensorflow", "jax", "tf2onnx", "onnx", "onnxruntime", "optuna")
 VERSIONED += ("numpy", "pandas")
@@ -206,18 +208,15 @@ def model_card(
 
 def _summary(meta: BundleMetadata, units: str, kept_epoch: int | None) -> str:
     hp, dataset = meta.hyperparameters, meta.dataset
-    kept = (
-        f"; the weights are those of epoch {kept_epoch}, the lowest validation RMSE "
-        "(early stopping restores them)"
-        if kept_epoch
-        else ""
-    )
-    return f"""Forecasts `{meta.target}` {_hours(meta.horizon)} ahead, in {units}, from the raw
+    kept = ""
+    if kept_epoch:
+        kept = f"; the weights are those of epoch {kept_epoch}, whose validation RMSE was lowest"
+    text = f"""Forecasts `{meta.target}` {_hours(meta.horizon)} ahead, in {units}, from the raw
 values of the previous {_hours(meta.seq_len)}. One LSTM({hp.units}) and one Dense(1), trained on the
 {dataset["name"]} data (`{dataset["file"]}`, sha256 {dataset["sha256"][:12]}…) with Adam
 (learning rate {hp.learning_rate:.3g}, batch {hp.batch_size}) on the {meta.backend} backend
-for {_count(meta.epochs, "epoch")}{kept}.
-"""
+for {_count(meta.epochs, "epoch")}{kept}."""
+    return textwrap.fill(" ".join(text.split()), CARD_WIDTH) + "\n"
 
 
 def _scores(meta: BundleMetadata, units: str) -> str:
@@ -299,8 +298,8 @@ session = onnxruntime.InferenceSession("{ONNX_FILE}")
 forecast = session.run(None, {{"features": {windows}}})[0]
 ```
 
-At export, the ONNX model's forecasts of every test window were checked against those of
-`{MODEL_FILE}`, to {ONNX_TOLERANCE:g} of each forecast and of the target's spread.
+At export, the ONNX model's forecast of every test window was checked against that of
+`{MODEL_FILE}`: they agree within {ONNX_TOLERANCE:g} relative.
 """
 
 
