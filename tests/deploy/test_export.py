@@ -99,3 +99,15 @@ def test_a_missing_converter_is_one_line_naming_it(monkeypatch):
     with pytest.raises(TunerError, match=r"tf2onnx.*pip install tf2onnx") as caught:
         check_installed()
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.e2e
+def test_a_failed_conversion_is_one_line(tmp_path):
+    """The child under TensorFlow fails (here: no model file); the user reads its last line."""
+    with pytest.raises(TunerError) as error:
+        convert.write_formats(
+            tmp_path / "missing.keras", tmp_path / "saved_model", tmp_path / "model.onnx"
+        )
+    message = str(error.value)
+    assert message.startswith("writing saved_model and model.onnx under TensorFlow failed")
+    assert "\n" not in message and "missing.keras" in message

@@ -23,7 +23,6 @@ from tuner.model.backend import use_backend
 MODULE = "tuner.deploy.convert"
 # What writing and checking the two formats imports; all are tuner's own dependencies.
 REQUIRED = ("tensorflow", "tf2onnx", "onnx", "onnxruntime")
-STDERR_LINES = 20  # of a failed child, in the error
 
 
 def check_installed() -> None:
@@ -49,10 +48,11 @@ def write_formats(model_file: Path, saved_model: Path, onnx_file: Path) -> None:
         text=True,
     )
     if child.returncode != 0:
-        tail = "\n".join(child.stderr.strip().splitlines()[-STDERR_LINES:])
-        raise RuntimeError(
+        # A traceback ends with its error's own line.
+        lines = child.stderr.strip().splitlines()
+        raise TunerError(
             f"writing {saved_model.name} and {onnx_file.name} under TensorFlow failed "
-            f"(exit {child.returncode}):\n{tail}"
+            f"(exit {child.returncode}): {lines[-1] if lines else 'no message'}"
         )
 
 
