@@ -101,3 +101,24 @@ def test_names_from_the_file_are_escaped_in_the_message(tmp_path):
     with pytest.raises(TunerError) as error:
         load_csv(path, target="pm2.5")
     assert "(has: \\x1b[2J, load)" in str(error.value) and str(error.value).isprintable()
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ("2014,1,1,0,1\n,1,1,1,2\n2014,1,1,2,3", "1 rows have an unreadable timestamp"),
+        ("2014,1,1,0,1\n2014,1,1,24,2", "1 rows have an unreadable timestamp"),
+        ("2014,1,1,0,1\n2014,1,1,0.5,2", "1 rows have an unreadable timestamp"),
+        ("2014,1,1,0,1\n1e30,1,1,0,2", "1 rows have an unreadable timestamp"),
+    ],
+)
+def test_calendar_parts_missing_or_out_of_range_are_unreadable(tmp_path, rows, message):
+    path = write_csv(tmp_path / "d.csv", "year,month,day,hour,load\n" + rows)
+    with pytest.raises(TunerError, match=message):
+        load_csv(path, target="load")
+
+
+def test_a_time_column_is_not_a_target(tmp_path):
+    path = write_csv(tmp_path / "d.csv", HEADER + "\n" + _rows(3))
+    with pytest.raises(TunerError, match="the target 'year' is a time column"):
+        load_csv(path, target="year")

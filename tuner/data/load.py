@@ -52,6 +52,8 @@ def load_csv(
                     f"{path}: column {shown(column)} has {int(infinite.sum())} infinite values"
                 )
     times, time_columns = _timestamps(raw, path, time_col)
+    if target in time_columns:
+        raise TunerError(f"{path}: the target {shown(target)} is a time column")
     frame = raw.drop(columns=list(time_columns))
     frame.index = pd.DatetimeIndex(times, name="time")
     if frame.index.hasnans:
@@ -97,6 +99,24 @@ def _timestamps(
             raise TunerError(f"{path}: no time column {shown(time_col)}")
         return pd.to_datetime(raw[time_col], errors="coerce"), (time_col,)
     if all(c in raw.columns for c in CALENDAR_COLUMNS):
-        parts = {c: pd.to_numeric(raw[c], errors="coerce") for c in CALENDAR_COLUMNS}
-        return pd.to_datetime(pd.DataFrame(parts), errors="coerce"), CALENDAR_COLUMNS
+        return _calendar(raw), CALENDAR_COLUMNS
     raise TunerError(f"{path}: no time columns: need year,month,day,hour or --time-col NAME")
+
+
+def _calendar(raw: pd.DataFrame) -> pd.Series:
+    """Timestamps from year,month,day,hour; NaT where a part is missing or out of range.
+
+    Only rows whose parts are whole numbers in range are assembled: pandas raises, rather
+    than giving NaT, on some others (a missing year beside a given hour, say).
+    """
+    parts = pd.DataFrame({c: pd.to_numeric(raw[c], errors="coerce") for c in CALENDAR_COLUMNS})
+    bounds = {"year": (1, 9999), "month": (1, 12), "day": (1, 31), "hour": (0, 23)}
+    usable = pd.Series(True, index=raw.index)
+    for column, (low, high) in bounds.items():
+        values = parts[column]
+        usable &= values.between(low, high) & (values % 1 == 0)
+    times = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
+    if usable.any():
+        whole = parts[usable].astype("int64")
+        times[usable] = pd.to_datetime(whole, errors="coerce").astype("datetime64[us]")
+    return times
