@@ -176,11 +176,11 @@ def _export_arguments(p: argparse.ArgumentParser) -> None:
 
 def predict(args: argparse.Namespace) -> int:
     options.keras_in_this_process(args)
-    from tuner.deploy.predict import predict_csv
+    from tuner.deploy.predict import predict_csv, write_csv
 
     forecast = predict_csv(Path(args.model), Path(args.data))
     if args.out:
-        forecast.to_csv(args.out)
+        write_csv(forecast, args.out)
         print(f"{len(forecast)} forecasts written to {args.out}", file=sys.stderr)
     else:
         forecast.to_csv(sys.stdout)

@@ -1,10 +1,13 @@
 """The parts of `tuner predict` that decide what a row says, without Keras."""
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from tuner.deploy.predict import decimals_for, filled_hours
+from tuner.deploy.predict import decimals_for, filled_hours, write_csv
+from tuner.errors import TunerError
 
 
 def test_filled_hours_counts_the_window_s_hours_with_any_missing_input():
@@ -29,3 +32,15 @@ def test_a_whole_window_of_filled_hours():
 )
 def test_decimals_keep_a_thousandth_of_the_spread(spread, decimals):
     assert decimals_for(spread) == decimals
+
+
+def test_forecasts_are_written_whole_or_not_at_all(tmp_path):
+    frame = pd.DataFrame({"a": [1, 2]})
+    write_csv(frame, tmp_path / "f.csv")
+    assert (tmp_path / "f.csv").read_text() == ",a\n0,1\n1,2\n"
+    with pytest.raises(TunerError, match="missing: no such folder"):
+        write_csv(frame, tmp_path / "missing" / "f.csv")
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(TunerError, match="folder: cannot write the forecasts: Is a directory"):
+        write_csv(frame, tmp_path / "folder")
+    assert sorted(os.listdir(tmp_path)) == ["f.csv", "folder"]  # no temporary file left

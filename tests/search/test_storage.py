@@ -1,5 +1,6 @@
 """Storage URLs: which one is used, and which are refused before anything is opened."""
 
+import os
 import re
 import sys
 
@@ -9,6 +10,7 @@ from tuner.cli import main
 from tuner.errors import TunerError
 from tuner.search.storage import (
     DEFAULT_STORAGE,
+    DatabaseFile,
     open_storage,
     parse_url,
     printable_url,
@@ -97,3 +99,18 @@ def test_a_printed_url_hides_its_password():
     url = "postgresql://tuner:s3cret@db.example:5432/studies"
     assert printable_url(url) == "postgresql://tuner:***@db.example:5432/studies"
     assert printable_url("sqlite:///results/tuner.db") == "sqlite:///results/tuner.db"
+
+
+def test_a_database_deleted_or_replaced_during_a_run_is_lost(tmp_path):
+    url = f"sqlite:///{tmp_path / 'tuner.db'}"
+    open_storage(url).engine.dispose()
+    database = DatabaseFile.of(url)
+    assert database.lost() is None
+    os.rename(tmp_path / "tuner.db", tmp_path / "moved.db")
+    (tmp_path / "tuner.db").write_bytes(b"")
+    path = tmp_path / "tuner.db"
+    assert database.lost() == f"{path}: the study database was replaced during the run"
+    (tmp_path / "tuner.db").unlink()
+    assert database.lost() == f"{path}: the study database was deleted during the run"
+    assert DatabaseFile.of("sqlite:///:memory:") is None
+    assert DatabaseFile.of("postgresql://user@127.0.0.1/tuner") is None

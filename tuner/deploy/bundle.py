@@ -411,7 +411,7 @@ def staging_folder(out: Path) -> Path:
     """
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    staging.chmod(0o777 & ~_umask())
+    staging.chmod(0o777 & ~current_umask())
     return staging
 
 
@@ -485,7 +485,8 @@ def _locked(folder: Path) -> Iterator[None]:
         os.close(handle)  # releases the lock
 
 
-def _umask() -> int:
+def current_umask() -> int:
+    """The process's umask, which the mode of every output respects."""
     mask = os.umask(0)
     os.umask(mask)
     return mask

@@ -5,6 +5,9 @@ Imports no Optuna and no search code: a bundle deploys where only Keras runs.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -19,6 +22,7 @@ from tuner.data.windows import make_windows
 from tuner.deploy.bundle import (
     BundleMetadata,
     check_model_archive,
+    current_umask,
     model_path,
     read_bundle,
     read_pinned,
@@ -117,6 +121,31 @@ def decimals_for(spread: float) -> int:
     if not np.isfinite(spread) or spread <= 0:
         return 6
     return max(0, int(np.ceil(-np.log10(spread / 1000))))
+
+
+def write_csv(frame: pd.DataFrame, out: str | Path) -> None:
+    """`frame` as a CSV at `out`, whole or not at all: a full disk leaves no half a file.
+
+    It is written beside `out` and renamed over it, with the mode any other output gets.
+    """
+    out = Path(out)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    except FileNotFoundError:
+        raise TunerError(f"{out.parent}: no such folder") from None
+    except OSError as e:
+        raise TunerError(f"{out}: cannot write here: {e.strerror}") from e
+    try:
+        with os.fdopen(handle, "w", newline="") as f:
+            frame.to_csv(f)
+        os.chmod(temporary, 0o666 & ~current_umask())
+        os.replace(temporary, out)
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(e, OSError):
+            raise TunerError(f"{out}: cannot write the forecasts: {e.strerror}") from e
+        raise
 
 
 def load_bundle(folder: str | Path) -> tuple[BundleMetadata, keras.Model]:

@@ -46,7 +46,12 @@ CATCH = (TrialFailed,)
 
 
 class RunStopped(TunerError):
-    """An error that every later trial would meet too: the run stops, in one line."""
+    """An error that every later trial would meet too: the run stops, in one line.
+
+    Its exit code is a stopped run's, 1, where bad input's is 2.
+    """
+
+    exit_code = 1
 
 
 def fails_trial(error: BaseException) -> bool:
@@ -74,11 +79,18 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {lines[0] if lines else ''}"[:500]
 
 
+def storage_cause(error: BaseException) -> BaseException:
+    """The innermost error behind a storage error: the driver's, which says what happened
+    (Optuna's own says only that a commit failed)."""
+    while (inner := getattr(error, "orig", None) or error.__cause__) is not None:
+        error = inner
+    return error
+
+
 def stop_reason(error: BaseException) -> str:
     """What a stopped run says about `error`, naming the storage for a storage error."""
     if isinstance(error, STORAGE_ERRORS):
-        cause = getattr(error, "orig", None) or error.__cause__ or error
-        return f"storage lost: {describe(cause)}"
+        return f"storage lost: {describe(storage_cause(error))}"
     if isinstance(error, TunerError):
         return str(error)
     return describe(error)

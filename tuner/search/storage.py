@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import optuna
@@ -126,6 +127,39 @@ def _enable_wal(parsed: URL) -> None:
         raise TunerError(f"{parsed.database}: cannot open as SQLite: {e.orig}") from e
     finally:
         engine.dispose()
+
+
+@dataclass(frozen=True)
+class DatabaseFile:
+    """An SQLite study's file, as it was when a run opened it.
+
+    SQLite goes on writing to a file that was deleted while it is open, so a run would
+    finish as if nothing happened and its trials would be gone; `lost` says so instead.
+    """
+
+    path: Path
+    device: int
+    inode: int
+
+    @classmethod
+    def of(cls, url: str) -> DatabaseFile | None:
+        """The file behind `url` now; None for other storages and in-memory SQLite."""
+        parsed = parse_url(url)
+        if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+            return None
+        path = Path(parsed.database)
+        info = path.stat()
+        return cls(path, info.st_dev, info.st_ino)
+
+    def lost(self) -> str | None:
+        """Why the file at `path` is no longer the study's, or None while it is."""
+        try:
+            info = self.path.stat()
+        except FileNotFoundError:
+            return f"{self.path}: the study database was deleted during the run"
+        if (info.st_dev, info.st_ino) != (self.device, self.inode):
+            return f"{self.path}: the study database was replaced during the run"
+        return None
 
 
 def load_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study:

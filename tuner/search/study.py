@@ -18,12 +18,26 @@ from tuner.errors import TunerError
 from tuner.model.backend import silence_native_logs
 from tuner.search import attrs, notes
 from tuner.search.artifacts import beside_database, open_store, store_to_write
-from tuner.search.failures import CATCH, STORAGE_ERRORS, RunStopped, StopAfterFailures, stop_reason
+from tuner.search.failures import (
+    CATCH,
+    STORAGE_ERRORS,
+    RunStopped,
+    StopAfterFailures,
+    describe,
+    stop_reason,
+    storage_cause,
+)
 from tuner.search.progress import FINISHED, Progress
 from tuner.search.pruner import NoiseAwarePruner
 from tuner.search.seeds import derive_seed
 from tuner.search.space import SearchSpace
-from tuner.search.storage import DEFAULT_STORAGE, load_study, open_storage, printable_url
+from tuner.search.storage import (
+    DEFAULT_STORAGE,
+    DatabaseFile,
+    load_study,
+    open_storage,
+    printable_url,
+)
 from tuner.search.workers import TrialBudget, run_workers, usable_cores
 
 # The pruners `tuner run --pruner` offers: tuner's own, and Optuna's two references.
@@ -171,11 +185,17 @@ def run_study(config: RunConfig) -> RunSummary:
     if config.artifacts or beside:  # checked before the storage is made
         open_store(config.artifacts or beside)
     storage = open_storage(config.storage, heartbeat_interval=config.heartbeat)
+    database = DatabaseFile.of(config.storage)
     recorded = _recorded_artifacts(storage, config.study_name)
     artifacts = store_to_write(config.artifacts, recorded, beside)
     open_store(artifacts)
     config = replace(config, artifacts=artifacts.resolve())
-    study = _open_study(storage, config, data.persistence_rmse("val"))
+    try:
+        study = _open_study(storage, config, data.persistence_rmse("val"))
+    except STORAGE_ERRORS as e:  # the first write: a read-only database, say
+        reason = describe(storage_cause(e))
+        where = printable_url(config.storage)
+        raise TunerError(f"{where}: cannot write the study: {reason}") from e
     interrupted, failed_workers = False, 0
     remaining = config.trials - _finished(study)
     if remaining > 0:
@@ -189,9 +209,13 @@ def run_study(config: RunConfig) -> RunSummary:
                 study,
                 progress,
                 grace_period=2 * config.heartbeat,
+                watch=database.lost if database else lambda: None,
             )
         finally:
             progress.close()
+        lost = database.lost() if database else None
+        if lost:
+            raise RunStopped(f"{lost}; stopped, since no trial of it could be kept")
     reviewed = notes.review(study, data, config.storage, interrupted=interrupted)
     notes.save_note(study, notes.study_note(reviewed))
     return summarize(

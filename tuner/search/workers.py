@@ -88,11 +88,13 @@ def run_workers(
     progress: Progress,
     *,
     grace_period: float,
+    watch: Callable[[], str | None] = lambda: None,
 ) -> tuple[bool, int]:
     """Start `jobs` workers `target(*args, worker, cores, stopping)`; wait, showing progress.
 
     The target must handle SIGINT itself (SIG_IGN until then) and end by raising
     KeyboardInterrupt when it was interrupted, or when `stopping` is set as it starts.
+    The workers are stopped as on Ctrl-C as soon as `watch()` gives a reason.
 
     Returns (interrupted, number of workers that failed). A worker that died leaves its
     trial to the heartbeat: once the grace period has passed, the parent fails it.
@@ -118,6 +120,8 @@ def run_workers(
         deadline = None
         while any(w.is_alive() for w in workers):
             next(w for w in workers if w.is_alive()).join(timeout=0.5)
+            if not stop.is_set() and watch() is not None:
+                stop.set()
             if stop.is_set() and (deadline is None or time.monotonic() > deadline):
                 stopping.set()
                 signum, wait = next(escalation, ESCALATION[-1])
