@@ -68,9 +68,9 @@ def test_learning_rate_halves_after_each_epoch_without_a_better_val_loss(
     trial = study.trials[0]
     best, halvings = math.inf, 0
     for rmse in trial.intermediate_values.values():
-        val_loss = (rmse / data.target_std) ** 2
-        if val_loss < best - 1e-4:  # ReduceLROnPlateau's default min_delta
-            best = val_loss
+        val_mse = (rmse / data.target_std) ** 2
+        if val_mse < best - 1e-4:  # ReduceLROnPlateau's default min_delta
+            best = val_mse
         elif lr_patience:
             halvings += 1
     assert halvings or not lr_patience, "no epoch without a better val loss: nothing shown"
@@ -106,7 +106,7 @@ def test_non_finite_loss_is_diverged():
     study = optuna.create_study()
     callback = ReportToTrial(study.ask(), target_std=1.0)
     callback.set_model(keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)]))
-    callback.on_epoch_end(0, {"loss": math.nan, "val_loss": 1.0})
+    callback.on_epoch_end(0, {"loss": math.nan, "val_mse": 1.0})
     assert callback.verdict.reason == "diverged"
     assert callback.model.stop_training
 

@@ -19,7 +19,7 @@ import optuna
 from tuner.bench.bank import Curve, append_curve, read_bank, write_bank
 from tuner.data.prepared import PreparedData
 from tuner.errors import TunerError
-from tuner.model.network import fresh_session, plateau_schedule
+from tuner.model.network import VALIDATION_MSE, fresh_session, plateau_schedule
 from tuner.model.params import ModelParams
 from tuner.model.training import build, fit
 from tuner.search.space import SearchSpace
@@ -129,9 +129,9 @@ class RecordCurve(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.seconds.append(round(time.perf_counter() - self._start, 4))
-        val_loss = float((logs or {}).get("val_loss", math.nan))
-        if not math.isfinite(val_loss):
+        val_mse = float((logs or {}).get(VALIDATION_MSE, math.nan))
+        if not math.isfinite(val_mse):
             self.values.append(None)
             self.model.stop_training = True  # the weights are lost: later epochs are None too
             return
-        self.values.append(math.sqrt(val_loss) * self._std)
+        self.values.append(math.sqrt(val_mse) * self._std)

@@ -1,7 +1,8 @@
 """`ModelParams` -> the single-LSTM baseline, and its deployable wrapper.
 
-Exactly one LSTM(units) then Dense(1), nothing else. Written in `keras.*` alone so that
-the backend stays a setting.
+Exactly one LSTM(units) then Dense(1); predicting the change adds the window's last value
+of the target to that output, taken out of the input by layers without weights. Written in
+`keras.*` alone so that the backend stays a setting.
 """
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ import keras
 
 from tuner.data.preprocessing import Preprocessing
 from tuner.model.params import ModelParams, TrainingSettings
+
+# The log key of the validation MSE on the standardised target, whatever the loss: what a
+# trial reports (as RMSE in the target's units), stops on and lowers its rate on.
+VALIDATION_MSE = "val_mse"
 
 
 def fresh_session() -> None:
@@ -31,31 +36,41 @@ def build_model(
     *,
     steps_per_execution: int = 1,
     ema_momentum: float = 0.0,
+    predict: str = "level",
+    loss: str = "mse",
 ) -> keras.Model:
-    """Compiled LSTM + Dense on scaled inputs; MSE on the scaled target, Adam.
+    """Compiled LSTM + Dense on scaled inputs (the target is feature 0), Adam.
 
     `steps_per_execution` is Keras's: batches between two calls of the batch callbacks.
     `ema_momentum` > 0 has Adam keep a moving average of the weights (`use_ema`), which
-    `training.fit` validates and keeps in place of the raw weights.
+    `training.fit` validates and keeps in place of the raw weights. `predict` and `loss`
+    are `TrainingSettings`'; the model always returns the standardised target, and
+    reports its MSE as `VALIDATION_MSE`.
     """
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(params.seq_len, n_features)),
-            keras.layers.LSTM(params.units),
-            keras.layers.Dense(1),
-        ],
-        name="lstm_baseline",
-    )
+    inputs = keras.Input(shape=(params.seq_len, n_features))
+    output = keras.layers.Dense(1)(keras.layers.LSTM(params.units)(inputs))
+    if predict == "change":
+        output = keras.layers.Add()([output, _last_target(inputs, params.seq_len, n_features)])
+    model = keras.Model(inputs, output, name="lstm_baseline")
     model.compile(
         optimizer=keras.optimizers.Adam(
             learning_rate=params.learning_rate,
             use_ema=ema_momentum > 0,
             ema_momentum=ema_momentum,
         ),
-        loss="mse",
+        loss=keras.losses.Huber(delta=1.0) if loss == "huber" else "mse",
+        metrics=[keras.metrics.MeanSquaredError(name="mse")],
         steps_per_execution=steps_per_execution,
     )
     return model
+
+
+def _last_target(inputs: keras.KerasTensor, seq_len: int, n_features: int) -> keras.KerasTensor:
+    """`inputs[:, -1, 0:1]` in layers that every exporter and Keras's safe mode accept."""
+    last_hour = keras.layers.Cropping1D((seq_len - 1, 0))(inputs)  # (batch, 1, features)
+    by_feature = keras.layers.Permute((2, 1))(last_hour)  # (batch, features, 1)
+    target = keras.layers.Cropping1D((0, n_features - 1))(by_feature)  # (batch, 1, 1)
+    return keras.layers.Reshape((1,))(target)
 
 
 def plateau_schedule(training: TrainingSettings) -> list[keras.callbacks.Callback]:
@@ -70,7 +85,10 @@ def plateau_schedule(training: TrainingSettings) -> list[keras.callbacks.Callbac
         return []
     return [
         keras.callbacks.ReduceLROnPlateau(
-            monitor="val_loss", factor=training.lr_factor, patience=training.lr_patience
+            monitor=VALIDATION_MSE,
+            mode="min",
+            factor=training.lr_factor,
+            patience=training.lr_patience,
         )
     ]
 

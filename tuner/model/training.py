@@ -23,13 +23,16 @@ STEPS_PER_EXECUTION = 32
 def build(params: ModelParams, n_features: int, training: TrainingSettings) -> keras.Model:
     """The model as a trial trains it, and a bank curve too, so that both train alike.
 
-    Batch hooks every `STEPS_PER_EXECUTION` steps; the space's weight averaging.
+    Batch hooks every `STEPS_PER_EXECUTION` steps; the space's weight averaging, what the
+    network predicts and its loss.
     """
     return build_model(
         params,
         n_features,
         steps_per_execution=STEPS_PER_EXECUTION,
         ema_momentum=training.ema_momentum,
+        predict=training.predict,
+        loss=training.loss,
     )
 
 

@@ -12,7 +12,7 @@ from optuna.artifacts import FileSystemArtifactStore
 from optuna.trial import FrozenTrial
 
 from tuner.data.prepared import PreparedData
-from tuner.model.network import fresh_session, plateau_schedule
+from tuner.model.network import VALIDATION_MSE, fresh_session, plateau_schedule
 from tuner.model.params import TrainingSettings
 from tuner.model.training import build, fit
 from tuner.search import attrs, notes
@@ -34,9 +34,9 @@ from tuner.search.space import SearchSpace
 class ReportToTrial(keras.callbacks.Callback):
     """Reports val RMSE in target units after each epoch; stops the fit on a prune.
 
-    The RMSE comes from Keras's own `val_loss` (MSE on the scaled target), so no extra
-    pass over the data is made. Non-finite loss is checked once per epoch, not per batch,
-    to keep the training loop free of host synchronisation.
+    The RMSE comes from Keras's own validation MSE on the scaled target (`VALIDATION_MSE`),
+    so no extra pass over the data is made. Non-finite loss is checked once per epoch, not
+    per batch, to keep the training loop free of host synchronisation.
     """
 
     def __init__(self, trial: optuna.Trial, target_std: float) -> None:
@@ -49,14 +49,14 @@ class ReportToTrial(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         logs = logs or {}
         self.epochs = epoch + 1
-        loss, val_loss = float(logs.get("loss", math.nan)), float(logs.get("val_loss", math.nan))
-        if not (math.isfinite(loss) and math.isfinite(val_loss)):
+        loss, val_mse = float(logs.get("loss", math.nan)), float(logs.get(VALIDATION_MSE, math.nan))
+        if not (math.isfinite(loss) and math.isfinite(val_mse)):
             self.verdict = Verdict(
-                True, "diverged", f"loss {loss:.4g}, val_loss {val_loss:.4g} at epoch {self.epochs}"
+                True, "diverged", f"loss {loss:.4g}, val_mse {val_mse:.4g} at epoch {self.epochs}"
             )
             self.model.stop_training = True
             return
-        rmse = math.sqrt(val_loss) * self._std
+        rmse = math.sqrt(val_mse) * self._std
         self.best = min(self.best, rmse)
         self._trial.report(rmse, epoch)
         if self._trial.should_prune():
@@ -136,7 +136,10 @@ class Objective:
         model = build(params, self._data.n_features, self._training)
         report = ReportToTrial(trial, self._data.target_std)
         early_stopping = keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=self._training.patience, restore_best_weights=True
+            monitor=VALIDATION_MSE,
+            mode="min",
+            patience=self._training.patience,
+            restore_best_weights=True,
         )
         if self.interrupted:
             raise KeyboardInterrupt

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tuner.errors import TunerError, shown
-from tuner.model.params import LIMITS, ModelParams, TrainingSettings
+from tuner.model.params import LIMITS, LOSSES, PREDICTS, ModelParams, TrainingSettings
 
 if TYPE_CHECKING:
     import optuna
@@ -154,6 +154,8 @@ def parse_space(document: dict[str, Any], *, name: str, source: str) -> SearchSp
             lr_patience=lr_patience,
             lr_factor=lr_factor,
             ema_momentum=float(ema_momentum),
+            predict=_one_of(training, "predict", PREDICTS, source),
+            loss=_one_of(training, "loss", LOSSES, source),
         ),
     )
     for key, most in LIMITS.items():
@@ -232,6 +234,15 @@ def _fraction(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
         raise TunerError(f"{where}: must be a number between 0 and 1, got {shown(value)}")
     return float(value)
+
+
+def _one_of(table: dict[str, Any], key: str, choices: tuple[str, ...], source: str) -> str:
+    value = table.get(key, getattr(TrainingSettings, key))
+    if value not in choices:
+        raise TunerError(
+            f"{source}: training.{key}: must be one of {', '.join(choices)}, got {shown(value)}"
+        )
+    return value
 
 
 def _positive_int(table: dict[str, Any], key: str, source: str) -> int:
