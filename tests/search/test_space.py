@@ -164,3 +164,22 @@ def test_a_file_given_by_path_wins_over_a_built_in_name(tmp_path, monkeypatch):
     (tmp_path / "space.toml").rename(tmp_path / "lstm_baseline.toml")
     assert load_space("lstm_baseline.toml").training.patience == 4  # the built-in's is 3
     assert load_space("lstm_baseline").training.patience == 3
+
+
+def test_what_the_network_predicts_and_its_loss(tmp_path):
+    default = load_space(_write(tmp_path, VALID)).training
+    assert (default.predict, default.loss) == ("change", "huber")
+    chosen = load_space(_write(tmp_path, VALID + 'predict = "level"\nloss = "mse"\n')).training
+    assert (chosen.predict, chosen.loss) == ("level", "mse")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('predict = "delta"', "training.predict: must be one of change, level, got 'delta'"),
+        ("loss = 1", "training.loss: must be one of huber, mse, got 1"),
+    ],
+)
+def test_an_unknown_prediction_or_loss_is_one_line(tmp_path, line, message):
+    with pytest.raises(TunerError, match=message):
+        load_space(_write(tmp_path, VALID + line + "\n"))
