@@ -10,11 +10,14 @@ class TunerError(Exception):
     exit_code = 2
 
 
-def shown(value: object, most: int = 60) -> str:
+def shown(value: object, most: int = 60, *, quoted: bool = True) -> str:
     """`value` as a message quotes it: its repr, cut to about `most` characters.
 
     Names and values read from a file can be a megabyte long or hold a terminal's control
-    sequences; repr escapes those, so that the message stays one printable line.
+    sequences; repr escapes those, so that the message stays one printable line. Without
+    `quoted`, a string's repr loses its quotes (a cut one keeps its "…").
     """
     text = repr(value)
+    if not quoted and isinstance(value, str):
+        text = text[1:-1]
     return text if len(text) <= most else f"{text[:most]}…"

@@ -1,6 +1,7 @@
 """`tuner best`: the best trial against persistence, and why the others stopped."""
 
 import dataclasses
+import json
 
 import optuna
 from optuna.trial import TrialState, create_trial
@@ -69,3 +70,13 @@ def test_a_study_with_nothing_completed():
     report = best_report(study)
     assert report["best"] is None
     assert "no completed trial yet" in format_report(report)
+
+
+def test_a_study_without_a_baseline_still_shows_its_best_and_valid_json():
+    study = optuna.create_study()
+    study.add_trial(create_trial(value=23.0, user_attrs={attrs.MODEL_PARAMS: {"units": 8}}))
+    report = best_report(study)
+    assert report["best"]["vs_baseline"] is None and report["best"]["vs_baseline_pct"] is None
+    json.loads(json.dumps(report, allow_nan=False))
+    text = format_report(report)
+    assert "best trial 0: val RMSE 23.000\n" in text and "baseline" not in text

@@ -37,7 +37,7 @@ def load_csv(
     needed = ([target] if target is not None else []) + list(required)
     for column in needed:
         if column not in raw.columns:
-            has = shown(", ".join(raw.columns), most=200)[1:-1]
+            has = shown(", ".join(raw.columns), most=200, quoted=False)
             raise TunerError(f"{path}: no column {shown(column)} (has: {has})")
     if target is not None:
         raw[target] = _numeric(raw[target], path, target)

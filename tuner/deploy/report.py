@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import optuna
@@ -47,14 +46,14 @@ def best_report(study: optuna.Study, top: int = DEFAULT_TOP) -> dict[str, Any]:
 
 
 def _row(trial: optuna.trial.FrozenTrial, baseline: float | None) -> dict[str, Any]:
-    gain = baseline - trial.value if baseline is not None else math.nan
+    gain = baseline - trial.value if baseline else None
     return {
         "trial": trial.number,
         "val_rmse": trial.value,
         "params": trial.user_attrs.get(attrs.MODEL_PARAMS, trial.params),
         "epochs": trial.user_attrs.get(attrs.EPOCHS),
         "vs_baseline": gain,
-        "vs_baseline_pct": 100 * gain / baseline if baseline else math.nan,
+        "vs_baseline_pct": 100 * gain / baseline if gain is not None else None,
         "artifact_id": trial.user_attrs.get(attrs.ARTIFACT_ID),
     }
 
@@ -76,12 +75,12 @@ def format_report(report: dict[str, Any]) -> str:
     best = report["best"]
     if best is None:
         lines.append("no completed trial yet")
-    elif baseline is not None:
-        side = "better" if best["vs_baseline"] > 0 else "worse"
-        lines.append(
-            f"best trial {best['trial']}: val RMSE {best['val_rmse']:.3f}{unit}, "
-            f"{abs(best['vs_baseline']):.3f} ({abs(best['vs_baseline_pct']):.1f}%) {side}"
-        )
+    else:
+        line = f"best trial {best['trial']}: val RMSE {best['val_rmse']:.3f}{unit}"
+        if best["vs_baseline"] is not None:
+            side = "better" if best["vs_baseline"] > 0 else "worse"
+            line += f", {abs(best['vs_baseline']):.3f} ({abs(best['vs_baseline_pct']):.1f}%) {side}"
+        lines.append(line)
     lines.append("trials: " + _counts(report["trials"]))
     if report["pruned_reasons"]:
         lines.append("pruned: " + _counts(report["pruned_reasons"]))
@@ -109,7 +108,7 @@ def top_table(rows: list[dict[str, Any]], unit: str | None) -> list[str]:
             str(rank),
             str(row["trial"]),
             f"{row['val_rmse']:.3f}",
-            "-" if math.isnan(row["vs_baseline_pct"]) else f"{-row['vs_baseline_pct']:+.1f}%",
+            "-" if row["vs_baseline_pct"] is None else f"{-row['vs_baseline_pct']:+.1f}%",
             "-" if row["epochs"] is None else str(row["epochs"]),
             *(_fmt(row["params"].get(name, "-")) for name in names),
             row["artifact_id"] or "-",

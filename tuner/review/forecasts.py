@@ -79,9 +79,9 @@ def week_starts(first: pd.Timestamp, last: pd.Timestamp, count: int = 3) -> list
     """
     start = first.normalize()
     spare_days = (last - start - WEEK) // pd.Timedelta(days=1)
-    if spare_days <= 0 or count == 1:
-        return [start]
     count = min(count, spare_days // 7 + 1)
+    if spare_days <= 0 or count <= 1:
+        return [start]
     days = sorted({round(i * spare_days / (count - 1)) for i in range(count)})
     return [start + pd.Timedelta(days=d) for d in days]
 

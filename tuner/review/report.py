@@ -29,6 +29,7 @@ from tuner.review.forecasts import Forecasts, forecast_test, week_starts
 from tuner.review.page import Plot, Section, render
 from tuner.search import attrs
 from tuner.search.artifacts import open_store
+from tuner.search.failures import STORAGE_ERRORS, stop_reason
 from tuner.search.notes import METRIC, metric_name
 
 PAGE_FILE = "report.html"
@@ -92,7 +93,7 @@ def report_study(
     found = curves(study.get_trials(deepcopy=False))
     if not found:
         raise TunerError(f"study '{study.study_name}' has no finished trial to report")
-    store = open_store(artifacts, create=False) if artifacts is not None else None
+    store = open_store(artifacts, create=False) if artifacts is not None else None  # exists
     spec = _data_of(study, Path(model)) if model is not None else None
     sections = [_search_section(study, found)]
     forecast = None
@@ -107,7 +108,7 @@ def report_study(
         sections,
     )
     pngs = _write(folder, [p for s in sections for p in s.plots], page)
-    artifact_id = _attach(study, folder / PAGE_FILE, store) if store is not None else None
+    artifact_id = _attach(study, folder / PAGE_FILE, Path(artifacts)) if store else None
     return Report(
         study=study.study_name,
         page=folder / PAGE_FILE,
@@ -297,14 +298,23 @@ def _write(folder: Path, figures: list[Plot], page: str) -> tuple[Path, ...]:
     return tuple(folder / name for name in files if name != PAGE_FILE)
 
 
-def _attach(study: optuna.Study, page: Path, store: FileSystemArtifactStore) -> str:
+def _attach(study: optuna.Study, page: Path, folder: Path) -> str:
+    """Upload the page as the study's artifact.
+
+    Optuna records an artifact on the study before it writes the file, so the store is
+    tried with a real write first: the study never lists a page that is not there.
+    """
+    open_store(folder)
     try:
         artifact_id = upload_artifact(
-            artifact_store=store, file_path=str(page), study_or_trial=study, mimetype="text/html"
+            artifact_store=FileSystemArtifactStore(str(folder)),
+            file_path=str(page),
+            study_or_trial=study,
+            mimetype="text/html",
         )
-    except OSError as e:
-        raise TunerError(f"cannot attach the report to the study: {e}") from e
-    study.set_user_attr(attrs.REPORT_ARTIFACT_ID, artifact_id)
+        study.set_user_attr(attrs.REPORT_ARTIFACT_ID, artifact_id)
+    except (OSError, *STORAGE_ERRORS) as e:
+        raise TunerError(f"cannot attach the report to the study: {stop_reason(e)}") from e
     return artifact_id
 
 

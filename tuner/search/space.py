@@ -227,7 +227,7 @@ def _number(value: Any, kind: type, where: str) -> int | float:
 
 def _key(key: str) -> str:
     """A key of the user's file as a message names it: escaped and cut short."""
-    return shown(key)[1:-1]
+    return shown(key, quoted=False)
 
 
 def _fraction(value: Any, where: str) -> float:

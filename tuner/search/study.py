@@ -123,6 +123,7 @@ class RunSummary:
 
     study_name: str
     storage: str
+    next_command: str
     complete: int
     pruned: int
     failed: int
@@ -153,7 +154,7 @@ class RunSummary:
         lines.append(
             f"best: trial {self.best_trial}, validation RMSE {self.best_value:.3f}{unit}, {than}"
         )
-        lines.append(f"next: tuner export --study {self.study_name} --storage {self.storage}")
+        lines.append(f"next: {self.next_command}")
         return "\n".join(lines)
 
 
@@ -216,8 +217,11 @@ def run_study(config: RunConfig) -> RunSummary:
         lost = database.lost() if database else None
         if lost:
             raise RunStopped(f"{lost}; stopped, since no trial of it could be kept")
-    reviewed = notes.review(study, data, config.storage, interrupted=interrupted)
-    notes.save_note(study, notes.study_note(reviewed))
+    try:
+        reviewed = notes.review(study, data, config.storage, interrupted=interrupted)
+        notes.save_note(study, notes.study_note(reviewed))
+    except STORAGE_ERRORS as e:  # the trials are stored; the storage went after them
+        raise RunStopped(f"writing the study's note: {stop_reason(e)}") from e
     return summarize(
         study,
         config.storage,
@@ -365,6 +369,7 @@ def summarize(
     return RunSummary(
         study_name=study.study_name,
         storage=printable_url(storage_url),
+        next_command=notes.export_command(storage_url, study.study_name),
         complete=len(complete),
         pruned=sum(t.state == TrialState.PRUNED for t in trials),
         failed=sum(t.state == TrialState.FAIL for t in trials),
