@@ -113,6 +113,7 @@ def _peak_kib_of_predict(bundle) -> tuple[int, str, int]:
         return process.returncode, err.read(), usage.ru_maxrss
 
 
+@pytest.mark.e2e
 def test_an_archive_that_inflates_past_the_limit_is_refused_unread(tmp_path):
     bundle = _bundle(tmp_path / "b", META.to_json())
     _bomb(bundle / MODEL_FILE, MAX_MODEL_BYTES + (1 << 20))

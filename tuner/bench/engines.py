@@ -311,11 +311,13 @@ def plain_optuna(
 
     from tuner.data.prepared import prepare
     from tuner.data.sources import resolve
-    from tuner.model.network import build_model
+    from tuner.model.network import VALIDATION_MSE, build_model
     from tuner.search.space import load_space
 
     space = load_space(space_path)
     data = prepare(resolve("beijing"))
+    # The network tuner's trials train, so that engines differ in their search alone.
+    same_model = {"predict": space.training.predict, "loss": space.training.loss}
 
     class ReportRMSE(keras.callbacks.Callback):
         def __init__(self, trial: optuna.Trial) -> None:
@@ -323,14 +325,14 @@ def plain_optuna(
             self.trial, self.pruned = trial, False
 
         def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-            self.trial.report(math.sqrt(logs["val_loss"]) * data.target_std, epoch)
+            self.trial.report(math.sqrt(logs[VALIDATION_MSE]) * data.target_std, epoch)
             if self.trial.should_prune():
                 self.pruned = self.model.stop_training = True
 
     def objective(trial: optuna.Trial) -> float:
         params = space.suggest(trial)
         keras.backend.clear_session()
-        model = build_model(params, data.n_features)
+        model = build_model(params, data.n_features, **same_model)
         train, val = data.windows("train", params.seq_len), data.windows("val", params.seq_len)
         report = ReportRMSE(trial)
         history = model.fit(
@@ -339,12 +341,17 @@ def plain_optuna(
             batch_size=params.batch_size,
             epochs=space.training.max_epochs,
             validation_data=(val.x, val.y),
-            callbacks=[report, keras.callbacks.EarlyStopping(patience=space.training.patience)],
+            callbacks=[
+                report,
+                keras.callbacks.EarlyStopping(
+                    monitor=VALIDATION_MSE, mode="min", patience=space.training.patience
+                ),
+            ],
             verbose=0,
         )
         if report.pruned:
             raise optuna.TrialPruned()
-        return math.sqrt(min(history.history["val_loss"])) * data.target_std
+        return math.sqrt(min(history.history[VALIDATION_MSE])) * data.target_std
 
     def on_finished(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         # A pruned trial's value is its last reported one: not a result to count as best.
@@ -368,11 +375,13 @@ def keras_tuner_hyperband(
 
     from tuner.data.prepared import prepare
     from tuner.data.sources import resolve
-    from tuner.model.network import build_model
+    from tuner.model.network import VALIDATION_MSE, build_model
     from tuner.search.space import ModelParams, ParamSpec, load_space
 
     space = load_space(space_path)
     data = prepare(resolve("beijing"))
+    # The network tuner's trials train, so that engines differ in their search alone.
+    same_model = {"predict": space.training.predict, "loss": space.training.loss}
 
     def hyperparameter(hp: kt.HyperParameters, spec: ParamSpec) -> int | float:
         sampling = "log" if spec.log else "linear"
@@ -387,7 +396,7 @@ def keras_tuner_hyperband(
     class LSTMBaseline(kt.HyperModel):
         def build(self, hp: kt.HyperParameters) -> keras.Model:
             params = ModelParams(**{n: hyperparameter(hp, s) for n, s in space.params.items()})
-            return build_model(params, data.n_features)
+            return build_model(params, data.n_features, **same_model)
 
         def fit(self, hp: kt.HyperParameters, model: keras.Model, *args, **kwargs):
             seq_len = hp.get("seq_len")
@@ -409,7 +418,7 @@ def keras_tuner_hyperband(
 
     tuner = RecordedHyperband(
         LSTMBaseline(),
-        objective="val_loss",
+        objective=kt.Objective(VALIDATION_MSE, direction="min"),
         **HYPERBAND,
         hyperband_iterations=1000,  # runs until the budget stops it
         seed=seed,
@@ -417,9 +426,10 @@ def keras_tuner_hyperband(
         project_name="hyperband",
         overwrite=True,
     )
-    tuner.search(
-        callbacks=[keras.callbacks.EarlyStopping(patience=space.training.patience)], verbose=0
+    stop = keras.callbacks.EarlyStopping(
+        monitor=VALIDATION_MSE, mode="min", patience=space.training.patience
     )
+    tuner.search(callbacks=[stop], verbose=0)
 
 
 def main(argv: list[str] | None = None) -> int:
