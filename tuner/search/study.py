@@ -27,6 +27,7 @@ from tuner.search.failures import (
     stop_reason,
     storage_cause,
 )
+from tuner.search.outcomes import outcomes
 from tuner.search.progress import FINISHED, Progress
 from tuner.search.pruner import NoiseAwarePruner
 from tuner.search.seeds import derive_seed
@@ -363,16 +364,15 @@ def summarize(
     interrupted: bool = False,
     failed_workers: int = 0,
 ) -> RunSummary:
-    trials = study.get_trials(deepcopy=False)
-    complete = [t for t in trials if t.state == TrialState.COMPLETE]
-    best = min(complete, key=lambda t: t.value) if complete else None
+    tally = outcomes(study.get_trials(deepcopy=False))
+    best = tally.best
     return RunSummary(
         study_name=study.study_name,
         storage=printable_url(storage_url),
         next_command=notes.export_command(storage_url, study.study_name),
-        complete=len(complete),
-        pruned=sum(t.state == TrialState.PRUNED for t in trials),
-        failed=sum(t.state == TrialState.FAIL for t in trials),
+        complete=tally.count(TrialState.COMPLETE),
+        pruned=tally.count(TrialState.PRUNED),
+        failed=tally.count(TrialState.FAIL),
         best_value=best.value if best else None,
         best_trial=best.number if best else None,
         baseline_val_rmse=float(study.user_attrs.get(attrs.BASELINE_VAL_RMSE, float("nan"))),
