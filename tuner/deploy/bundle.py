@@ -47,9 +47,8 @@ METADATA_FILE = "metadata.json"
 DEFAULT_FOLDER = "results/best"  # where `tuner export` writes unless told
 CARD_FILE = "README.md"
 MANIFEST_FILE = "SHA256SUMS"
-FILES = (MODEL_FILE, ONNX_FILE, SAVED_MODEL_DIR, METADATA_FILE, CARD_FILE)
 
-FORMAT_VERSION = 2  # 2: SHA256SUMS, which the reader requires
+FORMAT_VERSION = 2  # the layout and metadata this reader expects; SHA256SUMS is required
 MAX_METADATA_BYTES = 1 << 20  # a real one is a few kilobytes
 MAX_MANIFEST_BYTES = 1 << 20
 MAX_BUNDLE_ENTRIES = 1024  # files and folders; a SavedModel holds a handful
