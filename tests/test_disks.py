@@ -6,7 +6,6 @@ read-only to them as to anyone else. A full disk is a tmpfs of a few megabytes, 
 where `mount` is allowed.
 """
 
-import ctypes
 import hashlib
 import os
 import shutil
@@ -25,30 +24,25 @@ from tuner.search import attrs
 
 pytestmark = pytest.mark.e2e
 STUDY = "beijing-lstm_baseline"
-_CAPABILITIES = (1, 2, 3)  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER
-_PR_CAPBSET_DROP = 24
+# util-linux's setpriv drops them from the bounding set and runs the command, so that no
+# Python runs between fork and exec in this process, which JAX has made multithreaded.
+_AS_ANYONE = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner"]
 
 
-def _as_anyone() -> None:
-    """In the child before exec: without the capabilities that let root ignore file modes."""
-    if os.geteuid() != 0:
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    for capability in _CAPABILITIES:
-        if libc.prctl(_PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "cannot drop a capability")
+def _as_anyone(command: list[str]) -> list[str]:
+    """`command` without the capabilities that let root ignore file modes."""
+    return [*_AS_ANYONE, *command] if os.geteuid() == 0 else command
 
 
 def _tuner(*args: str, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
     """The real CLI in its own process, as a user whom file modes hold."""
     return subprocess.run(
-        [*TUNER, *args],
+        _as_anyone([*TUNER, *args]),
         cwd=cwd,
         env=cli_env(),
         capture_output=True,
         text=True,
         timeout=timeout,
-        preexec_fn=_as_anyone,
     )
 
 
@@ -64,9 +58,7 @@ def read_only(tmp_path) -> Path:
     folder = tmp_path / "read-only"
     folder.mkdir()
     folder.chmod(0o555)
-    probe = subprocess.run(
-        ["touch", str(folder / "probe")], capture_output=True, preexec_fn=_as_anyone
-    )
+    probe = subprocess.run(_as_anyone(["touch", str(folder / "probe")]), capture_output=True)
     if probe.returncode == 0:
         os.unlink(folder / "probe")
         pytest.skip("cannot make a folder read-only here (root without CAP_SETPCAP?)")
