@@ -40,7 +40,7 @@ PERIODS = Periods(
     val=("2013-01-01 00:00", "2013-12-31 23:00"),
     test_start="2014-01-01 00:00",
 )
-EXPORT = "tuner export --storage sqlite:////work/results/tuner.db --study beijing-lstm_baseline"
+EXPORT = "tuner export --storage postgresql://tuner@db-host/studies --study beijing-lstm_baseline"
 
 
 def _review(**changes) -> StudyReview:

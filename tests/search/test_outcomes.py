@@ -3,7 +3,7 @@
 from optuna.trial import TrialState, create_trial
 
 from tuner.search import attrs
-from tuner.search.outcomes import outcomes
+from tuner.search.outcomes import against_baseline, outcomes
 
 
 def test_states_reasons_and_the_best():
@@ -26,3 +26,8 @@ def test_states_reasons_and_the_best():
 def test_nothing_completed_has_no_best():
     assert outcomes([create_trial(state=TrialState.PRUNED)]).best is None
     assert outcomes([]).states == {}
+
+
+def test_against_the_baseline_in_every_report_s_words():
+    assert against_baseline(22.671, 24.863) == "2.192 (8.8%) better"
+    assert against_baseline(26.0, 25.0) == "1.000 (4.0%) worse"

@@ -53,7 +53,7 @@ def _summary(**given) -> RunSummary:
     fields = dict(
         study_name="beijing-lstm_baseline",
         storage="sqlite:///results/tuner.db",
-        next_command="tuner export --storage sqlite:////work/results/tuner.db --study beijing",
+        next_command="tuner export --storage postgresql://tuner@db-host/studies --study beijing",
         complete=97,
         pruned=3,
         failed=0,
@@ -71,7 +71,7 @@ def test_a_run_s_summary_names_the_storage_the_best_against_persistence_and_what
         "study 'beijing-lstm_baseline' in sqlite:///results/tuner.db: 97 complete, 3 pruned, "
         "0 failed (2492 s)",
         "best: trial 71, validation RMSE 22.922 µg/m³, 7.8% better than persistence 24.863 µg/m³",
-        "next: tuner export --storage sqlite:////work/results/tuner.db --study beijing",
+        "next: tuner export --storage postgresql://tuner@db-host/studies --study beijing",
     ]
 
 

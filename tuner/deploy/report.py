@@ -9,7 +9,7 @@ from optuna.trial import TrialState
 
 from tuner.data.sources import DataSpec, target_unit
 from tuner.search import attrs
-from tuner.search.outcomes import outcomes
+from tuner.search.outcomes import against_baseline, outcomes
 
 DEFAULT_TOP = 10
 
@@ -78,8 +78,7 @@ def format_report(report: dict[str, Any]) -> str:
     else:
         line = f"best trial {best['trial']}: val RMSE {best['val_rmse']:.3f}{unit}"
         if best["vs_baseline"] is not None:
-            side = "better" if best["vs_baseline"] > 0 else "worse"
-            line += f", {abs(best['vs_baseline']):.3f} ({abs(best['vs_baseline_pct']):.1f}%) {side}"
+            line += f", {against_baseline(best['val_rmse'], baseline)}"
         lines.append(line)
     lines.append("trials: " + _counts(report["trials"]))
     if report["pruned_reasons"]:

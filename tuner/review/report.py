@@ -31,6 +31,7 @@ from tuner.search import attrs
 from tuner.search.artifacts import open_store
 from tuner.search.failures import STORAGE_ERRORS, stop_reason
 from tuner.search.notes import METRIC, metric_name
+from tuner.search.outcomes import against_baseline
 
 PAGE_FILE = "report.html"
 TEST_WEEKS = 3
@@ -170,13 +171,10 @@ def _search_section(study: optuna.Study, found: list[Curve]) -> Section:
         shown = ", ".join(f"{k}={_number(v)}" for k, v in params.items())
         facts.append(("best", f"trial {best.number}: {best.value:.3f} ({shown})"))
         if baseline is not None:
-            gain = baseline - best.value
-            side = "better" if gain > 0 else "worse"
             facts.append(
                 (
                     "persistence",
-                    f"{baseline:.3f}; the best trial is {abs(gain):.3f} "
-                    f"({abs(100 * gain / baseline):.1f}%) {side}",
+                    f"{baseline:.3f}; the best trial is {against_baseline(best.value, baseline)}",
                 )
             )
     elif baseline is not None:

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from tuner.data.sources import DataSpec, target_unit
 from tuner.data.split import Split
 from tuner.search import attrs
-from tuner.search.outcomes import outcomes
+from tuner.search.outcomes import against_baseline, outcomes
 from tuner.search.pruner import Verdict
 
 if TYPE_CHECKING:
@@ -127,12 +127,10 @@ def study_note(r: StudyReview) -> str:
     if r.best is None:
         head = "**No completed trial yet.**"
     else:
-        gain = r.baseline - r.best.value
-        side = "better" if gain > 0 else "worse"
         head = (
             f"**Best {metric}: {r.best.value:.3f}**, trial {r.best.trial} "
-            f"({_params(r.best.params)}): {abs(gain):.3f} ({abs(100 * gain / r.baseline):.1f}%) "
-            f"{side} than persistence."
+            f"({_params(r.best.params)}): {against_baseline(r.best.value, r.baseline)} "
+            "than persistence."
         )
     hours = "hour" if r.data.horizon == 1 else "hours"
     p = r.periods

@@ -50,3 +50,10 @@ def outcomes(trials: Sequence[FrozenTrial]) -> Outcomes:
         ),
         best=min(complete, key=lambda t: t.value) if complete else None,
     )
+
+
+def against_baseline(value: float, baseline: float) -> str:
+    """How far `value` (an RMSE) is from the baseline's, as every report words it."""
+    gain = baseline - value
+    side = "better" if gain > 0 else "worse"
+    return f"{abs(gain):.3f} ({abs(100 * gain / baseline):.1f}%) {side}"
