@@ -20,6 +20,10 @@ class Curve:
     schedule: dict[str, int | float] | None = None
     # momentum of the validated moving average of the weights; 0: the raw weights
     ema_momentum: float = 0.0
+    # what the network was trained to predict, and with which loss; the defaults are those
+    # of the banks made before either was a setting
+    predict: str = "level"
+    loss: str = "mse"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

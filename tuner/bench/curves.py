@@ -52,10 +52,11 @@ def make_bank(
             or len(curve.val_rmse) != epochs
             or curve.schedule != schedule_of(space)
             or curve.ema_momentum != space.training.ema_momentum
+            or (curve.predict, curve.loss) != (space.training.predict, space.training.loss)
         ):
             raise TunerError(
                 f"{out}: line {i + 1} was made with other settings "
-                f"(seed, space, schedule, weight averaging or epochs); "
+                f"(seed, space, schedule, weight averaging, target, loss or epochs); "
                 f"choose another --out"
             )
     write_bank(out, done)  # drops a line cut short by an interruption
@@ -104,6 +105,8 @@ def train_curve(
         baseline,
         schedule_of(space),
         space.training.ema_momentum,
+        space.training.predict,
+        space.training.loss,
     )
 
 
