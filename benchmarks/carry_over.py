@@ -41,8 +41,15 @@ from tuner.model.backend import use_backend
 from tuner.model.params import ModelParams
 from tuner.search.space import load_space
 
-# (model, origin): the year validated; training is every year before it.
-RUNS = [("level+mse", 2012), ("change+huber", 2012), ("change+huber", 2011)]
+# (model, origin, refit): the year validated, training being every year before it; a refit
+# trains on the validation year too, for as many epochs and at the learning rates of the
+# same configuration's run at that origin, and is scored on the later year.
+RUNS = [
+    ("level+mse", 2012, False),
+    ("change+huber", 2012, False),
+    ("change+huber", 2012, True),
+    ("change+huber", 2011, False),
+]
 MODELS = {"level+mse": ("level", "mse"), "change+huber": ("change", "huber")}
 LATER_YEAR = 2013
 
@@ -57,15 +64,30 @@ def pick_configs(storage: str, study_name: str | None, n: int) -> list[ModelPara
     return [ModelParams(**json.loads(key)) for key in unique]
 
 
-def train_and_score(model_name: str, origin: int, params: ModelParams, seed: int) -> dict:
+def key(model_name: str, origin: int, refit: bool, params: dict) -> tuple:
+    return (model_name, origin, refit, json.dumps(params, sort_keys=True))
+
+
+def row_key(row: dict) -> tuple:
+    return key(row["model"], row["origin"], row.get("refit", False), row["params"])
+
+
+def train_and_score(
+    model_name: str, origin: int, params: ModelParams, seed: int, refit_of: dict | None = None
+) -> dict:
+    """Train as a trial trains and score; with `refit_of` (the row of the same configuration
+    at `origin`), train on the validation year too, as long and as fast as that row did."""
     import keras
 
     from tuner.model.network import VALIDATION_MSE, fresh_session, plateau_schedule
     from tuner.model.training import build, fit
 
-    spec = resolve("beijing", val_start=f"{origin}-01-01", test_start=f"{origin + 1}-01-01")
-    # The "test" part here is the later year, cut at its end below; 2014 is never scored.
-    data = prepare(spec, with_test=origin + 1 == LATER_YEAR)
+    first_unseen = origin + 1 if refit_of else origin
+    spec = resolve(
+        "beijing", val_start=f"{first_unseen}-01-01", test_start=f"{first_unseen + 1}-01-01"
+    )
+    # The "test" part is the later year, cut at its end below; 2014 is never scored.
+    data = prepare(spec, with_test=first_unseen + 1 == LATER_YEAR)
     predict, loss = MODELS[model_name]
     training = dataclasses.replace(load_space("lstm_baseline").training, predict=predict, loss=loss)
     train = data.windows("train", params.seq_len)
@@ -74,35 +96,55 @@ def train_and_score(model_name: str, origin: int, params: ModelParams, seed: int
     fresh_session()
     keras.utils.set_random_seed(seed)
     model = build(params, data.n_features, training)
-    stop = keras.callbacks.EarlyStopping(
-        monitor=VALIDATION_MSE, mode="min", patience=training.patience, restore_best_weights=True
-    )
     curve: list[float] = []
+    rates: list[float] = []
     record = keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: rates.append(
+            float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+        ),
         on_epoch_end=lambda epoch, logs: curve.append(
             math.sqrt(logs[VALIDATION_MSE]) * data.target_std
-        )
+        ),
     )
+    if refit_of:
+        epochs = refit_of["kept_epoch"]
+        callbacks = [keras.callbacks.LearningRateScheduler(lambda e: refit_of["rates"][e])]
+    else:
+        epochs = training.max_epochs
+        stop = keras.callbacks.EarlyStopping(
+            monitor=VALIDATION_MSE,
+            mode="min",
+            patience=training.patience,
+            restore_best_weights=True,
+        )
+        callbacks = [stop, *plateau_schedule(training)]
     started = time.perf_counter()
     fit(
         model,
         train,
         val,
         batch_size=params.batch_size,
-        epochs=training.max_epochs,
-        callbacks=[record, stop, *plateau_schedule(training)],
+        epochs=epochs,
+        callbacks=[record, *callbacks],
     )
     seconds = time.perf_counter() - started
     row = {
         "model": model_name,
         "origin": origin,
+        "refit": bool(refit_of),
         "params": asdict(params),
         "seed": seed,
         "val_rmse": min(curve),
         "epochs": len(curve),
+        "rates": rates,
         "seconds": round(seconds, 1),
     }
-    if origin + 1 == LATER_YEAR:
+    if refit_of:
+        row["val_rmse"] = refit_of["val_rmse"]  # the value it was selected on
+        row["later_rmse"] = curve[-1]  # the later year was its validation part
+    else:
+        row["kept_epoch"] = curve.index(min(curve)) + 1
+    if not refit_of and origin + 1 == LATER_YEAR:
         row["later_rmse"] = _rmse_in_year(model, data, params.seq_len, LATER_YEAR)
     return row
 
@@ -125,45 +167,64 @@ def spearman(a: list[float], b: list[float]) -> float:
 
 def summarize(rows: list[dict]) -> list[str]:
     """Per way of selecting: rank correlation with the later year, and what it would pick."""
-    by = {(r["model"], r["origin"], json.dumps(r["params"], sort_keys=True)): r for r in rows}
+    by = {row_key(r): r for r in rows}
+    later_year, origins = LATER_YEAR, (LATER_YEAR - 2, LATER_YEAR - 1)
     lines = [
-        "| model | selected on | configs | Spearman, all | Spearman, better half "
-        "| later-year RMSE of the pick | best later-year RMSE | pick's rank in the later year "
-        "| training seconds per config |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| model | selected on | scored in 2013 | configs | Spearman, all | Spearman, better half "
+        "| 2013 RMSE of the pick | best 2013 RMSE | pick's rank in 2013 "
+        "| training seconds per config (median) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for model_name in MODELS:
-        keys = [k[2] for k in by if k[0] == model_name and k[1] == LATER_YEAR - 1]
-        rolling = [k for k in keys if (model_name, LATER_YEAR - 2, k) in by]
-        ways = {f"{LATER_YEAR - 1}": keys}
+    ways = [
+        ("level+mse", "2012", False, False),
+        ("change+huber", "2012", False, False),
+        ("change+huber", "2011 and 2012 (mean)", True, False),
+        ("change+huber", "2012", False, True),
+    ]
+    for model_name, label, rolling, refit in ways:
+        configs = [
+            k[3]
+            for k in by
+            if k[:3] == (model_name, origins[1], refit)
+            and (not rolling or (model_name, origins[0], False, k[3]) in by)
+        ]
+        if len(configs) < 3:
+            continue
+
+        runs = {(o, f, c): r for (m, o, f, c), r in by.items() if m == model_name}
+        later = [runs[(origins[1], refit, c)]["later_rmse"] for c in configs]
         if rolling:
-            ways[f"{LATER_YEAR - 2} and {LATER_YEAR - 1} (mean)"] = rolling
-        for label, chosen in ways.items():
-            if len(chosen) < 3:
-                continue
-            later = [by[(model_name, LATER_YEAR - 1, k)]["later_rmse"] for k in chosen]
-            if "mean" in label:
-                value = [
-                    statistics.mean(by[(model_name, o, k)]["val_rmse"] for o in (2011, 2012))
-                    for k in chosen
-                ]
-                seconds = [
-                    sum(by[(model_name, o, k)]["seconds"] for o in (2011, 2012)) for k in chosen
-                ]
-            else:
-                value = [by[(model_name, LATER_YEAR - 1, k)]["val_rmse"] for k in chosen]
-                seconds = [by[(model_name, LATER_YEAR - 1, k)]["seconds"] for k in chosen]
-            order = sorted(range(len(chosen)), key=lambda i: value[i])
-            half = order[: len(order) // 2]
-            pick = order[0]
-            lines.append(
-                f"| {model_name} | {label} | {len(chosen)} "
-                f"| {spearman(value, later):.2f} "
-                f"| {spearman([value[i] for i in half], [later[i] for i in half]):.2f} "
-                f"| {later[pick]:.3f} | {min(later):.3f} "
-                f"| {sorted(later).index(later[pick]) + 1} of {len(later)} "
-                f"| {statistics.median(seconds):.0f} |"
-            )
+            value = [
+                statistics.mean(runs[(o, False, c)]["val_rmse"] for o in origins) for c in configs
+            ]
+            seconds = [sum(runs[(o, False, c)]["seconds"] for o in origins) for c in configs]
+        else:
+            value = [runs[(origins[1], False, c)]["val_rmse"] for c in configs]
+            seconds = [runs[(origins[1], refit, c)]["seconds"] for c in configs]
+        order = sorted(range(len(configs)), key=lambda i: value[i])
+        half, pick = order[: len(order) // 2], order[0]
+        scored = "refit on 2010-2012" if refit else "trained on the years before"
+        lines.append(
+            f"| {model_name} | {label} | {scored} | {len(configs)} "
+            f"| {spearman(value, later):.2f} "
+            f"| {spearman([value[i] for i in half], [later[i] for i in half]):.2f} "
+            f"| {later[pick]:.3f} | {min(later):.3f} "
+            f"| {sorted(later).index(later[pick]) + 1} of {len(later)} "
+            f"| {statistics.median(seconds):.0f} |"
+        )
+    refits = [
+        (by[k[:2] + (False, k[3])]["later_rmse"], r["later_rmse"])
+        for k, r in by.items()
+        if k[2] and k[:2] + (False, k[3]) in by
+    ]
+    if refits:
+        differences = [after - before for before, after in refits]
+        lines.append("")
+        lines.append(
+            f"Refit on the validation year, paired by configuration: median difference in "
+            f"{later_year} {statistics.median(differences):+.3f}, better in "
+            f"{sum(d < 0 for d in differences)} of {len(differences)}."
+        )
     return lines
 
 
@@ -171,7 +232,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--storage", help="the study whose completed trials give the configs")
     parser.add_argument("--study")
-    parser.add_argument("--configs", type=int, default=30)
+    parser.add_argument("--configs", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/carry-over-beijing.jsonl"))
     parser.add_argument("--summary-only", action="store_true")
@@ -183,19 +244,21 @@ def main() -> None:
     )
     if not args.summary_only:
         use_backend()
-        done = {(r["model"], r["origin"], json.dumps(r["params"], sort_keys=True)) for r in rows}
+        by = {row_key(r): r for r in rows}
         configs = pick_configs(args.storage, args.study, args.configs)
-        for model_name, origin in RUNS:  # the rolling origin last: it only adds a year
+        for model_name, origin, refit in RUNS:
             for params in configs:
-                key = (model_name, origin, json.dumps(asdict(params), sort_keys=True))
-                if key in done:
+                if key(model_name, origin, refit, asdict(params)) in by:
                     continue
-                row = train_and_score(model_name, origin, params, args.seed)
+                refit_of = by[key(model_name, origin, False, asdict(params))] if refit else None
+                row = train_and_score(model_name, origin, params, args.seed, refit_of)
+                by[row_key(row)] = row
                 rows.append(row)
                 with args.out.open("a") as f:
                     f.write(json.dumps(row) + "\n")
                 print(
-                    f"{model_name:13} origin {origin} {params}: val {row['val_rmse']:.3f}"
+                    f"{model_name:13} origin {origin}{' refit' if refit else ''} {params}: "
+                    f"val {row['val_rmse']:.3f}"
                     + (f", {LATER_YEAR} {row['later_rmse']:.3f}" if "later_rmse" in row else "")
                     + f" ({row['epochs']} epochs, {row['seconds']} s)",
                     flush=True,
