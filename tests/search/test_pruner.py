@@ -125,7 +125,8 @@ def test_behind_verdict_explains_itself_with_its_figures():
 
 
 def test_behind_verdict_waits_for_enough_completed_trials():
-    assert not behind_verdict([30.4, 30.0, 29.8], _completed(FAST[:4])).prune
+    assert not behind_verdict([30.4, 30.0, 29.8], _completed(FAST[:2])).prune
+    assert behind_verdict([30.4, 30.0, 29.8], _completed(FAST[:3])).prune
 
 
 def test_a_completed_trial_that_stopped_early_stands_at_its_end():
