@@ -56,7 +56,7 @@ def make_bank(
         ):
             raise TunerError(
                 f"{out}: line {i + 1} was made with other settings "
-                f"(seed, space, schedule, weight averaging, target, loss or epochs); "
+                f"(seed, space, schedule, weight averaging, what it predicts, loss or epochs); "
                 f"choose another --out"
             )
     write_bank(out, done)  # drops a line cut short by an interruption
