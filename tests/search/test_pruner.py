@@ -124,6 +124,22 @@ def test_behind_verdict_explains_itself_with_its_figures():
     assert "29.8 at step 2" in detail and "best trial 23" in detail and "+ 1%" in detail
 
 
+def test_a_skilled_curve_that_could_end_among_the_best_few_is_kept():
+    """Completed trials that end 2-13% apart: a settled curve 4% behind the best, but third
+    of them, is finished when it beats the baseline, and pruned otherwise."""
+    ends = (23, 23.5, 24, 25, 26, 27)
+    spread = [[end + 10 * math.exp(-1.5 * e) for e in range(12)] for end in ends]
+    settled = [24.0 + 0.05 * math.exp(-e) for e in range(6)]
+    kept = behind_verdict(settled, _completed(spread), baseline=BASELINE)
+    assert not kept.prune and "trial ranked 5 of 6" in kept.detail
+    for verdict in (
+        behind_verdict(settled, _completed(spread)),
+        behind_verdict(settled, _completed(spread), baseline=23.5),
+        behind_verdict(settled, _completed(spread), baseline=BASELINE, keep=1),
+    ):
+        assert verdict.prune and "best trial 23 + 1%" in verdict.detail
+
+
 def test_behind_verdict_waits_for_enough_completed_trials():
     assert not behind_verdict([30.4, 30.0, 29.8], _completed(FAST[:2])).prune
     assert behind_verdict([30.4, 30.0, 29.8], _completed(FAST[:3])).prune
@@ -182,6 +198,7 @@ def test_pruner_keeps_a_good_trial_among_others():
         {"min_trials": 0},
         {"peers": 0},
         {"slack": -1},
+        {"keep": 0},
     ],
 )
 def test_pruner_rejects_bad_settings(kwargs):

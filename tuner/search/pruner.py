@@ -109,6 +109,8 @@ def behind_verdict(
     horizon: int = 2,
     slack: float = 1.0,
     tolerance: float = 0.01,
+    keep: int = 5,
+    baseline: float | None = None,
 ) -> Verdict:
     """Decide whether a curve to be minimised is clearly behind the completed trials.
 
@@ -120,7 +122,11 @@ def behind_verdict(
     - its own recent descent (over its last two steps) continued for `horizon` steps, so
       that a curve still falling fast is not judged by flatter neighbours.
     It is behind when even that end is worse than the best completed trial's value by more
-    than `tolerance` (relative).
+    than `tolerance` (relative). A curve that already beats `baseline` and could still end
+    among the `keep` best completed trials is finished, however far behind the best: the
+    best by one validation split is an uncertain pick, and its runners-up are the study's
+    other candidates (`tuner best --top`). Without a baseline there is no skill to tell
+    such a curve from noise, and only the tolerance applies.
 
     A curve level with or ahead of the best completed trial at the same step is never
     behind: a slow starter that keeps pace is kept, however fast the others settled.
@@ -139,14 +145,19 @@ def behind_verdict(
     luck = slack * (_noise_scale(values[-5:]) if len(values) >= 3 else 0.0)
     end = here - max(peer_gain, own_gain) - luck
     target = leader.value + tolerance * abs(leader.value)
+    against = f"best trial {leader.value:.4g} + {tolerance:.0%}"
+    ranked = sorted(t.value for t in completed)
+    skilled = baseline is not None and here < baseline
+    if skilled and len(ranked) >= keep and ranked[keep - 1] > target:
+        target, against = ranked[keep - 1], f"trial ranked {keep} of {len(ranked)}"
     if end <= target:
-        return Verdict(False, "", f"could reach {end:.4g} <= {target:.4g}")
+        return Verdict(False, "", f"could reach {end:.4g} <= {target:.4g} ({against})")
     return Verdict(
         True,
         "behind",
         f"{here:.4g} at step {step}; its {len(nearest)} nearest completed trials gained at "
         f"most {peer_gain:.4g} after it, its own descent {own_gain:.4g}, luck {luck:.4g}: "
-        f"{end:.4g} > {target:.4g} (best trial {leader.value:.4g} + {tolerance:.0%})",
+        f"{end:.4g} > {target:.4g} ({against})",
     )
 
 
@@ -165,7 +176,8 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
     - "noise": `noise_verdict`, no trend and clearly no skill, from `noise_steps` values on;
     - "behind": `behind_verdict`, from `warmup_steps` values on and once `min_trials` trials
       have completed: even its optimistic end, forecast from how the completed trials that
-      stood nearest at the same step went on, does not reach the best of them.
+      stood nearest at the same step went on, reaches neither the best of them (within
+      `tolerance`) nor, for a curve that beats the baseline, the `keep`-th best.
     A curve level with or ahead of the best completed trial at the same step is pruned only
     if it diverged.
 
@@ -189,6 +201,8 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
         horizon: steps over which a curve's own recent descent is continued.
         slack: noise units of luck granted to a curve's forecast end.
         tolerance: how far behind the best completed trial (relative) is still close enough.
+        keep: a curve that beats the baseline and could end among this many best completed
+            trials is finished.
         baseline_key: the study user attribute holding a reference value, if any.
     """
 
@@ -204,6 +218,7 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
         horizon: int = 2,
         slack: float = 1.0,
         tolerance: float = 0.01,
+        keep: int = 5,
         baseline_key: str = attrs.BASELINE_VAL_RMSE,
     ) -> None:
         if warmup_steps < 2:
@@ -222,6 +237,8 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
             raise ValueError(f"slack must not be negative, but got {slack=}")
         if tolerance < 0:
             raise ValueError(f"tolerance must not be negative, but got {tolerance=}")
+        if keep < 1:
+            raise ValueError(f"keep must be at least 1, but got {keep=}")
         self._warmup_steps = warmup_steps
         self._noise_steps = noise_steps
         self._min_drop = min_drop
@@ -229,6 +246,7 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
         self._min_trials = min_trials
         self._slack = slack
         self._tolerance = tolerance
+        self._keep = keep
         self._peers = peers
         self._horizon = horizon
         self._baseline_key = baseline_key
@@ -270,6 +288,8 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
             tolerance=self._tolerance,
             peers=self._peers,
             horizon=self._horizon,
+            keep=self._keep,
+            baseline=None if reference is None else sign * reference,
         )
         return behind if behind.prune else verdict
 
