@@ -140,6 +140,16 @@ def test_a_skilled_curve_that_could_end_among_the_best_few_is_kept():
         assert verdict.prune and "best trial 23 + 1%" in verdict.detail
 
 
+def test_a_steady_descent_is_judged_by_its_own_pace_not_by_neighbours_that_settled():
+    """Completed trials that settled by epoch 5; a curve 5% behind at step 4 that has not
+    slowed yet is kept, and the same curve slowing down is pruned."""
+    settled = [[end + 0.1 * math.exp(-0.7 * e) for e in range(15)] for end in (1.075, 1.08, 1.09)]
+    steady = [1.186, 1.167, 1.156, 1.144, 1.127]
+    slowing = [1.186, 1.150, 1.137, 1.131, 1.127]
+    assert not behind_verdict(steady, _completed(settled)).prune
+    assert behind_verdict(slowing, _completed(settled)).prune
+
+
 def test_behind_verdict_waits_for_enough_completed_trials():
     assert not behind_verdict([30.4, 30.0, 29.8], _completed(FAST[:2])).prune
     assert behind_verdict([30.4, 30.0, 29.8], _completed(FAST[:3])).prune

@@ -119,8 +119,8 @@ def behind_verdict(
     of its own noise for a lucky epoch:
     - what the `peers` completed trials that stood nearest to it at step s still gained
       after step s: the study's own curves are the model of how such a curve goes on;
-    - its own recent descent (over its last two steps) continued for `horizon` steps, so
-      that a curve still falling fast is not judged by flatter neighbours.
+    - what its own descent could still gain (`_own_gain`), so that a curve still falling
+      fast, or falling steadily for longer than its neighbours did, is not judged by them.
     It is behind when even that end is worse than the best completed trial's value by more
     than `tolerance` (relative). A curve that already beats `baseline` and could still end
     among the `keep` best completed trials is finished, however far behind the best: the
@@ -140,8 +140,7 @@ def behind_verdict(
     leader = min(completed, key=lambda t: t.value)
     nearest = sorted(completed, key=lambda t: abs(t.standing(step) - here))[:peers]
     peer_gain = max(t.standing(step) - t.value for t in nearest)
-    recent = values[-3:]
-    own_gain = horizon * max(0.0, (recent[0] - recent[-1]) / (len(recent) - 1)) if step else 0.0
+    own_gain = _own_gain(values, horizon)
     luck = slack * (_noise_scale(values[-5:]) if len(values) >= 3 else 0.0)
     end = here - max(peer_gain, own_gain) - luck
     target = leader.value + tolerance * abs(leader.value)
@@ -159,6 +158,35 @@ def behind_verdict(
         f"most {peer_gain:.4g} after it, its own descent {own_gain:.4g}, luck {luck:.4g}: "
         f"{end:.4g} > {target:.4g} ({against})",
     )
+
+
+# The largest ratio of one drop to the one before that a geometric tail is granted: a
+# descent that has not slowed could still fall four times its last drop.
+MAX_DECAY_RATIO = 0.8
+
+
+def _own_gain(values: Sequence[float], horizon: int) -> float:
+    """What a curve's own descent could still gain: the larger of two continuations.
+
+    - linear: its fall over its last two steps, continued for `horizon` steps, for a noisy
+      curve that has just fallen;
+    - geometric: the last drop d of its best value so far, continued as a geometric tail
+      with the ratio q of that drop to the one before (d q / (1 - q), Aitken's
+      extrapolation), q at most `MAX_DECAY_RATIO`, for a steady descent whose end its
+      first epochs do not show.
+    """
+    if len(values) < 2:
+        return 0.0
+    recent = values[-3:]
+    linear = horizon * max(0.0, (recent[0] - recent[-1]) / (len(recent) - 1))
+    if len(values) < 3:
+        return linear
+    best = list(itertools.accumulate(values, min))
+    last, before = best[-2] - best[-1], best[-3] - best[-2]
+    if last <= 0:
+        return linear
+    ratio = MAX_DECAY_RATIO if before <= 0 else min(MAX_DECAY_RATIO, last / before)
+    return max(linear, last * ratio / (1 - ratio))
 
 
 def _leads(values: Sequence[float], completed: Sequence[Completed]) -> bool:
