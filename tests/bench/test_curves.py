@@ -1,7 +1,9 @@
 """A curve bank resumes only what was made as the space trains now (no training here)."""
 
 import dataclasses
+import json
 from dataclasses import asdict
+from types import SimpleNamespace
 
 import pytest
 
@@ -24,12 +26,27 @@ def _first_line(space, **training) -> Curve:
     )
 
 
-def test_a_line_from_before_predict_and_loss_were_recorded_reads_as_level_and_mse(tmp_path):
-    space = load_space("lstm_baseline")
-    line = _first_line(space).to_json().replace(', "predict": "level", "loss": "mse"', "")
-    (tmp_path / "bank.jsonl").write_text(line + "\n")
+def test_a_line_from_before_these_were_recorded_reads_as_the_first_banks_were_made(tmp_path):
+    line = json.loads(_first_line(load_space("lstm_baseline")).to_json())
+    for recorded in ("predict", "loss", "target", "unit"):
+        del line[recorded]
+    (tmp_path / "bank.jsonl").write_text(json.dumps(line) + "\n")
     (curve,) = read_bank(tmp_path / "bank.jsonl")
-    assert (curve.predict, curve.loss) == ("level", "mse")
+    assert (curve.predict, curve.loss, curve.target, curve.unit) == (
+        "level",
+        "mse",
+        "pm2.5",
+        "µg/m³",
+    )
+
+
+def test_a_bank_of_another_target_is_not_resumed(tmp_path):
+    space = load_space("lstm_baseline")
+    training = {"predict": space.training.predict, "loss": space.training.loss}
+    write_bank(tmp_path / "bank.jsonl", [_first_line(space, **training)])
+    temperature = SimpleNamespace(spec=SimpleNamespace(target="TEMP"))
+    with pytest.raises(TunerError, match="made with other settings"):
+        make_bank(temperature, space, configs=2, epochs=2, seed=0, out=tmp_path / "bank.jsonl")
 
 
 @pytest.mark.parametrize("predict, loss", [("level", "mse"), ("change", "mse"), ("level", "huber")])

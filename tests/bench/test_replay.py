@@ -6,7 +6,7 @@ import optuna
 import pytest
 
 from tuner.bench.bank import Curve, read_bank, write_bank
-from tuner.bench.replay import PRUNERS, benchmark, early_stopped
+from tuner.bench.replay import PRUNERS, benchmark, early_stopped, format_table
 from tuner.errors import TunerError
 from tuner.search.pruner import NoiseAwarePruner
 from tuner.search.space import load_space
@@ -120,3 +120,11 @@ def test_replay_is_repeatable_for_hyperband():
     hyperband = {"hb": PRUNERS["Hyperband"]}
     first, second = (benchmark(bank, patience=PATIENCE, orders=3, pruners=hyperband) for _ in "ab")
     assert first == second
+
+
+def test_the_table_gives_regret_in_the_banks_unit():
+    rows = benchmark(
+        BANK, patience=3, orders=1, pruners={"none": PRUNERS["none (early stopping only)"]}
+    )
+    assert "regret (µg/m³)" in format_table(rows, "µg/m³")
+    assert "regret (target units)" in format_table(rows, None)

@@ -13,7 +13,7 @@ from tuner.errors import TunerError
 @dataclass(frozen=True)
 class Curve:
     params: dict[str, int | float]
-    val_rmse: list[float | None]  # per epoch, µg/m³; None where the epoch diverged
+    val_rmse: list[float | None]  # per epoch, in the target's unit; None where it diverged
     seconds: list[float]  # per epoch
     baseline_val_rmse: float
     # lr_patience and lr_factor of the learning-rate schedule; None: a constant rate
@@ -24,6 +24,10 @@ class Curve:
     # of the banks made before either was a setting
     predict: str = "level"
     loss: str = "mse"
+    # the target and its unit (None when tuner does not know it); the defaults are those of
+    # the banks made before either was recorded: pm2.5 of the built-in file
+    target: str = "pm2.5"
+    unit: str | None = "µg/m³"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

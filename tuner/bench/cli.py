@@ -53,11 +53,12 @@ def pruners(args: argparse.Namespace) -> int:
     from tuner.search.space import load_space
 
     space = load_space(args.space)
-    rows = benchmark(
-        read_bank(Path(args.bank)), patience=space.training.patience, orders=args.orders
-    )
+    bank = read_bank(Path(args.bank))
+    rows = benchmark(bank, patience=space.training.patience, orders=args.orders)
     print(
-        json.dumps([row.to_dict() for row in rows], indent=2) if args.json else format_table(rows)
+        json.dumps([row.to_dict() for row in rows], indent=2)
+        if args.json
+        else format_table(rows, bank[0].unit if bank else None)
     )
     return 0
 

@@ -18,6 +18,7 @@ import optuna
 
 from tuner.bench.bank import Curve, append_curve, read_bank, write_bank
 from tuner.data.prepared import PreparedData
+from tuner.data.sources import target_unit
 from tuner.errors import TunerError
 from tuner.model.network import VALIDATION_MSE, fresh_session, plateau_schedule
 from tuner.model.params import ModelParams
@@ -53,10 +54,11 @@ def make_bank(
             or curve.schedule != schedule_of(space)
             or curve.ema_momentum != space.training.ema_momentum
             or (curve.predict, curve.loss) != (space.training.predict, space.training.loss)
+            or curve.target != data.spec.target
         ):
             raise TunerError(
-                f"{out}: line {i + 1} was made with other settings "
-                f"(seed, space, schedule, weight averaging, what it predicts, loss or epochs); "
+                f"{out}: line {i + 1} was made with other settings (seed, space, schedule, "
+                f"weight averaging, what it predicts, loss, target or epochs); "
                 f"choose another --out"
             )
     write_bank(out, done)  # drops a line cut short by an interruption
@@ -107,6 +109,8 @@ def train_curve(
         space.training.ema_momentum,
         space.training.predict,
         space.training.loss,
+        data.spec.target,
+        target_unit(data.spec),
     )
 
 

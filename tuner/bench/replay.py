@@ -227,9 +227,11 @@ def _ever_below(values: Sequence[float | None], baseline: float) -> bool:
     return any(v is not None and v < baseline for v in values)
 
 
-def format_table(rows: Sequence[Row]) -> str:
+def format_table(rows: Sequence[Row], unit: str | None = "µg/m³") -> str:
+    """The rows as a Markdown table; regret is in `unit`, the target's (None: unknown)."""
     header = (
-        "| pruner | epochs spent | regret (µg/m³) | top-5 pruned | no-skill pruned "
+        f"| pruner | epochs spent | regret ({unit or 'target units'}) | top-5 pruned "
+        "| no-skill pruned "
         "| at epoch (median) | false noise | false noise, as trained |\n"
         "| --- | --- | --- | --- | --- | --- | --- | --- |"
     )
