@@ -5,7 +5,8 @@ Usage: python benchmarks/pruner_sweep.py ['{"min_trials": 3}' ...]
 Each argument is a JSON object of `NoiseAwarePruner` keyword arguments; the defaults are
 always the first line. Each cell is one bank's replay (20 orders, patience 3, as
 `tuner bench pruners`): epochs spent / regret / top-5 pruned / no-skill pruned @ median
-epoch / false noise. The four tuning banks come first, then the three held out.
+epoch / false noise. The banks the defaults were tuned on come first, then those held out
+(benchmarks/README.md, "Pruners replayed on real learning curves", says which is which).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from tuner.bench.replay import benchmark
 from tuner.search.pruner import NoiseAwarePruner
 
 FOLDER = Path(__file__).parent
-TUNING = ["plateau-seed0", "plateau-seed1", "seed0", "seed1"]
-HELD_OUT = ["ema-seed0", "h6-ema-seed0", "change-huber-seed0"]
+TUNING = ["plateau-seed0", "plateau-seed1", "seed0", "seed1", "temp-seed1"]
+HELD_OUT = ["ema-seed0", "h6-ema-seed0", "change-huber-seed0", "long-seed2"]
 
 
 def cell(row) -> str:
