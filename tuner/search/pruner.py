@@ -226,7 +226,7 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
         min_trials: completed trials needed before any curve is called behind; at least 1.
         peers: completed trials, nearest at the same step, whose later gains a curve is
             granted.
-        horizon: steps over which a curve's own recent descent is continued.
+        horizon: steps over which a curve's fall of its last two steps is continued.
         slack: noise units of luck granted to a curve's forecast end.
         tolerance: how far behind the best completed trial (relative) is still close enough.
         keep: a curve that beats the baseline and could end among this many best completed
