@@ -450,7 +450,7 @@ def read_pinned(folder: str | Path, read: Callable[[Path], T]) -> T:
         try:
             return read(pinned)
         except (OSError, TunerError) as e:
-            if os.fstat(handle).st_nlink > 0 or attempt == READ_ATTEMPTS - 1:
+            if _still_at(folder, handle) or attempt == READ_ATTEMPTS - 1:
                 # The bundle is still there: the error is its own, said with the user's path.
                 if isinstance(e, TunerError):
                     raise TunerError(str(e).replace(str(pinned), str(folder))) from e
@@ -458,6 +458,20 @@ def read_pinned(folder: str | Path, read: Callable[[Path], T]) -> T:
         finally:
             os.close(handle)
     raise AssertionError("unreachable")
+
+
+def _still_at(folder: str | Path, handle: int) -> bool:
+    """Whether the folder open as `handle` is still the one at `folder`.
+
+    An export swaps the old bundle out before it deletes it file by file, so a bundle being
+    deleted still has links while a read through it fails: the test is its identity.
+    """
+    try:
+        current = os.stat(folder)
+    except OSError:
+        return False
+    pinned = os.fstat(handle)
+    return (current.st_dev, current.st_ino) == (pinned.st_dev, pinned.st_ino)
 
 
 def _exchange(a: Path, b: Path) -> None:
