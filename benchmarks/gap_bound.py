@@ -17,11 +17,10 @@ import argparse
 from pathlib import Path
 
 import optuna
-from optuna.trial import TrialState
 
 from tuner.bench.bank import read_bank
 from tuner.bench.replay import benchmark
-from tuner.search.pruner import Completed
+from tuner.search.pruner import completed_trials
 
 THETAS = (0.0, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5)
 MIN_TRIALS = 3
@@ -37,10 +36,7 @@ class GapPruner(optuna.pruners.BasePruner):
 
     def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
         values = [v for _, v in sorted(trial.intermediate_values.items())]
-        completed = [
-            Completed(tuple(v for _, v in sorted(t.intermediate_values.items())), t.value)
-            for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        ]
+        completed = completed_trials(study)
         if len(values) < self._k or len(completed) < MIN_TRIALS:
             return False
         leader = min(completed, key=lambda t: t.value)

@@ -58,7 +58,7 @@ def pruners(args: argparse.Namespace) -> int:
     print(
         json.dumps([row.to_dict() for row in rows], indent=2)
         if args.json
-        else format_table(rows, bank[0].unit if bank else None)
+        else format_table(rows, bank[0].unit)
     )
     return 0
 

@@ -41,6 +41,15 @@ class Completed:
         return min(self.values[: step + 1])
 
 
+def completed_trials(study: optuna.Study, sign: float = 1.0) -> list[Completed]:
+    """The study's completed trials, their values times `sign` (-1 makes a maximised study's
+    values minimised)."""
+    return [
+        Completed(tuple(sign * v for _, v in sorted(t.intermediate_values.items())), sign * t.value)
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    ]
+
+
 def noise_verdict(
     values: Sequence[float],
     reference: float | None,
@@ -289,12 +298,7 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
         """
         sign = -1.0 if study.direction == StudyDirection.MAXIMIZE else 1.0
         values = [sign * v for _, v in sorted(trial.intermediate_values.items())]
-        completed = [
-            Completed(
-                tuple(sign * v for _, v in sorted(t.intermediate_values.items())), sign * t.value
-            )
-            for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        ]
+        completed = completed_trials(study, sign)
         best = min((t.value for t in completed), default=None)
         reference = self._baseline(study)
         verdict = noise_verdict(
