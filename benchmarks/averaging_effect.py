@@ -22,6 +22,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from tuner.model.backend import use_backend
+from tuner.search import attrs
 
 AROUND_BEST = [
     (96, 24, 0.0013, 16),
@@ -70,7 +71,7 @@ def train(ema_momentum: float, out: Path) -> None:
                 "seed": seed,
                 "ema_momentum": ema_momentum,
                 "value": trial.value,
-                "epochs": trial.user_attrs["epochs"],
+                "epochs": trial.user_attrs[attrs.EPOCHS],
                 "seconds": round(time.perf_counter() - started, 2),
             }
             print(json.dumps(line), flush=True)

@@ -42,6 +42,7 @@ from tuner.data.sources import resolve
 from tuner.data.windows import make_windows, target_rows
 from tuner.model.backend import use_backend
 from tuner.model.params import ModelParams
+from tuner.search import attrs
 from tuner.search.space import load_space
 
 # (model, origin, refit): the year validated, training being every year before it; a refit
@@ -63,7 +64,7 @@ def pick_configs(storage: str, study_name: str | None, n: int) -> list[ModelPara
     study = optuna.load_study(study_name=study_name or names[0], storage=storage)
     complete = sorted(study.get_trials(states=(TrialState.COMPLETE,)), key=lambda t: t.value)
     chosen = [complete[round(i * (len(complete) - 1) / max(n - 1, 1))] for i in range(n)]
-    unique = {json.dumps(t.user_attrs["model_params"], sort_keys=True): t for t in chosen}
+    unique = {json.dumps(t.user_attrs[attrs.MODEL_PARAMS], sort_keys=True): t for t in chosen}
     return [ModelParams(**json.loads(key)) for key in unique]
 
 
@@ -82,8 +83,7 @@ def train_and_score(
     at `origin`), train on the validation year too, as long and as fast as that row did."""
     import keras
 
-    from tuner.model.network import VALIDATION_MSE, fresh_session, plateau_schedule
-    from tuner.model.training import build, fit
+    from tuner.model.training import train
 
     first_unseen = origin + 1 if refit_of else origin
     spec = resolve(
@@ -93,44 +93,16 @@ def train_and_score(
     data = prepare(spec, with_test=first_unseen + 1 == LATER_YEAR)
     predict, loss = MODELS[model_name]
     training = dataclasses.replace(load_space("lstm_baseline").training, predict=predict, loss=loss)
-    train = data.windows("train", params.seq_len)
-    val = data.windows("val", params.seq_len)
-
-    fresh_session()
-    keras.utils.set_random_seed(seed)
-    model = build(params, data.n_features, training)
-    curve: list[float] = []
-    rates: list[float] = []
-    record = keras.callbacks.LambdaCallback(
-        on_epoch_begin=lambda epoch, logs: rates.append(
-            float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
-        ),
-        on_epoch_end=lambda epoch, logs: curve.append(
-            math.sqrt(logs[VALIDATION_MSE]) * data.target_std
-        ),
-    )
-    if refit_of:
-        epochs = refit_of["kept_epoch"]
-        callbacks = [keras.callbacks.LearningRateScheduler(lambda e: refit_of["rates"][e])]
+    if refit_of:  # as long and as fast as the run it refits
+        training = dataclasses.replace(training, lr_patience=0)
+        rates = keras.callbacks.LearningRateScheduler(lambda e: refit_of["rates"][e])
+        options = {"early_stopping": False, "epochs": refit_of["kept_epoch"], "callbacks": [rates]}
     else:
-        epochs = training.max_epochs
-        stop = keras.callbacks.EarlyStopping(
-            monitor=VALIDATION_MSE,
-            mode="min",
-            patience=training.patience,
-            restore_best_weights=True,
-        )
-        callbacks = [stop, *plateau_schedule(training)]
+        options = {}
     started = time.perf_counter()
-    fit(
-        model,
-        train,
-        val,
-        batch_size=params.batch_size,
-        epochs=epochs,
-        callbacks=[record, *callbacks],
-    )
+    model, record = train(params, data, training, seed=seed, **options)
     seconds = time.perf_counter() - started
+    curve = [v for v in record.val_rmse if v is not None]
     row = {
         "model": model_name,
         "origin": origin,
@@ -139,14 +111,14 @@ def train_and_score(
         "seed": seed,
         "val_rmse": min(curve),
         "epochs": len(curve),
-        "rates": rates,
+        "rates": list(record.learning_rate),
         "seconds": round(seconds, 1),
     }
     if refit_of:
         row["val_rmse"] = refit_of["val_rmse"]  # the value it was selected on
         row["later_rmse"] = curve[-1]  # the later year was its validation part
     else:
-        row["kept_epoch"] = curve.index(min(curve)) + 1
+        row["kept_epoch"] = record.kept_epoch
     if not refit_of and origin + 1 == LATER_YEAR:
         row["later_rmse"] = _rmse_in_year(model, data, params.seq_len, LATER_YEAR)
     return row

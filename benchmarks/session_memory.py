@@ -14,8 +14,9 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from tuner.model.network import build_model, fresh_session  # noqa: E402
-from tuner.model.params import ModelParams  # noqa: E402
+from tuner.model.network import build_model  # noqa: E402
+from tuner.model.params import ModelParams, TrainingSettings  # noqa: E402
+from tuner.model.training import fresh_session  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -29,7 +30,7 @@ def trials(reset, n: int = 16) -> list[float]:
     seen = []
     for i in range(n):
         reset()
-        model = build_model(ModelParams(8 + i, 12, 1e-3, 256), 15)
+        model = build_model(ModelParams(8 + i, 12, 1e-3, 256), 15, TrainingSettings(1, 1))
         model.fit(x, y, batch_size=256, epochs=1, validation_data=(x[:512], y[:512]), verbose=0)
         del model
         gc.collect()

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import FAST_SPACE, TUNER, cli_env, tuner
+from tuner.search import attrs
 
 pytestmark = pytest.mark.e2e
 STUDY = "beijing-lstm_baseline"
@@ -37,7 +38,7 @@ def _states(study: optuna.Study) -> dict[str, int]:
 def test_run_stores_trials_baseline_and_best_model(trained):
     study = _study(trained)
     assert _states(study) == {"COMPLETE": 3}
-    assert study.user_attrs["baseline_val_rmse"] == pytest.approx(24.863, abs=1e-3)
+    assert study.user_attrs[attrs.PERSISTENCE_VAL_RMSE] == pytest.approx(24.863, abs=1e-3)
     best = study.best_trial
     assert best.user_attrs["epochs"] == 2 and len(best.intermediate_values) == 2
     assert (trained / "results" / "artifacts").is_dir() and "artifact_id" in best.user_attrs

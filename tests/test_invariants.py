@@ -75,7 +75,7 @@ def test_4_objective_is_val_rmse_in_target_units(searched):
     import keras
 
     from tuner.model.network import build_model
-    from tuner.model.params import ModelParams
+    from tuner.model.params import ModelParams, TrainingSettings
     from tuner.model.training import VALIDATION_BATCH
 
     keras.utils.set_random_seed(0)
@@ -83,8 +83,7 @@ def test_4_objective_is_val_rmse_in_target_units(searched):
     model = build_model(
         ModelParams(units=4, seq_len=6, learning_rate=1e-3, batch_size=256),
         searched.n_features,
-        predict="change",
-        loss="huber",
+        TrainingSettings(max_epochs=1, patience=1, predict="change", loss="huber"),
     )
     # evaluated as the training path evaluates it after each epoch; the loss is Huber, the
     # value is the MSE metric's
@@ -108,13 +107,13 @@ def test_5_exported_model_takes_raw_values_and_returns_target_units(searched):
     import keras
 
     from tuner.model.network import build_model, for_deployment
-    from tuner.model.params import ModelParams
+    from tuner.model.params import ModelParams, TrainingSettings
 
     keras.utils.set_random_seed(0)
     core = build_model(
         ModelParams(units=4, seq_len=12, learning_rate=1e-3, batch_size=256),
         searched.n_features,
-        predict="change",
+        TrainingSettings(max_epochs=1, patience=1, predict="change"),
     )
     deployed = for_deployment(core, searched.prep)
     scaled, raw = searched.windows("val", 12), searched.raw_windows("val", 12)

@@ -62,7 +62,7 @@ def test_table():
         "| tuner | jax, a worker per core, --pruner noise-aware | 24.000 | 23.000 | 22.500 | 5 |"
         in table
     )
-    assert "| kerastuner | tensorflow, Hyperband | — | 23.500 | 23.500 | 1 |" in table
+    assert "| kerastuner | jax, one process, Hyperband | — | 23.500 | 23.500 | 1 |" in table
     assert "| persistence | no model | 24.863 | 24.863 | 24.863 | |" in table
     assert "kerastuner stopped early: exit 1: boom" in table
     assert "- tuner reached kerastuner's final best (23.500) after 5.0 min" in table
@@ -134,3 +134,57 @@ def test_three_engines_on_the_real_data(tmp_path):
         values = [e["value"] for e in run["events"] if e["value"] is not None]
         assert values and all(10 < v < 200 and math.isfinite(v) for v in values)  # µg/m³
         assert run["best_at"]["45"] == min(values)
+
+
+@pytest.fixture(scope="module")
+def peer_setup(beijing_spec):
+    from dataclasses import replace
+
+    from tuner.data.prepared import prepare
+    from tuner.search.space import ParamSpec, load_space
+
+    space = load_space(FAST_SPACE)
+    fixed = {"units": 8, "seq_len": 6, "learning_rate": 3e-3, "batch_size": 512}
+    space = replace(
+        space,
+        params={k: ParamSpec(k, "fixed", choices=(v,)) for k, v in fixed.items()},
+        training=replace(space.training, max_epochs=3, patience=3),
+    )
+    return prepare(beijing_spec), space
+
+
+def _tuner_curve(data, space, seed: int) -> list[float]:
+    import optuna
+
+    from tuner.search.objective import Objective
+
+    study = optuna.create_study(pruner=optuna.pruners.NopPruner())
+    study.optimize(Objective(data, space, space.training, seed=seed), n_trials=1)
+    return [v for _, v in sorted(study.trials[0].intermediate_values.items())]
+
+
+@pytest.mark.e2e
+def test_plain_optuna_trains_what_a_tuner_trial_trains(peer_setup):
+    """Same configuration, same seed: the peer's curve is the trial's, epoch for epoch."""
+    import optuna
+
+    data, space = peer_setup
+    study = optuna.create_study(pruner=optuna.pruners.NopPruner())
+    study.optimize(engines.optuna_objective(data, space, seed=7), n_trials=1)
+    peer = [v for _, v in sorted(study.trials[0].intermediate_values.items())]
+    assert len(peer) == 3
+    assert peer == pytest.approx(_tuner_curve(data, space, seed=7), rel=1e-6)
+
+
+@pytest.mark.e2e
+def test_keras_tuner_trains_what_a_tuner_trial_trains(peer_setup):
+    """KerasTuner's two calls, `build` then `fit` with its epochs, give the trial's best."""
+    import keras_tuner
+
+    data, space = peer_setup
+    model_of = engines.hypermodel(data, space, seed=7)
+    hp = keras_tuner.HyperParameters()
+    model = model_of.build(hp)
+    scores = model_of.fit(hp, model, epochs=space.training.max_epochs, callbacks=[])
+    best = min(_tuner_curve(data, space, seed=7))
+    assert scores["val_mse"] ** 0.5 * data.target_std == pytest.approx(best, rel=1e-6)

@@ -12,7 +12,7 @@ from tuner.search import attrs
 
 def _study() -> optuna.Study:
     study = optuna.create_study()
-    study.set_user_attr(attrs.BASELINE_VAL_RMSE, 25.0)
+    study.set_user_attr(attrs.PERSISTENCE_VAL_RMSE, 25.0)
     params = {"units": 32, "seq_len": 24, "learning_rate": 0.003, "batch_size": 64}
     study.add_trial(create_trial(value=24.0, user_attrs={attrs.MODEL_PARAMS: params}))
     best = {**params, "units": 64}

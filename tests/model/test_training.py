@@ -1,12 +1,14 @@
-"""`training.fit` for real: the model it leaves behind is the one whose val loss was reported."""
+"""The training recipe for real: what it records is what the model it leaves behind scores."""
+
+import math
+from dataclasses import replace
 
 import keras
 import pytest
 
 from tuner.data.prepared import prepare
-from tuner.model.network import VALIDATION_MSE, build_model, fresh_session
-from tuner.model.params import ModelParams
-from tuner.model.training import VALIDATION_BATCH, fit
+from tuner.model.params import ModelParams, TrainingSettings
+from tuner.model.training import VALIDATION_BATCH, build, fit, train
 
 pytestmark = pytest.mark.e2e
 
@@ -19,43 +21,109 @@ def data(beijing_spec):
     return prepare(beijing_spec)
 
 
+def _scored(model: keras.Model, data) -> float:
+    """The kept model's validation RMSE in target units, evaluated afresh."""
+    val = data.windows("val", PARAMS.seq_len)
+    logs = model.evaluate(
+        val.x, val.y, batch_size=min(len(val), VALIDATION_BATCH), verbose=0, return_dict=True
+    )
+    return math.sqrt(logs["mse"]) * data.target_std
+
+
 @pytest.mark.parametrize(
     ("ema_momentum", "predict", "loss"),
     [(0.0, "level", "mse"), (0.99, "level", "mse"), (0.99, "change", "huber")],
 )
 @pytest.mark.parametrize(("epochs", "patience"), [(3, 3), (12, 1)], ids=["all-epochs", "stopped"])
-def test_the_model_left_behind_scores_the_best_reported_val_loss(
+def test_the_model_left_behind_scores_the_kept_epoch_s_recorded_value(
     data, ema_momentum, predict, loss, epochs, patience
 ):
-    """Whatever the loss, the validation MSE is what is reported, stopped on and kept."""
-    train, val = data.windows("train", PARAMS.seq_len), data.windows("val", PARAMS.seq_len)
-    fresh_session()
-    keras.utils.set_random_seed(0)
-    model = build_model(
-        PARAMS, data.n_features, ema_momentum=ema_momentum, predict=predict, loss=loss
+    """Whatever the loss, the validation MSE is what is recorded, stopped on and kept."""
+    training = TrainingSettings(
+        max_epochs=epochs,
+        patience=patience,
+        lr_patience=0,  # a constant rate keeps a fast rate unsettled
+        ema_momentum=ema_momentum,
+        predict=predict,
+        loss=loss,
     )
-    history = keras.callbacks.History()
-    stopping = keras.callbacks.EarlyStopping(
-        monitor=VALIDATION_MSE, mode="min", patience=patience, restore_best_weights=True
-    )
-    fit(model, train, val, batch_size=256, epochs=epochs, callbacks=[history, stopping])
+    model, record = train(PARAMS, data, training, seed=0)
 
-    reported = history.history[VALIDATION_MSE]
     assert model.optimizer.use_ema == (ema_momentum > 0)
-    assert (len(reported) < epochs) == (patience < epochs), "not the path this case is for"
-    kept = model.evaluate(
-        val.x, val.y, batch_size=min(len(val), VALIDATION_BATCH), verbose=0, return_dict=True
+    assert (record.epochs < epochs) == (patience < epochs), "not the path this case is for"
+    assert record.val_rmse[record.kept_epoch - 1] == record.best
+    assert _scored(model, data) == pytest.approx(record.best, rel=1e-4)
+    assert len(record.learning_rate) == len(record.seconds) == record.epochs
+
+
+def test_without_early_stopping_every_epoch_trains_and_the_last_is_kept(data):
+    training = TrainingSettings(max_epochs=30, patience=1, lr_patience=0, ema_momentum=0)
+    model, record = train(PARAMS, data, training, seed=0, early_stopping=False, epochs=4)
+    assert record.epochs == 4 and record.kept_epoch == 4
+    assert _scored(model, data) == pytest.approx(record.val_rmse[-1], rel=1e-4)
+
+
+def test_the_rate_of_every_epoch_is_recorded_as_the_schedule_sets_it(data):
+    """Each epoch's rate is the one it trained at: halved after each epoch without progress."""
+    training = TrainingSettings(max_epochs=10, patience=10, lr_patience=1, ema_momentum=0)
+    _, record = train(PARAMS, data, training, seed=0)
+    assert record.learning_rate[0] == pytest.approx(PARAMS.learning_rate)
+    best, rate = math.inf, PARAMS.learning_rate
+    for value, recorded in zip(record.val_rmse, record.learning_rate, strict=True):
+        assert recorded == pytest.approx(rate, rel=1e-5)
+        mse = (value / data.target_std) ** 2
+        if mse < best - 1e-4:  # ReduceLROnPlateau's default min_delta
+            best = mse
+        else:
+            rate *= training.lr_factor
+    assert rate < PARAMS.learning_rate, "no epoch without progress: nothing shown"
+
+
+def test_the_same_seed_trains_the_same_curve_and_another_seed_another(data):
+    training = TrainingSettings(max_epochs=2, patience=2)
+    curves = [train(PARAMS, data, training, seed=seed)[1].val_rmse for seed in (3, 3, 4)]
+    assert curves[0] == pytest.approx(curves[1], rel=1e-6)
+    assert curves[0] != pytest.approx(curves[2], rel=1e-6)
+
+
+def test_the_epoch_hook_sees_each_value_and_can_stop_the_fit(data):
+    seen = []
+
+    def hook(epoch: int, rmse: float) -> bool:
+        seen.append((epoch, rmse))
+        return epoch == 1
+
+    _, record = train(
+        PARAMS, data, TrainingSettings(max_epochs=5, patience=5), seed=0, on_epoch=hook
     )
-    assert kept["mse"] == pytest.approx(min(reported), rel=1e-5)
-    if loss == "mse":
-        assert history.history["val_loss"] == pytest.approx(reported, rel=1e-5)
+    assert [e for e, _ in seen] == [0, 1] and record.epochs == 2
+    assert [v for _, v in seen] == list(record.val_rmse)
+
+
+def test_a_non_finite_loss_ends_the_fit_as_diverged(data):
+    exploding = replace(PARAMS, learning_rate=1e30)
+    _, record = train(exploding, data, TrainingSettings(max_epochs=3, patience=3), seed=0)
+    assert record.diverged is not None and "epoch 1" in record.diverged
+    assert record.val_rmse == (None,) and record.kept_epoch is None
+    assert record.best == math.inf
+
+
+def test_a_model_built_elsewhere_trains_by_the_same_recipe(data):
+    """`build` then `fit` (how KerasTuner drives it) is `train` without the session and seed."""
+    training = TrainingSettings(max_epochs=2, patience=2)
+    _, expected = train(PARAMS, data, training, seed=5)
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(5)
+    model = build(PARAMS, data.n_features, training)
+    got = fit(model, PARAMS, data, training)
+    assert got.val_rmse == pytest.approx(expected.val_rmse, rel=1e-6)
 
 
 def test_predicting_the_change_adds_the_window_s_last_target_to_the_dense_output(data):
     """One LSTM and one Dense either way; the change model adds `x[:, -1, 0]`, nothing else."""
     val = data.windows("val", PARAMS.seq_len)
-    fresh_session()
-    model = build_model(PARAMS, data.n_features, predict="change")
+    keras.backend.clear_session()
+    model = build(PARAMS, data.n_features, TrainingSettings(max_epochs=1, patience=1))
     assert [type(layer).__name__ for layer in model.layers].count("LSTM") == 1
     dense = [layer for layer in model.layers if layer.weights and type(layer).__name__ == "Dense"]
     assert len(dense) == 1 and sum(bool(layer.weights) for layer in model.layers) == 2

@@ -23,7 +23,7 @@ SPACE = {
 def _study(completed: int = 8) -> optuna.Study:
     rng = random.Random(0)
     study = optuna.create_study(study_name="beijing-lstm_baseline")
-    study.set_user_attr(attrs.BASELINE_VAL_RMSE, 25.0)
+    study.set_user_attr(attrs.PERSISTENCE_VAL_RMSE, 25.0)
     for i in range(completed + 3):
         params = {
             "units": rng.randint(8, 128),

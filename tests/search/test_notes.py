@@ -168,7 +168,7 @@ def test_the_review_reads_the_study_and_the_note_is_what_the_dashboard_reads(tmp
     from optuna_dashboard import get_note
 
     study = optuna.create_study(study_name="sales-fast")
-    study.set_user_attr(attrs.BASELINE_VAL_RMSE, 10.0)
+    study.set_user_attr(attrs.PERSISTENCE_VAL_RMSE, 10.0)
     params = {"units": 8, "seq_len": 6, "learning_rate": 0.01, "batch_size": 256}
     study.add_trial(create_trial(value=9.0, params={}, user_attrs={attrs.MODEL_PARAMS: params}))
     study.add_trial(

@@ -10,7 +10,7 @@ from tests.conftest import FAST_SPACE
 from tuner.data.prepared import prepare
 from tuner.model.params import TrainingSettings
 from tuner.search import attrs
-from tuner.search.objective import Objective, ReportToTrial
+from tuner.search.objective import Objective
 from tuner.search.pruner import NoiseAwarePruner
 from tuner.search.space import ParamSpec, load_space
 
@@ -42,13 +42,16 @@ def test_trial_reports_val_rmse_per_epoch_and_keeps_the_best(objective):
     study.optimize(objective(), n_trials=2)
     first, second = study.trials
     assert first.state == optuna.trial.TrialState.COMPLETE
-    assert first.user_attrs["epochs"] == len(first.intermediate_values) == 2
+    assert first.user_attrs[attrs.EPOCHS] == len(first.intermediate_values) == 2
+    assert len(first.user_attrs[attrs.LEARNING_RATES]) == 2
+    kept = first.user_attrs[attrs.KEPT_EPOCH]
+    assert first.intermediate_values[kept - 1] == first.value
     assert first.value == min(first.intermediate_values.values())
     assert 10 < first.value < 200  # µg/m³, not a scaled loss
-    assert "artifact_id" in first.user_attrs  # the first trial is the best so far
+    assert attrs.ARTIFACT_ID in first.user_attrs  # the first trial is the best so far
     if second.value >= first.value:
-        assert "artifact_id" not in second.user_attrs
-    assert first.user_attrs["model_params"]["seq_len"] in (6, 12)
+        assert attrs.ARTIFACT_ID not in second.user_attrs
+    assert first.user_attrs[attrs.MODEL_PARAMS]["seq_len"] in (6, 12)
 
 
 @pytest.mark.parametrize("lr_patience", [0, 1])
@@ -76,7 +79,7 @@ def test_learning_rate_halves_after_each_epoch_without_a_better_val_loss(
             halvings += 1
     assert halvings or not lr_patience, "no epoch without a better val loss: nothing shown"
     expected = 0.05 * 0.5**halvings
-    assert trial.user_attrs["final_learning_rate"] == pytest.approx(expected, rel=1e-5)
+    assert trial.user_attrs[attrs.FINAL_LEARNING_RATE] == pytest.approx(expected, rel=1e-5)
 
 
 def test_pruned_trial_says_why(objective):
@@ -84,32 +87,21 @@ def test_pruned_trial_says_why(objective):
     study.optimize(objective(), n_trials=1)
     trial = study.trials[0]
     assert trial.state == optuna.trial.TrialState.PRUNED
-    assert trial.user_attrs["pruned_reason"] == "ThresholdPruner"
-    assert trial.user_attrs["epochs"] == 1
+    assert trial.user_attrs[attrs.PRUNED_REASON] == "ThresholdPruner"
+    assert trial.user_attrs[attrs.EPOCHS] == 1
 
 
 def test_noise_prune_carries_its_figures(objective):
     """A pruner that calls every curve noise: its verdict reaches the trial's attributes."""
     noise = NoiseAwarePruner(warmup_steps=3, noise_steps=3, min_drop=1e9)
     study = optuna.create_study(pruner=noise)
-    study.set_user_attr(attrs.BASELINE_VAL_RMSE, 1.0)  # no model beats 1 µg/m³: no skill
+    study.set_user_attr(attrs.PERSISTENCE_VAL_RMSE, 1.0)  # no model beats 1 µg/m³: no skill
     study.optimize(objective(max_epochs=6), n_trials=1)
     trial = study.trials[0]
     assert trial.state == optuna.trial.TrialState.PRUNED
-    assert trial.user_attrs["pruned_reason"] == "noise"
-    assert "reference 1" in trial.user_attrs["pruned_detail"]
-    assert trial.user_attrs["epochs"] == 3
-
-
-def test_non_finite_loss_is_diverged():
-    import keras
-
-    study = optuna.create_study()
-    callback = ReportToTrial(study.ask(), target_std=1.0)
-    callback.set_model(keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)]))
-    callback.on_epoch_end(0, {"loss": math.nan, "val_mse": 1.0})
-    assert callback.verdict.reason == "diverged"
-    assert callback.model.stop_training
+    assert trial.user_attrs[attrs.PRUNED_REASON] == "noise"
+    assert "reference 1" in trial.user_attrs[attrs.PRUNED_DETAIL]
+    assert trial.user_attrs[attrs.EPOCHS] == 3
 
 
 def test_diverged_trial_says_why(data):
@@ -129,5 +121,5 @@ def test_diverged_trial_says_why(data):
     study.optimize(objective, n_trials=1)
     trial = study.trials[0]
     assert trial.state == optuna.trial.TrialState.PRUNED
-    assert trial.user_attrs["pruned_reason"] == "diverged"
-    assert "epoch 1" in trial.user_attrs["pruned_detail"]
+    assert trial.user_attrs[attrs.PRUNED_REASON] == "diverged"
+    assert "epoch 1" in trial.user_attrs[attrs.PRUNED_DETAIL]

@@ -12,6 +12,7 @@ import optuna
 import pytest
 
 from tests.conftest import FAST_SPACE, tuner
+from tuner.search import attrs
 
 pytestmark = pytest.mark.e2e
 
@@ -99,7 +100,7 @@ def test_two_workers_share_a_postgres_study(postgres, tmp_path):
     study = optuna.load_study(study_name="beijing-fast_space", storage=postgres)
     states = [t.state.name for t in study.trials]
     assert states.count("COMPLETE") + states.count("PRUNED") == 4 and "RUNNING" not in states
-    assert study.user_attrs["baseline_val_rmse"] == pytest.approx(24.863, abs=1e-3)
+    assert study.user_attrs[attrs.PERSISTENCE_VAL_RMSE] == pytest.approx(24.863, abs=1e-3)
     started = sorted(t.datetime_start for t in study.trials)
     assert started[1] < min(t.datetime_complete for t in study.trials)  # two at once
     assert study.user_attrs["artifacts"] == str(store)

@@ -5,6 +5,7 @@ import optuna
 import pytest
 
 from tuner import NoiseAwarePruner, noise_verdict
+from tuner.search import attrs
 from tuner.search.pruner import Completed, behind_verdict
 
 BASELINE = 24.8
@@ -48,7 +49,7 @@ def test_noise_verdict_reports_its_figures():
 def _study(direction="minimize", baseline=None, pruner=None):
     study = optuna.create_study(direction=direction, pruner=pruner or NoiseAwarePruner())
     if baseline is not None:
-        study.set_user_attr("baseline_val_rmse", baseline)
+        study.set_user_attr(attrs.PERSISTENCE_VAL_RMSE, baseline)
     return study
 
 

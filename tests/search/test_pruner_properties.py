@@ -15,6 +15,7 @@ import optuna
 import pytest
 
 from tuner import NoiseAwarePruner
+from tuner.search import attrs
 
 EPOCHS = 20
 BASELINE = 24.8  # the persistence RMSE such curves are compared with
@@ -40,7 +41,7 @@ def _study(direction: str, baseline: bool, history: str) -> optuna.Study:
     sign = 1.0 if direction == "minimize" else -1.0
     study = optuna.create_study(direction=direction, pruner=NoiseAwarePruner())
     if baseline:
-        study.set_user_attr("baseline_val_rmse", sign * BASELINE)
+        study.set_user_attr(attrs.PERSISTENCE_VAL_RMSE, sign * BASELINE)
     for curve in _history(history):
         study.add_trial(
             optuna.trial.create_trial(

@@ -59,7 +59,7 @@ def _summary(**given) -> RunSummary:
         failed=0,
         best_value=22.922,
         best_trial=71,
-        baseline_val_rmse=24.863,
+        persistence_val_rmse=24.863,
         seconds=2492.4,
         unit="µg/m³",
     )

@@ -8,21 +8,18 @@ of epochs with no early stopping and no pruning, on the data, split and scaling 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-import keras
 import optuna
 
 from tuner.bench.bank import Curve, append_curve, read_bank, write_bank
 from tuner.data.prepared import PreparedData
 from tuner.data.sources import target_unit
 from tuner.errors import TunerError
-from tuner.model.network import VALIDATION_MSE, fresh_session, plateau_schedule
 from tuner.model.params import ModelParams
-from tuner.model.training import build, fit
+from tuner.model.training import train
 from tuner.search.space import SearchSpace
 
 
@@ -83,27 +80,14 @@ def train_curve(
     *,
     seed: int,
 ) -> Curve:
-    """One configuration trained as `tuner run` trains it (learning-rate schedule and weight
-    averaging included) but for all `epochs`: no early stopping, no pruning."""
-    train = data.windows("train", params.seq_len)
-    val = data.windows("val", params.seq_len)
-    fresh_session()
-    keras.utils.set_random_seed(seed)
-    model = build(params, data.n_features, space.training)
-    recorder = RecordCurve(data.target_std)
-    fit(
-        model,
-        train,
-        val,
-        batch_size=params.batch_size,
-        epochs=epochs,
-        callbacks=[recorder, *plateau_schedule(space.training)],
-    )
-    values = recorder.values + [None] * (epochs - len(recorder.values))
+    """One configuration trained as `tuner run` trains it (the recipe, `train`) but for all
+    `epochs`: no early stopping, no pruning."""
+    _, record = train(params, data, space.training, seed=seed, early_stopping=False, epochs=epochs)
+    values = list(record.val_rmse) + [None] * (epochs - record.epochs)
     return Curve(
         asdict(params),
         values,
-        recorder.seconds,
+        list(record.seconds),
         baseline,
         schedule_of(space),
         space.training.ema_momentum,
@@ -119,26 +103,3 @@ def schedule_of(space: SearchSpace) -> dict[str, int | float] | None:
     if training.lr_patience == 0:
         return None
     return {"lr_patience": training.lr_patience, "lr_factor": training.lr_factor}
-
-
-class RecordCurve(keras.callbacks.Callback):
-    """Val RMSE in target units and seconds, per epoch; a diverged epoch ends the curve."""
-
-    def __init__(self, target_std: float) -> None:
-        super().__init__()
-        self._std = target_std
-        self.values: list[float | None] = []
-        self.seconds: list[float] = []
-        self._start = 0.0
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.seconds.append(round(time.perf_counter() - self._start, 4))
-        val_mse = float((logs or {}).get(VALIDATION_MSE, math.nan))
-        if not math.isfinite(val_mse):
-            self.values.append(None)
-            self.model.stop_training = True  # the weights are lost: later epochs are None too
-            return
-        self.values.append(math.sqrt(val_mse) * self._std)

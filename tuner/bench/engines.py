@@ -1,21 +1,24 @@
 """`tuner bench engines`: `tuner run` against plain Optuna and KerasTuner's Hyperband.
 
-The engines search the same space on the same data, split and scaling, one after the other
-on the same machine, each in its own process with the same wall-clock budget. The clock
-starts when the process is launched, so imports and data preparation count as they would
-for a user. Every finished trial is an event (seconds since launch, best val RMSE in target
-units, or None for a pruned trial); the table reads each engine's best at fixed times.
+The engines search the same space on the same data, split and scaling, and train every
+model by tuner's own recipe (`tuner.model.training`: the network, seeding, whole batches,
+weight averaging, learning-rate schedule, early stopping), so that they differ in their
+search alone. They run one after the other on the same machine, each in its own process
+with the same wall-clock budget. The clock starts when the process is launched, so imports
+and data preparation count as they would for a user. Every finished trial is an event
+(seconds since launch, best val RMSE in target units, or None for a pruned trial); the
+table reads each engine's best at fixed times.
 
-What is compared is each tool as its users run it, not one variable at a time:
-- `tuner`: `tuner run` with its defaults (JAX, one worker per core, NoiseAwarePruner);
+- `tuner`: `tuner run` with its defaults (one worker per core, NoiseAwarePruner);
   `tuner-tensorflow` is the same on TensorFlow, to separate the backend from the rest, and
   `tuner-median` and `tuner-nopruning` the same with Optuna's MedianPruner or no pruning,
   to measure the pruner's effect on a real search;
-- `optuna`: plain Optuna on TensorFlow in one process, TPE and MedianPruner with their
-  defaults, val RMSE reported every epoch, Keras's EarlyStopping with the space's patience;
-- `kerastuner`: KerasTuner's Hyperband(max_epochs=27, factor=3) on TensorFlow in one
-  process (27 whatever the space's max_epochs), the same EarlyStopping, iterations repeated
-  until the budget ends. Each Hyperband round of a configuration counts as a trial.
+- `optuna`: plain Optuna in one process, TPE and MedianPruner with their defaults;
+- `kerastuner`: KerasTuner's Hyperband(max_epochs=27, factor=3) in one process (27
+  whatever the space's max_epochs), iterations repeated until the budget ends. Each
+  Hyperband round of a configuration counts as a trial.
+The two peers run on tuner's default backend, in one process: a search in one process is
+how their users run them.
 """
 
 from __future__ import annotations
@@ -34,9 +37,18 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tuner.errors import TunerError
 from tuner.model.backend import DEFAULT_BACKEND
+from tuner.model.params import ModelParams
+from tuner.search.seeds import derive_seed
+
+if TYPE_CHECKING:
+    import optuna
+
+    from tuner.data.prepared import PreparedData
+    from tuner.search.space import SearchSpace
 
 # `tuner run` as each engine runs it: (backend, --pruner).
 TUNER_ENGINES = {
@@ -51,8 +63,8 @@ SETUPS = {
     name: f"{backend}, a worker per core, --pruner {pruner}"
     for name, (backend, pruner) in TUNER_ENGINES.items()
 } | {
-    "optuna": "tensorflow, TPE + Median",
-    "kerastuner": "tensorflow, Hyperband",
+    "optuna": f"{DEFAULT_BACKEND}, one process, TPE + Median",
+    "kerastuner": f"{DEFAULT_BACKEND}, one process, Hyperband",
 }
 CHECKPOINTS = (300.0, 600.0, 1500.0)
 HYPERBAND = {"max_epochs": 27, "factor": 3}
@@ -303,55 +315,40 @@ def _recorder(path: Path) -> Callable[[float | None], None]:
     return record
 
 
+def optuna_objective(
+    data: PreparedData, space: SearchSpace, seed: int
+) -> Callable[[optuna.Trial], float]:
+    """Plain Optuna's objective: tuner's recipe, reported every epoch, pruned as asked."""
+    import optuna
+
+    from tuner.model.training import train
+
+    def objective(trial: optuna.Trial) -> float:
+        def report(epoch: int, rmse: float) -> bool:
+            trial.report(rmse, epoch)
+            return trial.should_prune()
+
+        params = space.suggest(trial)
+        seeded = derive_seed(seed, trial.number)
+        _, record = train(params, data, space.training, seed=seeded, on_epoch=report)
+        if trial.should_prune() or record.diverged:
+            raise optuna.TrialPruned()
+        return record.best
+
+    return objective
+
+
 def plain_optuna(
     space_path: str, seed: int, budget: float | None, record: Callable[[float | None], None]
 ) -> None:
-    import keras
     import optuna
 
     from tuner.data.prepared import prepare
     from tuner.data.sources import resolve
-    from tuner.model.network import VALIDATION_MSE, build_model
     from tuner.search.space import load_space
 
     space = load_space(space_path)
-    data = prepare(resolve("beijing"))
-    # The network tuner's trials train, so that engines differ in their search alone.
-    same_model = {"predict": space.training.predict, "loss": space.training.loss}
-
-    class ReportRMSE(keras.callbacks.Callback):
-        def __init__(self, trial: optuna.Trial) -> None:
-            super().__init__()
-            self.trial, self.pruned = trial, False
-
-        def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-            self.trial.report(math.sqrt(logs[VALIDATION_MSE]) * data.target_std, epoch)
-            if self.trial.should_prune():
-                self.pruned = self.model.stop_training = True
-
-    def objective(trial: optuna.Trial) -> float:
-        params = space.suggest(trial)
-        keras.backend.clear_session()
-        model = build_model(params, data.n_features, **same_model)
-        train, val = data.windows("train", params.seq_len), data.windows("val", params.seq_len)
-        report = ReportRMSE(trial)
-        history = model.fit(
-            train.x,
-            train.y,
-            batch_size=params.batch_size,
-            epochs=space.training.max_epochs,
-            validation_data=(val.x, val.y),
-            callbacks=[
-                report,
-                keras.callbacks.EarlyStopping(
-                    monitor=VALIDATION_MSE, mode="min", patience=space.training.patience
-                ),
-            ],
-            verbose=0,
-        )
-        if report.pruned:
-            raise optuna.TrialPruned()
-        return math.sqrt(min(history.history[VALIDATION_MSE])) * data.target_std
+    objective = optuna_objective(prepare(resolve("beijing")), space, seed)
 
     def on_finished(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         # A pruned trial's value is its last reported one: not a result to count as best.
@@ -367,21 +364,14 @@ def plain_optuna(
     study.optimize(objective, timeout=budget, callbacks=[on_finished])
 
 
-def keras_tuner_hyperband(
-    space_path: str, seed: int, record: Callable[[float | None], None], folder: Path
-) -> None:
-    import keras
+def hypermodel(data: PreparedData, space: SearchSpace, seed: int):
+    """KerasTuner's HyperModel of the space: tuner's recipe, split into KerasTuner's two
+    calls (`build`, then `fit` with KerasTuner's own callbacks and epochs)."""
     import keras_tuner as kt
 
-    from tuner.data.prepared import prepare
-    from tuner.data.sources import resolve
-    from tuner.model.network import VALIDATION_MSE, build_model
-    from tuner.search.space import ModelParams, ParamSpec, load_space
-
-    space = load_space(space_path)
-    data = prepare(resolve("beijing"))
-    # The network tuner's trials train, so that engines differ in their search alone.
-    same_model = {"predict": space.training.predict, "loss": space.training.loss}
+    from tuner.model.network import VALIDATION_MSE
+    from tuner.model.training import build, fit, fresh_session
+    from tuner.search.space import ParamSpec
 
     def hyperparameter(hp: kt.HyperParameters, spec: ParamSpec) -> int | float:
         sampling = "log" if spec.log else "linear"
@@ -393,21 +383,40 @@ def keras_tuner_hyperband(
             return hp.Choice(spec.name, list(spec.choices))
         return hp.Fixed(spec.name, spec.choices[0])
 
-    class LSTMBaseline(kt.HyperModel):
-        def build(self, hp: kt.HyperParameters) -> keras.Model:
-            params = ModelParams(**{n: hyperparameter(hp, s) for n, s in space.params.items()})
-            return build_model(params, data.n_features, **same_model)
+    def params_of(hp: kt.HyperParameters) -> ModelParams:
+        return ModelParams(**{n: hyperparameter(hp, s) for n, s in space.params.items()})
 
-        def fit(self, hp: kt.HyperParameters, model: keras.Model, *args, **kwargs):
-            seq_len = hp.get("seq_len")
-            train, val = data.windows("train", seq_len), data.windows("val", seq_len)
-            return model.fit(
-                train.x,
-                train.y,
-                batch_size=hp.get("batch_size"),
-                validation_data=(val.x, val.y),
-                **kwargs,
-            )
+    class LSTMBaseline(kt.HyperModel):
+        built = 0  # models built so far: each is seeded as the trial of that number
+
+        def build(self, hp: kt.HyperParameters):
+            fresh_session()
+            import keras
+
+            keras.utils.set_random_seed(derive_seed(seed, self.built))
+            self.built += 1
+            return build(params_of(hp), data.n_features, space.training)
+
+        def fit(self, hp: kt.HyperParameters, model, *args, **kwargs) -> dict[str, float]:
+            record = fit(model, params_of(hp), data, space.training, **kwargs)
+            best = record.best / data.target_std
+            return {VALIDATION_MSE: best**2 if math.isfinite(best) else math.inf}
+
+    return LSTMBaseline()
+
+
+def keras_tuner_hyperband(
+    space_path: str, seed: int, record: Callable[[float | None], None], folder: Path
+) -> None:
+    import keras_tuner as kt
+
+    from tuner.data.prepared import prepare
+    from tuner.data.sources import resolve
+    from tuner.model.network import VALIDATION_MSE
+    from tuner.search.space import load_space
+
+    space = load_space(space_path)
+    data = prepare(resolve("beijing"))
 
     class RecordedHyperband(kt.Hyperband):
         def on_trial_end(self, trial) -> None:
@@ -417,7 +426,7 @@ def keras_tuner_hyperband(
                 record(math.sqrt(score) * data.target_std)
 
     tuner = RecordedHyperband(
-        LSTMBaseline(),
+        hypermodel(data, space, seed),
         objective=kt.Objective(VALIDATION_MSE, direction="min"),
         **HYPERBAND,
         hyperband_iterations=1000,  # runs until the budget stops it
@@ -426,10 +435,7 @@ def keras_tuner_hyperband(
         project_name="hyperband",
         overwrite=True,
     )
-    stop = keras.callbacks.EarlyStopping(
-        monitor=VALIDATION_MSE, mode="min", patience=space.training.patience
-    )
-    tuner.search(callbacks=[stop], verbose=0)
+    tuner.search(verbose=0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -445,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
     from tuner.model.backend import use_backend
     from tuner.search.workers import interrupt_when_orphaned
 
-    use_backend("tensorflow")
+    use_backend(DEFAULT_BACKEND)
     threading.Thread(target=interrupt_when_orphaned, args=(os.getppid(),), daemon=True).start()
     record = _recorder(Path(args.events))
     try:

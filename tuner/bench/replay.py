@@ -105,7 +105,7 @@ def replay(
     study = optuna.create_study(
         study_name="replay", pruner=pruner, sampler=optuna.samplers.RandomSampler(seed=0)
     )
-    study.set_user_attr(attrs.BASELINE_VAL_RMSE, bank[0].baseline_val_rmse)
+    study.set_user_attr(attrs.PERSISTENCE_VAL_RMSE, bank[0].baseline_val_rmse)
     outcomes = []
     for index in order:
         trial = study.ask()
@@ -124,7 +124,7 @@ def _replay_one(
     for epoch, value in enumerate(values):
         if value is None:  # tuner run stops a diverged trial whatever the pruner
             study.tell(trial, state=TrialState.PRUNED)
-            return Outcome(index, epoch + 1, None, "diverged")
+            return Outcome(index, epoch + 1, None, attrs.PrunedReason.DIVERGED)
         trial.report(value, epoch)
         if trial.should_prune():
             frozen = study.get_trials(deepcopy=False)[trial.number]
@@ -204,7 +204,7 @@ def summarize(
         hit = [o for o in pruned if o.curve in no_skill]
         no_skill_share.append(len(hit) / len(no_skill) if no_skill else math.nan)
         no_skill_epochs.extend(o.epochs for o in hit)
-        noise = [o.curve for o in pruned if o.reason == "noise"]
+        noise = [o.curve for o in pruned if o.reason == attrs.PrunedReason.NOISE]
         false_noise.append(_share(noise, skilled))
         false_noise_trained.append(_share(noise, skilled_trained))
     return Row(

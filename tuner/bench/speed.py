@@ -80,8 +80,9 @@ def measure_here(backend: str, epochs: int, repeats: int) -> EpochTimes:
 
     from tuner.data.prepared import prepare
     from tuner.data.sources import resolve
-    from tuner.model.network import build_model, fresh_session
+    from tuner.model.network import build_model
     from tuner.model.params import TrainingSettings
+    from tuner.model.training import fresh_session
     from tuner.search.objective import Objective
     from tuner.search.pruner import NoiseAwarePruner
     from tuner.search.space import ModelParams, ParamSpec, SearchSpace
@@ -100,7 +101,7 @@ def measure_here(backend: str, epochs: int, repeats: int) -> EpochTimes:
     def bare_fit() -> None:
         fresh_session()
         keras.utils.set_random_seed(0)
-        model = build_model(params, data.n_features)
+        model = build_model(params, data.n_features, space.training)
         model.fit(
             train.x,
             train.y,

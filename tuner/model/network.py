@@ -17,36 +17,22 @@ from tuner.model.params import ModelParams, TrainingSettings
 VALIDATION_MSE = "val_mse"
 
 
-def fresh_session() -> None:
-    """Free the previous trial's graph, and under JAX its compiled functions too.
-
-    `clear_session` alone leaves JAX's in-memory compilation caches growing with every
-    trial; `jax.clear_caches` holds a worker's memory flat (benchmarks/session_memory.py).
-    """
-    keras.backend.clear_session()
-    if keras.backend.backend() == "jax":
-        import jax
-
-        jax.clear_caches()
-
-
 def build_model(
     params: ModelParams,
     n_features: int,
+    training: TrainingSettings,
     *,
     steps_per_execution: int = 1,
-    ema_momentum: float = 0.0,
-    predict: str = "level",
-    loss: str = "mse",
 ) -> keras.Model:
     """Compiled LSTM + Dense on scaled inputs (the target is feature 0), Adam.
 
-    `steps_per_execution` is Keras's: batches between two calls of the batch callbacks.
-    `ema_momentum` > 0 has Adam keep a moving average of the weights (`use_ema`), which
-    `training.fit` validates and keeps in place of the raw weights. `predict` and `loss`
-    are `TrainingSettings`'; the model always returns the standardised target, and
-    reports its MSE as `VALIDATION_MSE`.
+    From `training`: what the network predicts, its loss, and the moving average of the
+    weights that Adam keeps when `ema_momentum` > 0 (`use_ema`), which `training.fit`
+    validates and keeps in place of the raw weights. The model always returns the
+    standardised target and reports its MSE as `VALIDATION_MSE`. `steps_per_execution` is
+    Keras's: batches between two calls of the batch callbacks.
     """
+    predict, loss, ema_momentum = training.predict, training.loss, training.ema_momentum
     inputs = keras.Input(shape=(params.seq_len, n_features))
     output = keras.layers.Dense(1)(keras.layers.LSTM(params.units)(inputs))
     if predict == "change":
@@ -71,26 +57,6 @@ def _last_target(inputs: keras.KerasTensor, seq_len: int, n_features: int) -> ke
     by_feature = keras.layers.Permute((2, 1))(last_hour)  # (batch, features, 1)
     target = keras.layers.Cropping1D((0, n_features - 1))(by_feature)  # (batch, 1, 1)
     return keras.layers.Reshape((1,))(target)
-
-
-def plateau_schedule(training: TrainingSettings) -> list[keras.callbacks.Callback]:
-    """`lr_factor` times the rate after `lr_patience` epochs without a better loss.
-
-    At a constant rate the validation RMSE of this model keeps wandering once it has learned
-    what it can, so a trial's value is partly a lucky epoch; lowering the rate on a plateau
-    settles the curve, and most configurations end lower (benchmarks/README.md, "The
-    learning-rate schedule"). `lr_patience` 0 keeps the rate.
-    """
-    if training.lr_patience == 0:
-        return []
-    return [
-        keras.callbacks.ReduceLROnPlateau(
-            monitor=VALIDATION_MSE,
-            mode="min",
-            factor=training.lr_factor,
-            patience=training.lr_patience,
-        )
-    ]
 
 
 def for_deployment(core: keras.Model, prep: Preprocessing) -> keras.Model:

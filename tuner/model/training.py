@@ -1,11 +1,23 @@
-"""`build` and `fit`: how a trial, a bank curve and the speed benchmark train the model."""
+"""The training recipe: the one way every model tuner trains is built, seeded and fitted.
+
+A trial, a curve of a bank, the speed benchmark, the benchmark scripts and the peers of
+`tuner bench engines` all train through `train` (or `build` then `fit`, for a peer whose
+engine builds the model itself), so that what differs between them is what they choose to
+train, never how.
+"""
 
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
 import keras
 
+from tuner.data.prepared import PreparedData
 from tuner.data.windows import Windows, whole_batches
-from tuner.model.network import build_model
+from tuner.model.network import VALIDATION_MSE, build_model
 from tuner.model.params import ModelParams, TrainingSettings
 
 # Validation windows per evaluation batch. Keras's default (the training batch size) runs
@@ -13,60 +25,218 @@ from tuner.model.params import ModelParams, TrainingSettings
 # hourly windows fits in one batch of this size.
 VALIDATION_BATCH = 16384
 
-# For `build`. A trial has no per-batch callback, yet Keras calls its hooks after every
-# batch, which costs more than the arithmetic of a small model's step; grouping steps keeps
-# the steps and their order, and Ctrl-C still stops a fit at the end of a group
+# A trial has no per-batch callback, yet Keras calls its hooks after every batch, which
+# costs more than the arithmetic of a small model's step; grouping steps keeps the steps
+# and their order, and Ctrl-C still stops a fit at the end of a group
 # (benchmarks/README.md, "Overhead per trial").
 STEPS_PER_EXECUTION = 32
 
+# Called after each epoch with (epoch from 0, validation RMSE in target units); True stops
+# the fit there (a pruned trial).
+EpochHook = Callable[[int, float], bool]
+
+
+@dataclass(frozen=True)
+class TrainingRecord:
+    """What one fit did, epoch by epoch.
+
+    `val_rmse` is in the target's units, None from the epoch whose loss was not finite (the
+    fit stops there); `learning_rate` is the rate each epoch trained at; `kept_epoch` (from
+    1) is the epoch whose weights the model holds at the end, None when no epoch gave a
+    finite value.
+    """
+
+    val_rmse: tuple[float | None, ...]
+    learning_rate: tuple[float, ...]
+    seconds: tuple[float, ...]
+    kept_epoch: int | None
+    diverged: str | None = None  # what was not finite, and when
+
+    @property
+    def epochs(self) -> int:
+        return len(self.val_rmse)
+
+    @property
+    def best(self) -> float:
+        """The lowest validation RMSE (inf when none was finite)."""
+        return min((v for v in self.val_rmse if v is not None), default=math.inf)
+
+
+def fresh_session() -> None:
+    """Free the previous model's graph, and under JAX its compiled functions too.
+
+    `clear_session` alone leaves JAX's in-memory compilation caches growing with every
+    trial; `jax.clear_caches` holds a worker's memory flat (benchmarks/session_memory.py).
+    """
+    keras.backend.clear_session()
+    if keras.backend.backend() == "jax":
+        import jax
+
+        jax.clear_caches()
+
 
 def build(params: ModelParams, n_features: int, training: TrainingSettings) -> keras.Model:
-    """The model as a trial trains it, and a bank curve too, so that both train alike.
+    """The network of `params`, compiled as `training` says, with batch hooks grouped."""
+    return build_model(params, n_features, training, steps_per_execution=STEPS_PER_EXECUTION)
 
-    Batch hooks every `STEPS_PER_EXECUTION` steps; the space's weight averaging, what the
-    network predicts and its loss.
+
+def train(
+    params: ModelParams,
+    data: PreparedData,
+    training: TrainingSettings,
+    *,
+    seed: int | None,
+    on_epoch: EpochHook | None = None,
+    early_stopping: bool = True,
+    epochs: int | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    on_model: Callable[[keras.Model], None] | None = None,
+) -> tuple[keras.Model, TrainingRecord]:
+    """Build `params`'s model in a fresh session, seeded, and `fit` it.
+
+    `on_model` sees the model before it trains (to stop it from elsewhere: Ctrl-C).
     """
-    return build_model(
-        params,
-        n_features,
-        steps_per_execution=STEPS_PER_EXECUTION,
-        ema_momentum=training.ema_momentum,
-        predict=training.predict,
-        loss=training.loss,
-    )
+    fresh_session()
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    model = build(params, data.n_features, training)
+    if on_model is not None:
+        on_model(model)
+    record = fit(
+        model, params, data, training, on_epoch=on_epoch, early_stopping=early_stopping,
+        epochs=epochs, callbacks=callbacks,
+    )  # fmt: skip
+    return model, record
 
 
 def fit(
     model: keras.Model,
-    train: Windows,
-    val: Windows,
+    params: ModelParams,
+    data: PreparedData,
+    training: TrainingSettings,
     *,
-    batch_size: int,
-    epochs: int,
-    callbacks: list[keras.callbacks.Callback],
-) -> None:
-    """Trains on whole batches and scores all validation windows after every epoch.
+    on_epoch: EpochHook | None = None,
+    early_stopping: bool = True,
+    epochs: int | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    **fit_options,
+) -> TrainingRecord:
+    """Train `model` on the training windows of `params.seq_len`, validating every epoch.
 
-    Both are for speed (one compiled step per shape under JAX): the validation loss is the
-    same mean whatever its batch size, and what training leaves out is at most
-    `batch_size - 1` of the oldest windows.
+    The recipe: whole batches only, all validation windows in one batch (both for speed:
+    one compiled step per shape under JAX; the validation loss is the same mean whatever
+    its batch size, and training leaves out at most `batch_size - 1` of the oldest
+    windows); the moving average of the weights validated and kept when `training` keeps
+    one; the rate lowered on a plateau; and with `early_stopping`, stopped after `patience`
+    epochs without a better validation MSE, the best epoch's weights restored. Without it,
+    every one of `epochs` (default `training.max_epochs`) is trained and the last kept.
 
-    When the optimizer keeps a moving average of the weights (`build`, from the space's
-    `ema_momentum`), the average is what is validated and what the callbacks see at the
-    end of an epoch, so early stopping keeps (and restores) the averaged weights of its
-    best epoch: the model left behind is the one whose validation loss was reported.
+    `callbacks` and `fit_options` are for an engine that drives the fit itself (KerasTuner
+    passes its own callbacks and epochs); they run after the recipe's record and before
+    its early stopping and schedule.
     """
+    train_windows = whole_batches(data.windows("train", params.seq_len), params.batch_size)
+    val = data.windows("val", params.seq_len)
+    record = _Record(data.target_std, on_epoch)
+    steps = [record, *callbacks, *_stopping(training, early_stopping), *_schedule(training)]
     if model.optimizer.use_ema:
-        # First, so that the callbacks after it find the averaged weights in the model.
-        callbacks = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True), *callbacks]
-    train = whole_batches(train, batch_size)
+        # First, so that the callbacks after it find the averaged weights in the model: the
+        # weights validated, stopped on and kept are the average.
+        steps = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True), *steps]
+    fit_options.setdefault("epochs", epochs or training.max_epochs)
     model.fit(
-        train.x,
-        train.y,
-        batch_size=batch_size,
-        epochs=epochs,
+        train_windows.x,
+        train_windows.y,
+        batch_size=params.batch_size,
         validation_data=(val.x, val.y),
-        validation_batch_size=min(len(val), VALIDATION_BATCH),
-        callbacks=callbacks,
+        validation_batch_size=_validation_batch(val),
+        callbacks=steps,
         verbose=0,
+        **fit_options,
     )
+    return record.result(early_stopping=early_stopping)
+
+
+def _validation_batch(val: Windows) -> int:
+    return max(1, min(len(val), VALIDATION_BATCH))
+
+
+def _stopping(training: TrainingSettings, early_stopping: bool) -> list[keras.callbacks.Callback]:
+    if not early_stopping:
+        return []
+    return [
+        keras.callbacks.EarlyStopping(
+            monitor=VALIDATION_MSE,
+            mode="min",
+            patience=training.patience,
+            restore_best_weights=True,
+        )
+    ]
+
+
+def _schedule(training: TrainingSettings) -> list[keras.callbacks.Callback]:
+    """`lr_factor` times the rate after `lr_patience` epochs without a better loss.
+
+    At a constant rate the validation RMSE of this model keeps wandering once it has learned
+    what it can, so a trial's value is partly a lucky epoch; lowering the rate on a plateau
+    settles the curve, and most configurations end lower (benchmarks/README.md, "The
+    learning-rate schedule"). `lr_patience` 0 keeps the rate.
+    """
+    if training.lr_patience == 0:
+        return []
+    return [
+        keras.callbacks.ReduceLROnPlateau(
+            monitor=VALIDATION_MSE,
+            mode="min",
+            factor=training.lr_factor,
+            patience=training.lr_patience,
+        )
+    ]
+
+
+class _Record(keras.callbacks.Callback):
+    """Val RMSE in target units, rate and seconds per epoch; a non-finite loss ends the fit.
+
+    The RMSE comes from Keras's own validation MSE on the scaled target, so no extra pass
+    over the data is made. Non-finite loss is checked once per epoch, not per batch, to
+    keep the training loop free of host synchronisation.
+    """
+
+    def __init__(self, target_std: float, on_epoch: EpochHook | None) -> None:
+        super().__init__()
+        self._std, self._on_epoch = target_std, on_epoch
+        self.values: list[float | None] = []
+        self.rates: list[float] = []
+        self.seconds: list[float] = []
+        self.diverged: str | None = None
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._start = time.perf_counter()
+        self.rates.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        self.seconds.append(round(time.perf_counter() - self._start, 4))
+        loss, val_mse = float(logs.get("loss", math.nan)), float(logs.get(VALIDATION_MSE, math.nan))
+        if not (math.isfinite(loss) and math.isfinite(val_mse)):
+            self.values.append(None)
+            self.diverged = f"loss {loss:.4g}, val_mse {val_mse:.4g} at epoch {epoch + 1}"
+            self.model.stop_training = True  # the weights are lost
+            return
+        rmse = math.sqrt(val_mse) * self._std
+        self.values.append(rmse)
+        if self._on_epoch is not None and self._on_epoch(epoch, rmse):
+            self.model.stop_training = True
+
+    def result(self, *, early_stopping: bool) -> TrainingRecord:
+        finite = [(v, i) for i, v in enumerate(self.values) if v is not None]
+        if not finite:
+            kept = None
+        elif early_stopping:  # EarlyStopping restores the first epoch of its best value
+            kept = min(finite)[1] + 1
+        else:
+            kept = len(self.values) if self.values[-1] is not None else None
+        return TrainingRecord(
+            tuple(self.values), tuple(self.rates), tuple(self.seconds), kept, self.diverged
+        )

@@ -1,22 +1,73 @@
-"""The user-attribute keys that tuner writes on studies and trials, and that others read.
+"""The study's schema: every user attribute tuner writes on studies and trials, and the
+reasons a trial is pruned for.
 
-The dashboard, `tuner best`, the progress display and export read what the search wrote;
-these names are the contract between them.
+The dashboard, `tuner best`, the progress display, the report and export read what the
+search wrote; these names are the contract between them, spelled here and nowhere else.
 """
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+from tuner.data.sources import DataSpec
+from tuner.errors import TunerError
 
 # On the study.
 DATA = "data"  # the DataSpec as a dict: file, checksum, target, split, horizon
 SPACE = "space"  # the search space's name
-BASELINE_VAL_RMSE = "baseline_val_rmse"  # persistence on the validation split, target units
+PERSISTENCE_VAL_RMSE = "persistence_val_rmse"  # the persistence forecast on validation
 ARTIFACTS = "artifacts"  # the artifact store's folder, absolute, where the study's models are
 REPORT_ARTIFACT_ID = "report_artifact_id"  # the latest `tuner report` page in the artifact store
 
 # On a trial.
 MODEL_PARAMS = "model_params"  # the ModelParams as a dict, fixed parameters included
 EPOCHS = "epochs"  # epochs trained
+LEARNING_RATES = "learning_rates"  # the rate each epoch trained at, after the schedule
+KEPT_EPOCH = "kept_epoch"  # from 1: the epoch whose weights the trial's model holds
 FINAL_LEARNING_RATE = "final_learning_rate"  # after the plateau schedule
 RSS_MB = "rss_mb"  # the worker's resident memory after the trial
 ARTIFACT_ID = "artifact_id"  # the saved model in the artifact store
-PRUNED_REASON = "pruned_reason"  # "noise", "diverged", "behind"
+PRUNED_REASON = "pruned_reason"  # a `PrunedReason`, or another pruner's class name
 PRUNED_DETAIL = "pruned_detail"  # the figures behind the verdict
 FAIL_REASON = "fail_reason"  # "interrupted", or the error's type and message
+
+# The name studies made before tuner 0.1.0's schema gave the persistence baseline.
+_LEGACY_PERSISTENCE_VAL_RMSE = "baseline_val_rmse"
+
+
+class PrunedReason(StrEnum):
+    """Why `NoiseAwarePruner` (or the fit itself, for `DIVERGED`) stopped a trial."""
+
+    NOISE = "noise"
+    BEHIND = "behind"
+    DIVERGED = "diverged"
+
+
+def persistence_val_rmse(study_attrs: Mapping[str, Any]) -> float | None:
+    """The study's persistence baseline on validation, in target units; None if it has none.
+
+    Studies made before the baseline had its present name are read too.
+    """
+    for key in (PERSISTENCE_VAL_RMSE, _LEGACY_PERSISTENCE_VAL_RMSE):
+        value = study_attrs.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value) if math.isfinite(value) else None
+    return None
+
+
+def data_spec(study_attrs: Mapping[str, Any]) -> DataSpec | None:
+    """The data a study was made on; None when it has no record tuner can read.
+
+    A study made by another tool, or by a tuner whose DataSpec had other fields, has no
+    data tuner can reopen.
+    """
+    recorded = study_attrs.get(DATA)
+    if not isinstance(recorded, dict):
+        return None
+    try:
+        return DataSpec(**recorded)
+    except (TypeError, ValueError, TunerError):
+        return None

@@ -31,9 +31,11 @@ if TYPE_CHECKING:
 METRIC = "validation RMSE"
 # What each of NoiseAwarePruner's reasons means; the figures come with the verdict.
 WHY = {
-    "noise": "its curve looks like noise: no downward trend, and no skill to show",
-    "diverged": "its loss became NaN or infinite",
-    "behind": "even its best prospects leave it clearly behind the best completed trial",
+    attrs.PrunedReason.NOISE: "its curve looks like noise: no downward trend, and no skill to show",
+    attrs.PrunedReason.DIVERGED: "its loss became NaN or infinite",
+    attrs.PrunedReason.BEHIND: (
+        "even its best prospects leave it clearly behind the best completed trial"
+    ),
 }
 _HOUR = "%Y-%m-%d %H:%M"
 
@@ -111,7 +113,7 @@ def review(
         study_name=study.study_name,
         data=data.spec,
         periods=periods(data.index, data.split),
-        baseline=float(study.user_attrs[attrs.BASELINE_VAL_RMSE]),
+        baseline=attrs.persistence_val_rmse(study.user_attrs) or math.nan,
         best=best,
         states=tally.states,
         pruned_reasons=tally.pruned_reasons,

@@ -1,4 +1,4 @@
-"""One trial: suggest, build, fit epoch by epoch, report val RMSE, prune or complete."""
+"""One trial: suggest, train by the recipe, report val RMSE each epoch, prune or complete."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from optuna.artifacts import FileSystemArtifactStore
 from optuna.trial import FrozenTrial
 
 from tuner.data.prepared import PreparedData
-from tuner.model.network import VALIDATION_MSE, fresh_session, plateau_schedule
 from tuner.model.params import TrainingSettings
-from tuner.model.training import build, fit
+from tuner.model.training import train
 from tuner.search import attrs, notes
 from tuner.search.artifacts import beats_best, save_model
 from tuner.search.failures import (
@@ -29,39 +28,6 @@ from tuner.search.failures import (
 from tuner.search.pruner import NoiseAwarePruner, Verdict
 from tuner.search.seeds import derive_seed
 from tuner.search.space import SearchSpace
-
-
-class ReportToTrial(keras.callbacks.Callback):
-    """Reports val RMSE in target units after each epoch; stops the fit on a prune.
-
-    The RMSE comes from Keras's own validation MSE on the scaled target (`VALIDATION_MSE`),
-    so no extra pass over the data is made. Non-finite loss is checked once per epoch, not
-    per batch, to keep the training loop free of host synchronisation.
-    """
-
-    def __init__(self, trial: optuna.Trial, target_std: float) -> None:
-        super().__init__()
-        self._trial, self._std = trial, target_std
-        self.epochs = 0
-        self.best = math.inf
-        self.verdict: Verdict | None = None
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        logs = logs or {}
-        self.epochs = epoch + 1
-        loss, val_mse = float(logs.get("loss", math.nan)), float(logs.get(VALIDATION_MSE, math.nan))
-        if not (math.isfinite(loss) and math.isfinite(val_mse)):
-            self.verdict = Verdict(
-                True, "diverged", f"loss {loss:.4g}, val_mse {val_mse:.4g} at epoch {self.epochs}"
-            )
-            self.model.stop_training = True
-            return
-        rmse = math.sqrt(val_mse) * self._std
-        self.best = min(self.best, rmse)
-        self._trial.report(rmse, epoch)
-        if self._trial.should_prune():
-            self.verdict = _explain(self._trial)
-            self.model.stop_training = True
 
 
 def _explain(trial: optuna.Trial) -> Verdict:
@@ -126,51 +92,48 @@ class Objective:
 
     def _train(self, trial: optuna.Trial) -> float:
         params = self._space.suggest(trial)
-        trial.set_user_attr("model_params", asdict(params))
-        train = self._data.windows("train", params.seq_len)
-        val = self._data.windows("val", params.seq_len)
+        trial.set_user_attr(attrs.MODEL_PARAMS, asdict(params))
+        verdicts: list[Verdict] = []
 
-        fresh_session()
-        if self._seed is not None:
-            keras.utils.set_random_seed(derive_seed(self._seed, trial.number))
-        model = build(params, self._data.n_features, self._training)
-        report = ReportToTrial(trial, self._data.target_std)
-        early_stopping = keras.callbacks.EarlyStopping(
-            monitor=VALIDATION_MSE,
-            mode="min",
-            patience=self._training.patience,
-            restore_best_weights=True,
-        )
-        if self.interrupted:
-            raise KeyboardInterrupt
-        self._model = model
+        def report(epoch: int, rmse: float) -> bool:
+            trial.report(rmse, epoch)
+            if trial.should_prune():
+                verdicts.append(_explain(trial))
+            return bool(verdicts)
+
+        def attach(model: keras.Model) -> None:
+            if self.interrupted:
+                raise KeyboardInterrupt
+            self._model = model
+
+        seed = None if self._seed is None else derive_seed(self._seed, trial.number)
         try:
-            fit(
-                model,
-                train,
-                val,
-                batch_size=params.batch_size,
-                epochs=self._training.max_epochs,
-                callbacks=[report, early_stopping, *plateau_schedule(self._training)],
+            model, record = train(
+                params, self._data, self._training, seed=seed, on_epoch=report, on_model=attach
             )
         finally:
             self._model = None
         if self.interrupted:
             raise KeyboardInterrupt
-        trial.set_user_attr("epochs", report.epochs)
+        trial.set_user_attr(attrs.EPOCHS, record.epochs)
+        trial.set_user_attr(attrs.LEARNING_RATES, list(record.learning_rate))
+        trial.set_user_attr(attrs.KEPT_EPOCH, record.kept_epoch)
         rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
-        trial.set_user_attr("final_learning_rate", rate)
-        trial.set_user_attr("rss_mb", _rss_mb())
-        if report.verdict is not None:
-            trial.set_user_attr("pruned_reason", report.verdict.reason)
-            trial.set_user_attr("pruned_detail", report.verdict.detail)
+        trial.set_user_attr(attrs.FINAL_LEARNING_RATE, rate)
+        trial.set_user_attr(attrs.RSS_MB, _rss_mb())
+        if record.diverged is not None:
+            verdicts.append(Verdict(True, attrs.PrunedReason.DIVERGED, record.diverged))
+        if verdicts:
+            verdict = verdicts[-1]
+            trial.set_user_attr(attrs.PRUNED_REASON, verdict.reason)
+            trial.set_user_attr(attrs.PRUNED_DETAIL, verdict.detail)
             metric = notes.metric_name(self._data.spec)
-            note = notes.pruned_note(report.verdict, report.epochs, report.best, metric)
+            note = notes.pruned_note(verdict, record.epochs, record.best, metric)
             notes.save_note(trial, note)
-            raise optuna.TrialPruned(f"{report.verdict.reason}: {report.verdict.detail}")
-        if self._store is not None and beats_best(trial.study, report.best):
+            raise optuna.TrialPruned(f"{verdict.reason}: {verdict.detail}")
+        if self._store is not None and beats_best(trial.study, record.best):
             save_model(self._store, trial, model)
-        return report.best
+        return record.best
 
 
 def _rss_mb() -> float:

@@ -18,12 +18,13 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from tuner.search import attrs
+from tuner.search.attrs import PrunedReason
 
 
 @dataclass(frozen=True)
 class Verdict:
     prune: bool
-    reason: str  # "noise", "diverged", "behind"; empty when kept
+    reason: str  # a `PrunedReason`, another pruner's name, or empty when kept
     detail: str  # the figures that decided it
 
 
@@ -54,13 +55,13 @@ def noise_verdict(
     values: Sequence[float],
     reference: float | None,
     *,
-    warmup_steps: int = 5,
+    noise_steps: int = 5,
     min_drop: float = 3.0,
     skill_margin: float = 1.0,
 ) -> Verdict:
     """Decide whether a curve to be minimised is noise.
 
-    A curve is noise when, after `warmup_steps` values, it has neither trend nor skill.
+    A curve is noise when, after `noise_steps` values, it has neither trend nor skill.
     Five values by default: the noise unit below is the spread of the changes, and three
     changes (four values) too often measure it small by chance, which calls skilled
     curves noise (benchmarks/README.md, "Pruners replayed on real learning curves").
@@ -77,9 +78,11 @@ def noise_verdict(
     A non-finite value means the trial diverged.
     """
     if any(not math.isfinite(v) for v in values):
-        return Verdict(True, "diverged", f"non-finite value at step {_first_non_finite(values)}")
-    if len(values) < warmup_steps:
-        return Verdict(False, "", f"{len(values)} of {warmup_steps} warm-up steps")
+        return Verdict(
+            True, PrunedReason.DIVERGED, f"non-finite value at step {_first_non_finite(values)}"
+        )
+    if len(values) < noise_steps:
+        return Verdict(False, "", f"{len(values)} of {noise_steps} warm-up steps")
     best = min(values)
     sigma = _noise_scale(values)
     if reference is not None and best < reference + skill_margin * sigma:
@@ -94,7 +97,7 @@ def noise_verdict(
         return Verdict(False, "", f"no trend, skill unknown ({against})")
     return Verdict(
         True,
-        "noise",
+        PrunedReason.NOISE,
         f"drop {drop:.4g} < {min_drop:g} x noise {sigma:.4g}; best {best:.4g} >= {against}",
     )
 
@@ -162,7 +165,7 @@ def behind_verdict(
         return Verdict(False, "", f"could reach {end:.4g} <= {target:.4g} ({against})")
     return Verdict(
         True,
-        "behind",
+        PrunedReason.BEHIND,
         f"{here:.4g} at step {step}; its {len(nearest)} nearest completed trials gained at "
         f"most {peer_gain:.4g} after it, its own descent {own_gain:.4g}, luck {luck:.4g}: "
         f"{end:.4g} > {target:.4g} ({against})",
@@ -256,7 +259,7 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
         slack: float = 1.0,
         tolerance: float = 0.01,
         keep: int = 5,
-        baseline_key: str = attrs.BASELINE_VAL_RMSE,
+        baseline_key: str = attrs.PERSISTENCE_VAL_RMSE,
     ) -> None:
         if warmup_steps < 2:
             raise ValueError(f"warmup_steps must be at least 2, but got {warmup_steps=}")
@@ -304,11 +307,11 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
         verdict = noise_verdict(
             values,
             best if reference is None else sign * reference,
-            warmup_steps=self._noise_steps,
+            noise_steps=self._noise_steps,
             min_drop=self._min_drop,
             skill_margin=self._skill_margin,
         )
-        if verdict.prune and verdict.reason == "noise" and _leads(values, completed):
+        if verdict.prune and verdict.reason == PrunedReason.NOISE and _leads(values, completed):
             return Verdict(False, "", f"level with or ahead of the best trial; {verdict.detail}")
         if verdict.prune or len(values) < self._warmup_steps:
             return verdict
@@ -326,6 +329,8 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
         return behind if behind.prune else verdict
 
     def _baseline(self, study: optuna.Study) -> float | None:
+        if self._baseline_key == attrs.PERSISTENCE_VAL_RMSE:
+            return attrs.persistence_val_rmse(study.user_attrs)
         baseline = study.user_attrs.get(self._baseline_key)
         if isinstance(baseline, (int, float)) and math.isfinite(baseline):
             return float(baseline)

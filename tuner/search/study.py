@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import signal
 import time
 from collections.abc import Callable
@@ -117,7 +118,7 @@ class RunConfig:
 class RunSummary:
     """What a run left in its study: trial counts, the best trial, persistence, how long.
 
-    `best_value` and `baseline_val_rmse` are validation RMSEs in the target's units
+    `best_value` and `persistence_val_rmse` are validation RMSEs in the target's units
     (`unit` when tuner knows it); `failed_workers` counts worker processes that died rather
     than trials that failed.
     """
@@ -130,7 +131,7 @@ class RunSummary:
     failed: int
     best_value: float | None
     best_trial: int | None
-    baseline_val_rmse: float
+    persistence_val_rmse: float
     seconds: float
     interrupted: bool = False
     failed_workers: int = 0
@@ -146,11 +147,11 @@ class RunSummary:
             f"{self.pruned} pruned, {self.failed} failed ({self.seconds:.0f} s)"
         ]
         unit = f" {self.unit}" if self.unit else ""
-        persistence = f"persistence {self.baseline_val_rmse:.3f}{unit}"
+        persistence = f"persistence {self.persistence_val_rmse:.3f}{unit}"
         if self.best_value is None:
             lines.append(f"no completed trial yet; {persistence}")
             return "\n".join(lines)
-        gain = 1 - self.best_value / self.baseline_val_rmse
+        gain = 1 - self.best_value / self.persistence_val_rmse
         than = f"{abs(gain):.1%} {'better' if gain >= 0 else 'worse'} than {persistence}"
         lines.append(
             f"best: trial {self.best_trial}, validation RMSE {self.best_value:.3f}{unit}, {than}"
@@ -316,7 +317,8 @@ def _open_study(
     if config.study_name not in existing:
         study.set_user_attr(attrs.DATA, data_attrs)
         study.set_user_attr(attrs.SPACE, config.space.name)
-        study.set_user_attr(attrs.BASELINE_VAL_RMSE, baseline)
+    if attrs.PERSISTENCE_VAL_RMSE not in study.user_attrs:  # new, or named before the schema
+        study.set_user_attr(attrs.PERSISTENCE_VAL_RMSE, baseline)
     notes.name_metric(study, config.data)
     if study.user_attrs.get(attrs.ARTIFACTS) != str(config.artifacts):
         study.set_user_attr(attrs.ARTIFACTS, str(config.artifacts))
@@ -342,7 +344,7 @@ def _check_same_data(study: optuna.Study, data_attrs: dict, space: SearchSpace) 
             )
     if study.user_attrs.get(attrs.SPACE) != space.name:
         raise TunerError(
-            f"study '{study.study_name}' searches space '{study.user_attrs.get('space')}', "
+            f"study '{study.study_name}' searches space '{study.user_attrs.get(attrs.SPACE)}', "
             f"not '{space.name}': choose another --study"
         )
 
@@ -375,7 +377,7 @@ def summarize(
         failed=tally.count(TrialState.FAIL),
         best_value=best.value if best else None,
         best_trial=best.number if best else None,
-        baseline_val_rmse=float(study.user_attrs.get(attrs.BASELINE_VAL_RMSE, float("nan"))),
+        persistence_val_rmse=attrs.persistence_val_rmse(study.user_attrs) or math.nan,
         seconds=seconds,
         interrupted=interrupted,
         failed_workers=failed_workers,
