@@ -1,8 +1,8 @@
 """Best trial -> a deployable bundle (`bundle.py`); the only reader of the test split.
 
 The bundle is written in a hidden folder beside `out` and swapped into place at once
-(`bundle.publish`), so that a failed export leaves the previous bundle as it was and a
-reader never finds a half-written one. Besides `model.keras`, the bundle holds the same
+(`publish.py`), so that a failed export leaves the previous bundle as it was and a reader
+never finds a half-written one. Besides `model.keras`, the bundle holds the same
 model as a SavedModel and as ONNX (`convert`), the ONNX one checked against the Keras one
 on the test windows before anything is published.
 """
@@ -26,17 +26,16 @@ from tuner.data.sources import DataSpec, relocate, target_unit
 from tuner.data.windows import Windows
 from tuner.deploy.bundle import (
     CARD_FILE,
-    MANIFEST_FILE,
     METADATA_FILE,
     MODEL_FILE,
     ONNX_FILE,
     SAVED_MODEL_DIR,
     SAVED_MODEL_VERSION,
-    BundleMetadata,
-    publish,
-    staging_folder,
 )
 from tuner.deploy.convert import check_installed, onnx_disagreement, write_formats
+from tuner.deploy.manifest import MANIFEST_FILE
+from tuner.deploy.metadata import BundleMetadata
+from tuner.deploy.publish import publish, staging_folder
 from tuner.errors import TunerError
 from tuner.model.network import for_deployment
 from tuner.model.params import ModelParams
