@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from tuner.data.prepared import PreparedData, prepare
 from tuner.data.sources import DataSpec
-from tuner.deploy.bundle import BundleMetadata, parse_metadata
+from tuner.deploy.metadata import BundleMetadata, parse_metadata
 from tuner.errors import TunerError
 from tuner.search.space import BUILTIN_SPACES, SearchSpace, load_space
 

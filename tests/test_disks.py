@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import FAST_SPACE, TUNER, cli_env
 from tests.test_cli import _snapshot
 from tests.test_e2e import _longer_trials, _wait_for_running_trial
-from tuner.deploy.bundle import verify_files
+from tuner.deploy.manifest import verify_files
 from tuner.search import attrs
 
 pytestmark = pytest.mark.e2e

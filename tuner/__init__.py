@@ -2,8 +2,8 @@
 
 The package follows the data flow: `tuner.data` (CSV to windows), `tuner.search` (space,
 trials, pruner, study, storage), `tuner.model` (the network and its training),
-`tuner.deploy` (export, predict, `tuner best`, the dashboard), `tuner.review` (`tuner report`) and
-`tuner.bench` (the measuring instruments).
+`tuner.deploy` (export, predict), `tuner.review` (`tuner best`, the dashboard, `tuner report`)
+and `tuner.bench` (the measuring instruments).
 
 The names below are the public API, for notebooks and scripts. Each is imported when first
 used, so that `import tuner` stays light and a deployment that only predicts never imports

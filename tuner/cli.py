@@ -125,7 +125,7 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def best(args: argparse.Namespace) -> int:
-    from tuner.deploy.report import best_report, format_report
+    from tuner.review.best import best_report, format_report
 
     if args.top < 1:
         raise TunerError(f"--top must be at least 1, got {args.top}")
@@ -135,7 +135,7 @@ def best(args: argparse.Namespace) -> int:
 
 
 def _best_arguments(p: argparse.ArgumentParser) -> None:
-    from tuner.deploy.report import DEFAULT_TOP
+    from tuner.review.best import DEFAULT_TOP
 
     _add_study(p)
     p.add_argument(
@@ -230,7 +230,7 @@ def _report_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def dashboard(args: argparse.Namespace) -> int:
-    from tuner.deploy.dashboard import exposure_warning, serve
+    from tuner.review.dashboard import exposure_warning, serve
 
     warning = exposure_warning(args.host)
     if warning:
@@ -246,7 +246,7 @@ def dashboard(args: argparse.Namespace) -> int:
 
 
 def _dashboard_arguments(p: argparse.ArgumentParser) -> None:
-    from tuner.deploy.dashboard import DEFAULT_HOST, DEFAULT_PORT
+    from tuner.review.dashboard import DEFAULT_HOST, DEFAULT_PORT
 
     options.add_storage(p)
     _add_artifacts(p)

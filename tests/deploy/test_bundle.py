@@ -6,15 +6,9 @@ from pathlib import Path
 import pytest
 
 from tuner.data.preprocessing import Preprocessing
-from tuner.deploy.bundle import (
-    FORMAT_VERSION,
-    MAX_METADATA_BYTES,
-    METADATA_FILE,
-    MODEL_FILE,
-    BundleMetadata,
-    read_bundle,
-    write_manifest,
-)
+from tuner.deploy.bundle import METADATA_FILE, MODEL_FILE, read_bundle
+from tuner.deploy.manifest import write_manifest
+from tuner.deploy.metadata import FORMAT_VERSION, MAX_METADATA_BYTES, BundleMetadata
 from tuner.errors import TunerError
 from tuner.model.params import ModelParams
 

@@ -19,14 +19,12 @@ import pytest
 
 from tests.deploy.test_bundle import META
 from tuner.cli import main
-from tuner.deploy.bundle import (
-    CARD_FILE,
+from tuner.deploy.bundle import CARD_FILE, METADATA_FILE, MODEL_FILE
+from tuner.deploy.manifest import (
     MANIFEST_FILE,
     MAX_BUNDLE_BYTES,
     MAX_BUNDLE_ENTRIES,
     MAX_MANIFEST_BYTES,
-    METADATA_FILE,
-    MODEL_FILE,
     write_manifest,
 )
 

@@ -17,7 +17,8 @@ import pytest
 from tests.conftest import TUNER, cli_env
 from tests.deploy.test_bundle import META, _bundle
 from tuner.cli import main
-from tuner.deploy.bundle import MAX_MODEL_BYTES, MAX_MODEL_ENTRIES, MODEL_FILE, write_manifest
+from tuner.deploy.bundle import MODEL_FILE
+from tuner.deploy.manifest import MAX_MODEL_BYTES, MAX_MODEL_ENTRIES, write_manifest
 
 
 def _refused(bundle, message: str) -> None:

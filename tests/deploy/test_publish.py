@@ -10,16 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tuner.deploy.bundle import (
-    MANIFEST_FILE,
-    METADATA_FILE,
-    MODEL_FILE,
-    parse_manifest,
-    publish,
-    read_pinned,
-    staging_folder,
-    verify_files,
-)
+from tuner.deploy.bundle import METADATA_FILE, MODEL_FILE
+from tuner.deploy.manifest import MANIFEST_FILE, parse_manifest, verify_files
+from tuner.deploy.publish import publish, read_pinned, staging_folder
 
 
 def _export(out: Path, version: str) -> None:

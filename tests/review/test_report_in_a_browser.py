@@ -8,7 +8,7 @@ import optuna
 import pytest
 
 from tests.conftest import SCREENSHOTS, tuner
-from tuner.deploy.dashboard import make_app
+from tuner.review.dashboard import make_app
 
 pytestmark = pytest.mark.e2e
 STUDY = "beijing-lstm_baseline"

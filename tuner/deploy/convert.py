@@ -23,6 +23,10 @@ from tuner.model.backend import use_backend
 MODULE = "tuner.deploy.convert"
 # What writing and checking the two formats imports; all are tuner's own dependencies.
 REQUIRED = ("tensorflow", "tf2onnx", "onnx", "onnxruntime")
+# ONNX Runtime's forecasts must be within this of the Keras model's, relative to the
+# forecast, plus the same fraction of the target's standard deviation (float32 rounding,
+# which the model's last layer scales by it).
+ONNX_TOLERANCE = 1e-4
 
 
 def check_installed() -> None:

@@ -19,14 +19,10 @@ from tuner.data.load import load_csv
 from tuner.data.preprocessing import encode
 from tuner.data.sources import DataSpec, target_unit
 from tuner.data.windows import make_windows
-from tuner.deploy.bundle import (
-    BundleMetadata,
-    check_model_archive,
-    current_umask,
-    model_path,
-    read_bundle,
-    read_pinned,
-)
+from tuner.deploy.bundle import model_path, read_bundle
+from tuner.deploy.manifest import check_model_archive
+from tuner.deploy.metadata import BundleMetadata
+from tuner.deploy.publish import current_umask, read_pinned
 from tuner.errors import TunerError
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from tuner.data.prepared import prepare
 from tuner.data.sources import DataSpec
-from tuner.deploy.bundle import BundleMetadata
+from tuner.deploy.metadata import BundleMetadata
 from tuner.deploy.predict import load_bundle
 from tuner.errors import TunerError
 

@@ -21,7 +21,8 @@ from optuna.artifacts import FileSystemArtifactStore, upload_artifact
 from optuna.trial import FrozenTrial, TrialState
 
 from tuner.data.sources import DataSpec, relocate, target_unit
-from tuner.deploy.bundle import DEFAULT_FOLDER, BundleMetadata, read_bundle
+from tuner.deploy.bundle import DEFAULT_FOLDER, read_bundle
+from tuner.deploy.metadata import BundleMetadata
 from tuner.errors import TunerError
 from tuner.review import DEFAULT_OUT, plots
 from tuner.review.fates import Curve, counts, curves

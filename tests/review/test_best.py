@@ -6,7 +6,7 @@ import json
 import optuna
 from optuna.trial import TrialState, create_trial
 
-from tuner.deploy.report import best_report, format_report
+from tuner.review.best import best_report, format_report
 from tuner.search import attrs
 
 

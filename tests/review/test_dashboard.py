@@ -7,7 +7,7 @@ import wsgiref.util
 import optuna
 import pytest
 
-from tuner.deploy.dashboard import exposure_warning, make_app
+from tuner.review.dashboard import exposure_warning, make_app
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])

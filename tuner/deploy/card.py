@@ -1,0 +1,172 @@
+"""The model card: a bundle's README.md, for whoever deploys the model without tuner.
+
+Prose for people, from the bundle's metadata: export writes it beside the model, and
+nothing in tuner reads it back.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from tuner.deploy.bundle import (
+    METADATA_FILE,
+    MODEL_FILE,
+    ONNX_FILE,
+    SAVED_MODEL_DIR,
+    SAVED_MODEL_VERSION,
+)
+from tuner.deploy.convert import ONNX_TOLERANCE
+from tuner.deploy.manifest import MANIFEST_FILE
+from tuner.deploy.metadata import BundleMetadata
+
+CARD_WIDTH = 90  # the model card's prose, in characters per line
+
+
+def model_card(
+    meta: BundleMetadata, *, unit: str | None = None, kept_epoch: int | None = None
+) -> str:
+    """The bundle's README.md, for whoever deploys the model without tuner.
+
+    Args:
+        meta: the bundle's metadata.
+        unit: the target's unit when known (`target_unit`); else the card says "the
+            target's own units", naming the target.
+        kept_epoch: the epoch (from 1) whose weights the model has, when known.
+    """
+    units = unit or f"`{meta.target}`'s own units"
+    return "\n".join(
+        [
+            f"# {meta.study}, trial {meta.trial}\n",
+            _summary(meta, units, kept_epoch),
+            _scores(meta, units),
+            _input_output(meta, units),
+            _loading(meta),
+            _checksums(),
+        ]
+    )
+
+
+def _summary(meta: BundleMetadata, units: str, kept_epoch: int | None) -> str:
+    hp, dataset = meta.hyperparameters, meta.dataset
+    kept = ""
+    if kept_epoch:
+        kept = f"; the weights are those of epoch {kept_epoch}, whose validation RMSE was lowest"
+    text = f"""Forecasts `{meta.target}` {_hours(meta.horizon)} ahead, in {units}, from the raw
+values of the previous {_hours(meta.seq_len)}. One LSTM({hp.units}) and one Dense(1), trained on the
+{dataset["name"]} data (`{dataset["file"]}`, sha256 {dataset["sha256"][:12]}…) with Adam
+(learning rate {hp.learning_rate:.3g}, batch {hp.batch_size}) on the {meta.backend} backend
+for {_count(meta.epochs, "epoch")}{kept}."""
+    return textwrap.fill(" ".join(text.split()), CARD_WIDTH) + "\n"
+
+
+def _scores(meta: BundleMetadata, units: str) -> str:
+    val, test = meta.split["val_start"][:10], meta.split["test_start"][:10]
+    return f"""| split | RMSE, in {units} | persistence RMSE |
+| --- | --- | --- |
+| validation (from {val}) | {meta.val_rmse:.3f} | {_number(meta.persistence_val_rmse)} |
+| test (from {test}, scored once, at export) | {meta.test_rmse:.3f} | \
+{meta.persistence_test_rmse:.3f} |
+
+Persistence forecasts that `{meta.target}` {_hours(meta.horizon)} later is what it is now:
+the baseline to beat.
+"""
+
+
+def _input_output(meta: BundleMetadata, units: str) -> str:
+    columns = ", ".join(f"`{name}`" for name in meta.features)
+    return f"""## Input and output
+
+The model is here in three formats, which take the same input and give the same output.
+
+- In: float32 windows of shape `{_shape(meta)}`, each the raw values of
+  {_hours(meta.seq_len)} in a row, oldest first, in these columns in this order: {columns}.
+  A text column is one-hot (`column=value` is 1 in the hours of that value, one column per
+  category of the training rows); `hour_*` and `doy_*` are the sine and cosine of the hour
+  of day and the day of year. No value may be missing: tuner filled a gap with the last
+  known value (a leading gap with the first). Give raw values: the scaling learnt from the
+  training rows is inside the model.
+- Out: shape `(batch, 1)`, `{meta.target}` {_hours(meta.horizon)} after each window's last
+  hour, in {units}.
+
+`tuner predict --model DIR --data new.csv` builds these windows from a CSV with the same
+columns and writes the forecasts. `{METADATA_FILE}` holds the columns, the categories, the
+scaling statistics and the scores above as data.
+"""
+
+
+def _loading(meta: BundleMetadata) -> str:
+    windows = f"np.zeros({_shape(meta).replace('batch', '1')}, dtype=np.float32)"
+    saved_model = f"{SAVED_MODEL_DIR}/{SAVED_MODEL_VERSION}"
+    return f"""## Loading it
+
+Keras 3, on any backend:
+
+```python
+import keras
+import numpy as np
+
+model = keras.saving.load_model("{MODEL_FILE}")
+forecast = model.predict({windows})
+```
+
+TensorFlow, from the SavedModel (signatures `serve` and `serving_default`):
+
+```python
+import numpy as np
+import tensorflow as tf
+
+model = tf.saved_model.load("{saved_model}")
+forecast = model.serve({windows}).numpy()
+```
+
+TensorFlow Serving reads `{SAVED_MODEL_DIR}/` as the model's base path, whose version
+`{SAVED_MODEL_VERSION}/` it serves; `POST /v1/models/forecaster:predict` with
+`{{"instances": [window, ...]}}` then answers with the forecasts:
+
+```
+tensorflow_model_server --rest_api_port=8501 --model_name=forecaster \\
+  --model_base_path="$PWD/{SAVED_MODEL_DIR}"
+```
+
+ONNX Runtime, with neither TensorFlow nor Keras installed:
+
+```python
+import numpy as np
+import onnxruntime
+
+session = onnxruntime.InferenceSession("{ONNX_FILE}")
+forecast = session.run(None, {{"features": {windows}}})[0]
+```
+
+At export, the ONNX model's forecast of every test window was checked against that of
+`{MODEL_FILE}`: they agree within {ONNX_TOLERANCE:g} relative.
+"""
+
+
+def _checksums() -> str:
+    return f"""## Checksums
+
+`{MANIFEST_FILE}` holds the sha256 of every other file in this folder: `{MODEL_FILE}`,
+`{ONNX_FILE}`, each file under `{SAVED_MODEL_DIR}/`, `{METADATA_FILE}` and this README.
+`sha256sum -c {MANIFEST_FILE}` in the folder checks them, and `tuner predict` refuses a
+bundle with a file missing, changed or added since export. The sha256 above is the
+training data's.
+"""
+
+
+def _shape(meta: BundleMetadata) -> str:
+    return f"(batch, {meta.seq_len}, {len(meta.features)})"
+
+
+def _hours(n: int) -> str:
+    return _count(n, "hour")
+
+
+def _count(n: int | None, noun: str) -> str:
+    if n is None:
+        return f"an unrecorded number of {noun}s"
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"

@@ -1,0 +1,180 @@
+"""`metadata.json`: what predict must apply to a CSV, as a value, checked field by field.
+
+A bundle may come from anywhere, so every field is checked for its type and bounds before
+the value exists: a malformed one is refused in one line rather than failing later in Keras
+or pandas.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from tuner.data.preprocessing import Preprocessing
+from tuner.errors import TunerError, shown
+from tuner.model.params import MAX_BATCH_SIZE, MAX_SEQ_LEN, MAX_UNITS, ModelParams
+
+FORMAT_VERSION = 2  # the layout and metadata this reader expects; SHA256SUMS is required
+MAX_METADATA_BYTES = 1 << 20  # a real one is a few kilobytes
+MAX_HORIZON = MAX_SEQ_LEN
+
+
+@dataclass(frozen=True)
+class BundleMetadata:
+    """What a bundle's model expects and how well it did; `metadata.json` as a value."""
+
+    target: str
+    horizon: int
+    seq_len: int
+    time_col: str | None
+    features: tuple[str, ...]
+    preprocessing: Preprocessing
+    hyperparameters: ModelParams
+    dataset: dict[str, str]  # name, file, sha256
+    split: dict[str, str]  # val_start, test_start
+    epochs: int | None
+    val_rmse: float
+    search_val_rmse: float
+    test_rmse: float
+    persistence_val_rmse: float | None
+    persistence_test_rmse: float
+    test_windows: int
+    study: str
+    trial: int
+    backend: str
+    versions: dict[str, str] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+
+    def to_json(self) -> str:
+        document = asdict(self)
+        document["preprocessing"] = self.preprocessing.to_dict()
+        document["features"] = list(self.features)
+        return json.dumps(document, indent=2) + "\n"
+
+    @classmethod
+    def from_dict(cls, d: Any) -> BundleMetadata:
+        """Checked field by field; raises ValueError or TypeError saying which is wrong."""
+        if not isinstance(d, dict):
+            raise TypeError("not a JSON object")
+        version = d.get("format_version")
+        if version != FORMAT_VERSION:
+            raise ValueError(
+                f"bundle format {shown(version)}; this tuner reads format {FORMAT_VERSION}: "
+                "export the study again with this version of tuner"
+            )
+        prep = _preprocessing(d.get("preprocessing"))
+        features = tuple(_list_of(str, d.get("features"), "features"))
+        if features != prep.features:
+            raise ValueError("features do not match the preprocessing's features")
+        target = _of(str, d.get("target"), "target")
+        if target != prep.target:
+            raise ValueError(
+                f"target {shown(target)} is not the preprocessing's {shown(prep.target)}"
+            )
+        params = _of(dict, d.get("hyperparameters"), "hyperparameters")
+        seq_len = _bounded_int(d.get("seq_len"), "seq_len", MAX_SEQ_LEN)
+        return cls(
+            target=target,
+            horizon=_bounded_int(d.get("horizon"), "horizon", MAX_HORIZON),
+            seq_len=seq_len,
+            time_col=_optional(str, d.get("time_col"), "time_col"),
+            features=features,
+            preprocessing=prep,
+            hyperparameters=ModelParams(
+                units=_bounded_int(params.get("units"), "hyperparameters.units", MAX_UNITS),
+                seq_len=seq_len,
+                learning_rate=_number(params.get("learning_rate"), "hyperparameters.learning_rate"),
+                batch_size=_bounded_int(params.get("batch_size"), "batch_size", MAX_BATCH_SIZE),
+            ),
+            dataset={k: str(v) for k, v in _of(dict, d.get("dataset"), "dataset").items()},
+            split={k: str(v) for k, v in _of(dict, d.get("split"), "split").items()},
+            epochs=_optional(int, d.get("epochs"), "epochs"),
+            val_rmse=_number(d.get("val_rmse"), "val_rmse"),
+            search_val_rmse=_number(d.get("search_val_rmse"), "search_val_rmse"),
+            test_rmse=_number(d.get("test_rmse"), "test_rmse"),
+            persistence_val_rmse=_optional(float, d.get("persistence_val_rmse"), "persistence"),
+            persistence_test_rmse=_number(d.get("persistence_test_rmse"), "persistence_test"),
+            test_windows=_of(int, d.get("test_windows"), "test_windows"),
+            study=_of(str, d.get("study"), "study"),
+            trial=_of(int, d.get("trial"), "trial"),
+            backend=_of(str, d.get("backend"), "backend"),
+            versions={k: str(v) for k, v in _of(dict, d.get("versions", {}), "versions").items()},
+        )
+
+
+def parse_metadata(data: bytes, *, source: str) -> BundleMetadata:
+    """`metadata.json`'s bytes as a `BundleMetadata`, or a one-line `TunerError`."""
+    try:
+        return BundleMetadata.from_dict(json.loads(data))
+    except RecursionError:
+        raise TunerError(f"{source}: not valid export metadata: nested too deeply") from None
+    except (UnicodeDecodeError, KeyError, TypeError, ValueError) as e:
+        reason = str(e).splitlines()[0] if str(e).strip() else type(e).__name__
+        raise TunerError(f"{source}: not valid export metadata: {reason}") from e
+
+
+def _preprocessing(d: Any) -> Preprocessing:
+    d = _of(dict, d, "preprocessing")
+    numeric = _list_of(str, d.get("numeric"), "preprocessing.numeric")
+    if len(set(numeric)) != len(numeric) or not numeric:
+        raise ValueError("preprocessing.numeric: empty, or a column listed twice")
+    categories = _of(dict, d.get("categories"), "preprocessing.categories")
+    mean = _of(dict, d.get("mean"), "preprocessing.mean")
+    std = _of(dict, d.get("std"), "preprocessing.std")
+    for name in numeric:
+        _number(mean.get(name), f"preprocessing.mean[{shown(name)}]")
+        if not _number(std.get(name), f"preprocessing.std[{shown(name)}]") > 0:
+            raise ValueError(f"preprocessing.std[{shown(name)}]: must be positive")
+    columns = [*numeric, *categories]
+    if len(set(columns)) != len(columns):
+        raise ValueError("preprocessing: a column is both numeric and categorical")
+    return Preprocessing(
+        target=_of(str, d.get("target"), "preprocessing.target"),
+        numeric=tuple(numeric),
+        categories={
+            str(k): tuple(_list_of(str, v, f"preprocessing.categories[{shown(k)}]"))
+            for k, v in categories.items()
+        },
+        mean={n: float(mean[n]) for n in numeric},
+        std={n: float(std[n]) for n in numeric},
+    )
+
+
+def _of(kind: type, value: Any, name: str) -> Any:
+    if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
+        raise TypeError(f"{name}: expected {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _optional(kind: type, value: Any, name: str) -> Any:
+    if value is None:
+        return None
+    if kind is float:
+        return _number(value, name)
+    return _of(kind, value, name)
+
+
+def _list_of(kind: type, value: Any, name: str) -> list[Any]:
+    return [_of(kind, item, name) for item in _of(list, value, name)]
+
+
+def _number(value: Any, name: str) -> float:
+    """A JSON number as a finite float; an integer too large for one is refused like NaN."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name}: expected a finite number, got {type(value).__name__}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ValueError(f"{name}: expected a finite number, got {number}")
+    return number
+
+
+def _bounded_int(value: Any, name: str, most: int) -> int:
+    value = _of(int, value, name)
+    if not 1 <= value <= most:
+        raise ValueError(f"{name}: must be between 1 and {most}, got {shown(value)}")
+    return value
