@@ -21,7 +21,7 @@ import optuna
 from optuna.trial import TrialState
 
 from tuner.data.prepared import PreparedData, prepare
-from tuner.data.sources import DataSpec, relocate, target_unit
+from tuner.data.sources import relocate, target_unit
 from tuner.data.windows import Windows
 from tuner.deploy.bundle import (
     CARD_FILE,
@@ -66,7 +66,10 @@ def export_best(study: optuna.Study, artifacts: Path | None, out: Path) -> Bundl
     if artifacts is None:
         raise TunerError(f"study '{study.study_name}': no artifact store found; give --artifacts")
     store = open_store(artifacts, create=False)
-    spec = relocate(DataSpec(**study.user_attrs[attrs.DATA]))
+    spec = attrs.data_spec(study.user_attrs)
+    if spec is None:
+        raise TunerError(f"study '{study.study_name}' does not say which data it searched")
+    spec = relocate(spec)
     params = ModelParams(**trial.user_attrs[attrs.MODEL_PARAMS])
     data = prepare(spec, with_test=True)
     model = for_deployment(load_model(store, trial.user_attrs[attrs.ARTIFACT_ID]), data.prep)
@@ -88,7 +91,7 @@ def export_best(study: optuna.Study, artifacts: Path | None, out: Path) -> Bundl
         val_rmse=scores["val"]["rmse"],
         search_val_rmse=trial.value,
         test_rmse=scores["test"]["rmse"],
-        persistence_val_rmse=study.user_attrs.get(attrs.BASELINE_VAL_RMSE),
+        persistence_val_rmse=attrs.persistence_val_rmse(study.user_attrs),
         persistence_test_rmse=scores["test"]["persistence_rmse"],
         test_windows=int(scores["test"]["windows"]),
         study=study.study_name,

@@ -7,7 +7,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from tuner.data.sources import DataSpec, target_unit
+from tuner.data.sources import target_unit
 from tuner.search import attrs
 from tuner.search.outcomes import against_baseline, outcomes
 
@@ -27,7 +27,7 @@ def best_report(study: optuna.Study, top: int = DEFAULT_TOP) -> dict[str, Any]:
     """
     trials = study.get_trials(deepcopy=False)
     tally = outcomes(trials)
-    baseline = study.user_attrs.get(attrs.BASELINE_VAL_RMSE)
+    baseline = attrs.persistence_val_rmse(study.user_attrs)
     complete = sorted(
         (t for t in trials if t.state == TrialState.COMPLETE),
         key=lambda t: t.value,
@@ -39,7 +39,7 @@ def best_report(study: optuna.Study, top: int = DEFAULT_TOP) -> dict[str, Any]:
         "trials": tally.states,
         "pruned_reasons": tally.pruned_reasons,
         "fail_reasons": tally.fail_reasons,
-        "baseline_val_rmse": baseline,
+        "persistence_val_rmse": baseline,
         "best": rows[0] if rows else None,
         "top": rows,
     }
@@ -59,17 +59,15 @@ def _row(trial: optuna.trial.FrozenTrial, baseline: float | None) -> dict[str, A
 
 
 def _unit(study: optuna.Study) -> str | None:
-    try:
-        return target_unit(DataSpec(**study.user_attrs[attrs.DATA]))
-    except (KeyError, TypeError):
-        return None
+    spec = attrs.data_spec(study.user_attrs)
+    return None if spec is None else target_unit(spec)
 
 
 def format_report(report: dict[str, Any]) -> str:
     """The report as a person reads it: a few lines, then the top trials as a table."""
     unit = f" {report['unit']}" if report.get("unit") else ""
     lines = [f"study {report['study']}"]
-    baseline = report["baseline_val_rmse"]
+    baseline = report["persistence_val_rmse"]
     if baseline is not None:
         lines.append(f"persistence baseline: val RMSE {baseline:.3f}{unit}")
     best = report["best"]

@@ -11,10 +11,10 @@ from typing import Any
 from optuna.trial import FrozenTrial, TrialState
 
 from tuner.search import attrs
+from tuner.search.attrs import PrunedReason
 
 # In the order a legend lists them; "pruned" is any other pruner's reason (MedianPruner's).
-FATES = ("completed", "noise", "behind", "diverged", "pruned", "failed")
-PRUNER_REASONS = ("noise", "behind", "diverged")
+FATES = ("completed", *PrunedReason, "pruned", "failed")
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def fate(state: TrialState, user_attrs: Mapping[str, Any]) -> str | None:
         return "failed"
     if state == TrialState.PRUNED:
         reason = str(user_attrs.get(attrs.PRUNED_REASON, "")).split("-")[0]
-        return reason if reason in PRUNER_REASONS else "pruned"
+        return reason if reason in set(PrunedReason) else "pruned"
     return None
 
 

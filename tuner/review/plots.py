@@ -18,6 +18,7 @@ import optuna
 
 from tuner.review.fates import Curve, counts
 from tuner.review.forecasts import HOURS, Forecasts, hourly_week, rmse_by_hour
+from tuner.search.attrs import PrunedReason
 
 if "matplotlib.pyplot" not in sys.modules:
     matplotlib.use("Agg")
@@ -30,9 +31,9 @@ STYLE = "ggplot"  # Optuna's figures use it too
 DPI = 100
 FATE_STYLE = {  # colour and label; completed curves are drawn last, on top
     "completed": ("tab:blue", "completed"),
-    "behind": ("tab:orange", "pruned: behind"),
-    "noise": ("tab:gray", "pruned: noise"),
-    "diverged": ("tab:red", "pruned: diverged"),
+    PrunedReason.BEHIND: ("tab:orange", "pruned: behind"),
+    PrunedReason.NOISE: ("tab:gray", "pruned: noise"),
+    PrunedReason.DIVERGED: ("tab:red", "pruned: diverged"),
     "pruned": ("tab:purple", "pruned: other reason"),
     "failed": ("black", "failed"),
 }

@@ -30,6 +30,7 @@ from tuner.review.forecasts import Forecasts, forecast_test, week_starts
 from tuner.review.page import Plot, Section, render
 from tuner.search import attrs
 from tuner.search.artifacts import open_store
+from tuner.search.attrs import PrunedReason
 from tuner.search.failures import STORAGE_ERRORS, stop_reason
 from tuner.search.notes import METRIC, metric_name
 from tuner.search.outcomes import against_baseline
@@ -38,9 +39,9 @@ PAGE_FILE = "report.html"
 TEST_WEEKS = 3
 FATE_WORDS = {
     "completed": "completed",
-    "noise": "pruned as noise",
-    "behind": "pruned as behind",
-    "diverged": "diverged",
+    PrunedReason.NOISE: "pruned as noise",
+    PrunedReason.BEHIND: "pruned as behind",
+    PrunedReason.DIVERGED: str(PrunedReason.DIVERGED),
     "pruned": "pruned for another reason",
     "failed": "failed",
 }
@@ -152,7 +153,7 @@ def describe_counts(found: list[Curve]) -> str:
 
 def _search_section(study: optuna.Study, found: list[Curve]) -> Section:
     trials = study.get_trials(deepcopy=False)
-    baseline = study.user_attrs.get(attrs.BASELINE_VAL_RMSE)
+    baseline = attrs.persistence_val_rmse(study.user_attrs)
     spec = _recorded_data(study)
     label = metric_name(spec) if spec is not None else METRIC
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
@@ -265,10 +266,7 @@ def _model_section(
 
 def _recorded_data(study: optuna.Study) -> DataSpec | None:
     """The data the study says it searched, as `tuner run` recorded it; None if it does not."""
-    try:
-        return DataSpec(**study.user_attrs[attrs.DATA])
-    except (KeyError, TypeError):
-        return None
+    return attrs.data_spec(study.user_attrs)
 
 
 def _data_of(study: optuna.Study, bundle: Path) -> DataSpec:
