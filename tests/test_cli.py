@@ -53,6 +53,8 @@ def inputs(tmp_path_factory, beijing_csv) -> Path:
     storage = f"sqlite:///{folder / 'empty.db'}"
     study = optuna.create_study(study_name="nothing-done", storage=storage)
     study.tell(study.ask(), state=optuna.trial.TrialState.PRUNED)
+    for name in ("sales-lstm_baseline", "beijing-lstm_baseline"):
+        optuna.create_study(study_name=name, storage=f"sqlite:///{folder / 'two.db'}")
     return folder
 
 
@@ -74,14 +76,22 @@ CASES = {
         ["run", "--target", "DEWP", "--study", "beijing-lstm_baseline"],
         "was made with target='pm2.5'",
     ),
-    "zero trials": (["run", "--trials", "0"], "--trials must be at least 1"),
+    "zero trials": (["run", "--trials", "0"], "trials must be at least 1, got 0"),
     "best with --top 0": (["best", "--top", "0"], "--top must be at least 1"),
-    "negative seed": (["run", "--seed", "-1"], "--seed must be 0 or more"),
+    "negative seed": (["run", "--seed", "-1"], "seed must be 0 or more"),
     "export with no completed trial": (
         ["export", "--storage", "sqlite:///{i}/empty.db", "--study", "nothing-done"],
         "no completed trial",
     ),
     "export of an unknown study": (["export", "--study", "nope"], "no study 'nope'"),
+    "export with no study named from a storage of two": (
+        ["export", "--storage", "sqlite:///{i}/two.db"],
+        "which study? give --study: it holds beijing-lstm_baseline, sales-lstm_baseline",
+    ),
+    "export with no study named finds the only one": (
+        ["export", "--storage", "sqlite:///{i}/empty.db"],
+        "study 'nothing-done' has no completed trial",
+    ),
     "best without a database": (
         ["best", "--storage", "sqlite:///{i}/none.db"],
         "no study database",

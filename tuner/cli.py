@@ -54,16 +54,13 @@ def run(args: argparse.Namespace) -> int:
     import optuna
 
     from tuner.search.space import load_space
-    from tuner.search.storage import parse_url
     from tuner.search.study import RunConfig, run_study
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # the progress display reports trials
-    url = options.storage(args)
-    parse_url(url)  # an unknown scheme is refused before the data is read
+    location = options.location(args)  # an unknown scheme is refused before the data is read
     space = load_space(args.space)
     given = {
         "study_name": args.study,
-        "artifacts": _artifacts(args),
         "trials": args.trials,
         "timeout": args.timeout,
         "seed": args.seed,
@@ -74,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     config = RunConfig(
         data=options.data_spec(args),
         space=space,
-        storage=url,
+        location=location,
         quiet=args.quiet,
         verbose=args.verbose,
         pruner=args.pruner,
@@ -92,8 +89,7 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
 
     options.add_data(p)
     options.add_space(p)
-    options.add_storage(p)
-    _add_artifacts(p)
+    options.add_location(p)
     p.add_argument("--study", help="study name (default: DATA-SPACE, e.g. beijing-lstm_baseline)")
     p.add_argument(
         "--trials",
@@ -129,7 +125,7 @@ def best(args: argparse.Namespace) -> int:
 
     if args.top < 1:
         raise TunerError(f"--top must be at least 1, got {args.top}")
-    report = best_report(_load_study(args), top=args.top)
+    report = best_report(_load_study(args, options.location(args)), top=args.top)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return EXIT_OK
 
@@ -149,14 +145,13 @@ def _best_arguments(p: argparse.ArgumentParser) -> None:
 
 def export(args: argparse.Namespace) -> int:
     from tuner.search import attrs
-    from tuner.search.artifacts import beside_database, store_to_read
 
-    options.keras_in_this_process(args)
+    options.quiet_native_logs(args)
     from tuner.deploy.export import export_best
 
-    study = _load_study(args)
-    recorded = study.user_attrs.get(attrs.ARTIFACTS)
-    folder = store_to_read(_artifacts(args), recorded, beside_database(options.storage(args)))
+    location = options.location(args)
+    study = _load_study(args, location)
+    folder = location.store_to_read(study.user_attrs.get(attrs.ARTIFACTS))
     meta = export_best(study, folder, Path(args.out))
     print(
         f"exported trial {meta.trial} to {args.out}: test RMSE {meta.test_rmse:.3f} "
@@ -169,13 +164,12 @@ def _export_arguments(p: argparse.ArgumentParser) -> None:
     from tuner.deploy.bundle import DEFAULT_FOLDER
 
     _add_study(p)
-    _add_artifacts(p)
     p.add_argument("--out", default=DEFAULT_FOLDER, help="bundle folder (default: %(default)s)")
     options.add_backend(p)
 
 
 def predict(args: argparse.Namespace) -> int:
-    options.keras_in_this_process(args)
+    options.quiet_native_logs(args)
     from tuner.deploy.predict import predict_csv, write_csv
 
     forecast = predict_csv(Path(args.model), Path(args.data))
@@ -198,14 +192,13 @@ def _predict_arguments(p: argparse.ArgumentParser) -> None:
 def report(args: argparse.Namespace) -> int:
     from tuner.review.report import default_model, report_study
     from tuner.search import attrs
-    from tuner.search.artifacts import beside_database, store_to_read
 
-    study = _load_study(args)
-    recorded = study.user_attrs.get(attrs.ARTIFACTS)
-    store = store_to_read(_artifacts(args), recorded, beside_database(options.storage(args)))
+    location = options.location(args)
+    study = _load_study(args, location)
+    store = location.store_to_read(study.user_attrs.get(attrs.ARTIFACTS))
     model = Path(args.model) if args.model else default_model(study.study_name)
     if model is not None:  # its figures load Keras
-        options.keras_in_this_process(args)
+        options.quiet_native_logs(args)
     print(report_study(study, Path(args.out), model=model, artifacts=store).describe())
     return EXIT_OK
 
@@ -215,7 +208,6 @@ def _report_arguments(p: argparse.ArgumentParser) -> None:
     from tuner.review import DEFAULT_OUT
 
     _add_study(p)
-    _add_artifacts(p)
     p.add_argument(
         "--model",
         help="the study's exported bundle, for the test-split figures (default: "
@@ -236,8 +228,7 @@ def dashboard(args: argparse.Namespace) -> int:
     if warning:
         print(warning, file=sys.stderr)
     serve(
-        options.storage(args),
-        _artifacts(args),
+        options.location(args),
         host=args.host,
         port=args.port,
         read_only=args.read_only,
@@ -248,8 +239,7 @@ def dashboard(args: argparse.Namespace) -> int:
 def _dashboard_arguments(p: argparse.ArgumentParser) -> None:
     from tuner.review.dashboard import DEFAULT_HOST, DEFAULT_PORT
 
-    options.add_storage(p)
-    _add_artifacts(p)
+    options.add_location(p)
     p.add_argument(
         "--host",
         default=DEFAULT_HOST,
@@ -291,34 +281,29 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_study(p: argparse.ArgumentParser) -> None:
-    """The study to read: --study, or the name `tuner run` gives for --data and --space."""
-    options.add_storage(p)
-    p.add_argument("--study", help="study name (default: DATA-SPACE, as tuner run names it)")
-    p.add_argument("--data", default=options.DEFAULT_DATA, help="for the default study name")
-    p.add_argument("--space", default=options.DEFAULT_SPACE, help="for the default study name")
-
-
-def _add_artifacts(p: argparse.ArgumentParser) -> None:
+    """The study to read: --study, or the one `tuner run` names for --data and --space, or
+    the storage's only study."""
+    options.add_location(p)
     p.add_argument(
-        "--artifacts",
-        help="artifact store folder for trial models (default: $TUNER_ARTIFACTS, else the "
-        "study's own: artifacts/ beside an SQLite database, or the folder its run was given)",
+        "--study",
+        help="study name (default: DATA-SPACE when --data or --space is given, as tuner run "
+        "names it, else the storage's only study)",
     )
+    p.add_argument("--data", help="the data tuner run was given, for the default study name")
+    p.add_argument("--space", help="the space tuner run was given, for the default study name")
 
 
-def _artifacts(args: argparse.Namespace) -> Path | None:
-    given = args.artifacts or os.environ.get("TUNER_ARTIFACTS")
-    return Path(given) if given else None
-
-
-def _load_study(args: argparse.Namespace):
+def _load_study(args: argparse.Namespace, location):
     from tuner.data.sources import BUILTINS
     from tuner.search.storage import load_study, open_storage
     from tuner.search.study import default_study_name
 
-    data = args.data if args.data in BUILTINS else Path(args.data).stem
-    name = args.study or default_study_name(data, Path(args.space).stem)
-    return load_study(open_storage(options.storage(args), create=False), name)
+    name = args.study
+    if name is None and (args.data or args.space):
+        data = args.data or options.DEFAULT_DATA
+        data = data if data in BUILTINS else Path(data).stem
+        name = default_study_name(data, Path(args.space or options.DEFAULT_SPACE).stem)
+    return load_study(open_storage(location, create=False), name)
 
 
 def _version() -> str:

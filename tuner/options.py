@@ -12,8 +12,13 @@ from collections.abc import Mapping
 
 from tuner.data.sources import BUILTINS, DEFAULT_DATA, DataSpec, resolve
 from tuner.model import backend
+from tuner.search.location import (
+    ARTIFACTS_VARIABLE,
+    DEFAULT_STORAGE,
+    STORAGE_VARIABLES,
+    StudyLocation,
+)
 from tuner.search.space import DEFAULT_SPACE, builtin_spaces
-from tuner.search.storage import DEFAULT_STORAGE, STORAGE_VARIABLES, storage_url
 
 
 def add_backend(parser: argparse.ArgumentParser) -> None:
@@ -34,17 +39,24 @@ def use_backend(args: argparse.Namespace) -> None:
     backend.use_backend(getattr(args, "backend", None))
 
 
-def keras_in_this_process(args: argparse.Namespace) -> None:
+def quiet_native_logs(args: argparse.Namespace) -> None:
     """Before a command imports Keras itself: the libraries' logs off, unless `--verbose`."""
     if not args.verbose:
         backend.silence_native_logs()
 
 
-def add_storage(parser: argparse.ArgumentParser) -> None:
+def add_location(parser: argparse.ArgumentParser) -> None:
+    """Where the study lives: `--storage` and `--artifacts` (tuner.search.location)."""
     variables = ", then ".join(f"${name}" for name in STORAGE_VARIABLES)
     parser.add_argument(
         "--storage",
         help=f"study storage URL (default: {variables}, then {DEFAULT_STORAGE})",
+    )
+    parser.add_argument(
+        "--artifacts",
+        help=f"artifact store folder for trial models (default: ${ARTIFACTS_VARIABLE}, else "
+        "the study's own: the folder its run was given, or artifacts/ beside an SQLite "
+        "database)",
     )
 
 
@@ -87,6 +99,6 @@ def data_spec(args: argparse.Namespace) -> DataSpec:
     )
 
 
-def storage(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> str:
-    """`--storage`, then the first storage variable that is set, then the default."""
-    return storage_url(args.storage, environ)
+def location(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> StudyLocation:
+    """`--storage` and `--artifacts`, looked up as `tuner.search.location` says."""
+    return StudyLocation.of(args.storage, args.artifacts, environ)

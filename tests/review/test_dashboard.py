@@ -8,6 +8,7 @@ import optuna
 import pytest
 
 from tuner.review.dashboard import exposure_warning, make_app
+from tuner.search.location import StudyLocation
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
@@ -35,7 +36,7 @@ def test_read_only_refuses_to_delete_a_study(tmp_path, read_only):
     url = f"sqlite:///{tmp_path / 'tuner.db'}"
     study = optuna.create_study(study_name="kept", storage=url)
     study_id = study._study_id
-    app = make_app(url, None, read_only=read_only)
+    app = make_app(StudyLocation.of(url, None, environ={}), read_only=read_only)
     code, body = _call(app, "GET", "/api/studies")
     assert code == 200 and json.loads(body)["study_summaries"][0]["study_name"] == "kept"
     code, _ = _call(app, "DELETE", f"/api/studies/{study_id}")

@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import SCREENSHOTS, tuner
 from tuner.review.dashboard import make_app
+from tuner.search.location import StudyLocation
 
 pytestmark = pytest.mark.e2e
 STUDY = "beijing-lstm_baseline"
@@ -40,7 +41,7 @@ def test_the_report_shows_every_figure_and_the_dashboard_lists_it(trained, brows
     url = f"sqlite:///{results / 'tuner.db'}"
     study = optuna.load_study(study_name=STUDY, storage=url)
     artifact_id, study_id = study.user_attrs["report_artifact_id"], study._study_id
-    app = make_app(url, results / "artifacts", read_only=True)
+    app = make_app(StudyLocation.of(url, results / "artifacts", environ={}), read_only=True)
     _, detail = _get(app, f"/api/studies/{study_id}")
     listed = {a["artifact_id"]: a["filename"] for a in json.loads(detail)["artifacts"]}
     assert listed[artifact_id] == "report.html"

@@ -11,6 +11,7 @@ from optuna.trial import TrialState, create_trial
 from tuner.data.sources import BEIJING, DataSpec
 from tuner.data.split import Split
 from tuner.search import attrs
+from tuner.search.location import StudyLocation
 from tuner.search.notes import (
     Best,
     Periods,
@@ -138,11 +139,13 @@ def test_a_pruned_trial_says_why_with_its_figures(verdict, best, expected):
 
 def test_the_export_command_works_from_any_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert export_command("sqlite:///results/tuner.db", "beijing-lstm_baseline") == (
+    local = StudyLocation.of("sqlite:///results/tuner.db", None, environ={})
+    assert export_command(local, "beijing-lstm_baseline") == (
         f"tuner export --storage sqlite:///{tmp_path}/results/tuner.db "
         "--study beijing-lstm_baseline"
     )
-    shared = export_command("postgresql://me:secret@db/tuner", "my study")
+    server = StudyLocation.of("postgresql://me:secret@db/tuner", None, environ={})
+    shared = export_command(server, "my study")
     assert shared == "tuner export --storage 'postgresql://me:***@db/tuner' --study 'my study'"
 
 
@@ -177,7 +180,8 @@ def test_the_review_reads_the_study_and_the_note_is_what_the_dashboard_reads(tmp
     index = pd.date_range("2020-01-01", periods=10 * 24, freq="h")
     split = Split(pd.Timestamp("2020-01-08"), pd.Timestamp("2020-01-10"))
     data = SimpleNamespace(spec=SALES, index=index[index < split.test_start], split=split)
-    reviewed = review(study, data, f"sqlite:///{tmp_path}/t.db", interrupted=True)
+    location = StudyLocation.of(f"sqlite:///{tmp_path}/t.db", None, environ={})
+    reviewed = review(study, data, location, interrupted=True)
     assert reviewed.best == Best(0, 9.0, params)
     assert (reviewed.baseline, reviewed.interrupted) == (10.0, True)
     assert reviewed.states == {"complete": 1, "pruned": 1}

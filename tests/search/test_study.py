@@ -27,13 +27,13 @@ def test_defaults_name_the_study_after_its_data_and_space():
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"trials": 0}, "--trials must be at least 1"),
-        ({"max_epochs": 0}, "--max-epochs must be at least 1"),
-        ({"timeout": 0}, "--timeout must be positive"),
-        ({"jobs": 0}, "--jobs must be at least 1"),
-        ({"heartbeat": 0}, "--heartbeat must be at least 1 second"),
-        ({"seed": -1}, "--seed must be 0 or more"),
-        ({"pruner": "hyperband"}, "--pruner must be one of noise-aware, median, none"),
+        ({"trials": 0}, "trials must be at least 1"),
+        ({"max_epochs": 0}, "max_epochs must be at least 1"),
+        ({"timeout": 0}, "timeout must be positive"),
+        ({"jobs": 0}, "jobs must be at least 1"),
+        ({"heartbeat": 0}, "heartbeat must be at least 1 second"),
+        ({"seed": -1}, "seed must be 0 or more"),
+        ({"pruner": "hyperband"}, "pruner must be one of noise-aware, median, none"),
     ],
 )
 def test_bad_settings_are_one_line(changes, message):

@@ -30,7 +30,7 @@ def curves(args: argparse.Namespace) -> int:
     from tuner.data.prepared import prepare
     from tuner.search.space import load_space
 
-    options.keras_in_this_process(args)  # the bank trains here, not in worker processes
+    options.quiet_native_logs(args)  # the bank trains here, not in worker processes
     space = load_space(args.space)
     data = prepare(options.data_spec(args))
     data.check_enough_rows(space.max_seq_len)

@@ -61,7 +61,7 @@ class DataSpec:
 
     def __post_init__(self) -> None:
         if self.horizon < 1:
-            raise TunerError(f"--horizon must be at least 1, got {self.horizon}")
+            raise TunerError(f"horizon must be at least 1, got {self.horizon}")
 
 
 def target_unit(spec: DataSpec) -> str | None:

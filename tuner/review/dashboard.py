@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from optuna.storages import BaseStorage
-
 from tuner.search import attrs
-from tuner.search.artifacts import beside_database, open_store, store_to_read
+from tuner.search.artifacts import open_store
+from tuner.search.location import StudyLocation
 from tuner.search.storage import open_storage
 
 if TYPE_CHECKING:
@@ -20,8 +18,7 @@ DEFAULT_PORT = 8080
 
 
 def serve(
-    storage_url: str,
-    artifacts: Path | None,
+    location: StudyLocation,
     *,
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
@@ -30,25 +27,26 @@ def serve(
     """Serve the dashboard until interrupted.
 
     Args:
-        storage_url: the study storage, as given to `tuner run`.
-        artifacts: the artifact store folder, so that trial models can be downloaded; by
-            default the one beside an SQLite database, else the one the studies recorded.
-            Without one, the dashboard shows the studies without their models.
+        location: the study storage, and the artifact store so that trial models can be
+            downloaded: the one given, else the one all its studies recorded, else the one
+            beside an SQLite database. Without one, the dashboard shows the studies
+            without their models.
         host, port: where to listen.
         read_only: refuse every request that could change a study (anything but GET and
             HEAD), since optuna-dashboard itself has no such mode.
     """
     import bottle
 
-    bottle.run(make_app(storage_url, artifacts, read_only=read_only), host=host, port=port)
+    bottle.run(make_app(location, read_only=read_only), host=host, port=port)
 
 
-def make_app(storage_url: str, artifacts: Path | None, *, read_only: bool = False) -> Bottle:
+def make_app(location: StudyLocation, *, read_only: bool = False) -> Bottle:
     """optuna-dashboard's WSGI application on the study storage; see `serve`."""
     from optuna_dashboard import wsgi
 
-    storage = open_storage(storage_url, create=False)
-    folder = _find_store(storage, storage_url, artifacts)
+    storage = open_storage(location, create=False)
+    recorded = {s.user_attrs.get(attrs.ARTIFACTS) for s in storage.get_all_studies()}
+    folder = location.store_to_read(recorded.pop() if len(recorded) == 1 else None)
     store = open_store(folder, create=False) if folder is not None else None
     app = wsgi(storage, artifact_store=store)
     if read_only:
@@ -75,10 +73,3 @@ def _refuse_writes() -> None:
 
     if bottle.request.method not in ("GET", "HEAD"):
         raise bottle.HTTPResponse("this dashboard is read-only (tuner dashboard --read-only)", 403)
-
-
-def _find_store(storage: BaseStorage, storage_url: str, given: Path | None) -> Path | None:
-    """`given`, else beside the database, else the one folder all recorded studies share."""
-    recorded = {s.user_attrs.get(attrs.ARTIFACTS) for s in storage.get_all_studies()}
-    shared = recorded.pop() if len(recorded) == 1 else None
-    return store_to_read(given, shared, beside_database(storage_url))

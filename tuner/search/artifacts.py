@@ -12,56 +12,9 @@ from optuna.trial import TrialState
 
 from tuner.errors import TunerError
 from tuner.search import attrs
-from tuner.search.storage import parse_url
 
 if TYPE_CHECKING:
     import keras
-
-ARTIFACTS_FOLDER = "artifacts"  # beside an SQLite database: results/tuner.db -> results/artifacts
-
-
-def beside_database(storage_url: str) -> Path | None:
-    """The store's folder beside an SQLite database file; None for other storages."""
-    parsed = parse_url(storage_url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(parsed.database).parent / ARTIFACTS_FOLDER
-
-
-def store_to_read(given: Path | None, recorded: str | None, beside: Path | None) -> Path | None:
-    """Where `export` and the dashboard find a study's models: `--artifacts`, else the folder
-    the study recorded, else the one beside its SQLite database; None when none is a folder.
-
-    The recorded folder comes before the one beside the database since `--artifacts` may
-    have put it elsewhere; after it, since a study folder that was moved leaves a stale
-    record.
-    """
-    if given is not None:
-        return given
-    for candidate in (recorded, beside):
-        if candidate is not None and Path(candidate).is_dir():
-            return Path(candidate)
-    return None
-
-
-def store_to_write(given: Path | None, recorded: str | None, beside: Path | None) -> Path:
-    """Where `tuner run` keeps a study's models, refused in one line when it cannot say.
-
-    A study keeps one store: its best model must be where export will look. Storages other
-    than SQLite have no folder of their own, so a new study there needs `--artifacts`.
-    """
-    kept = Path(recorded) if recorded is not None and Path(recorded).is_dir() else None
-    if given is not None:
-        if kept is not None and kept.resolve() != given.resolve():
-            raise TunerError(f"{given}: this study keeps its models in {kept}; give that or none")
-        return given
-    if kept is not None:
-        return kept
-    if beside is not None:
-        return beside
-    if recorded is not None:
-        raise TunerError(f"{recorded}: the study's artifact store is not a folder here")
-    raise TunerError("a study outside SQLite needs --artifacts: a folder every worker reaches")
 
 
 def open_store(path: str | Path, *, create: bool = True) -> FileSystemArtifactStore:

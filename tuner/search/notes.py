@@ -12,16 +12,15 @@ import math
 import shlex
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import optuna
 import pandas as pd
-from sqlalchemy.engine import make_url
 
 from tuner.data.sources import DataSpec, target_unit
 from tuner.data.split import Split
 from tuner.search import attrs
+from tuner.search.location import StudyLocation
 from tuner.search.outcomes import against_baseline, outcomes
 from tuner.search.pruner import Verdict
 
@@ -88,20 +87,16 @@ def periods(index: pd.DatetimeIndex, split: Split) -> Periods:
     )
 
 
-def export_command(storage_url: str, study_name: str) -> str:
+def export_command(location: StudyLocation, study_name: str) -> str:
     """`tuner export` for this study, to be run from any folder; a password shows as ***.
 
     An SQLite path is made absolute against the current folder, where the run started.
     """
-    url = make_url(storage_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        url = url.set(database=str(Path(url.database).resolve()))
-    rendered = url.render_as_string(hide_password=True)
-    return f"tuner export --storage {shlex.quote(rendered)} --study {shlex.quote(study_name)}"
+    return f"tuner export {location.command_line()} --study {shlex.quote(study_name)}"
 
 
 def review(
-    study: optuna.Study, data: PreparedData, storage_url: str, *, interrupted: bool = False
+    study: optuna.Study, data: PreparedData, location: StudyLocation, *, interrupted: bool = False
 ) -> StudyReview:
     """The study as its note describes it, from its attributes and trials and the run's data."""
     tally = outcomes(study.get_trials(deepcopy=False))
@@ -118,7 +113,7 @@ def review(
         states=tally.states,
         pruned_reasons=tally.pruned_reasons,
         fail_reasons=tally.fail_reasons,
-        export=export_command(storage_url, study.study_name),
+        export=export_command(location, study.study_name),
         interrupted=interrupted,
     )
 

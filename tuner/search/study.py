@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from multiprocessing.synchronize import Event
-from pathlib import Path
 
 import optuna
 from optuna.study import MaxTrialsCallback
@@ -18,7 +17,7 @@ from tuner.data.sources import DataSpec, target_unit
 from tuner.errors import TunerError
 from tuner.model.backend import silence_native_logs
 from tuner.search import attrs, notes
-from tuner.search.artifacts import beside_database, open_store, store_to_write
+from tuner.search.artifacts import open_store
 from tuner.search.failures import (
     CATCH,
     STORAGE_ERRORS,
@@ -28,18 +27,13 @@ from tuner.search.failures import (
     stop_reason,
     storage_cause,
 )
+from tuner.search.location import StudyLocation
 from tuner.search.outcomes import outcomes
 from tuner.search.progress import FINISHED, Progress
 from tuner.search.pruner import NoiseAwarePruner
 from tuner.search.seeds import derive_seed
 from tuner.search.space import SearchSpace
-from tuner.search.storage import (
-    DEFAULT_STORAGE,
-    DatabaseFile,
-    load_study,
-    open_storage,
-    printable_url,
-)
+from tuner.search.storage import DatabaseFile, load_study, open_storage
 from tuner.search.workers import TrialBudget, run_workers, usable_cores
 
 # The pruners `tuner run --pruner` offers: tuner's own, and Optuna's two references.
@@ -57,13 +51,11 @@ class RunConfig:
     Args:
         data: the data, from `tuner.data.sources.resolve`.
         space: the search space, from `tuner.search.space.load_space`.
-        storage: an SQLAlchemy URL: `sqlite:///FILE`, or `postgresql://…` for a
-            study that several machines share.
+        location: the storage (`sqlite:///FILE`, or `postgresql://…` for a study that
+            several machines share) and the artifact store where trial models are kept;
+            by default as `tuner.search.location` looks them up.
         study_name: the study in that storage; by default DATA-SPACE, which a later run
             with the same data and space resumes.
-        artifacts: the folder of Optuna's artifact store, where trial models are kept; by
-            default the study's own (recorded when it was made), else `artifacts/` beside
-            an SQLite database. Other storages need it for a new study.
         trials: finished (complete or pruned) trials the study should have; the run
             stops when the whole study, all workers included, has that many.
         timeout: seconds after which no new trial starts.
@@ -81,9 +73,8 @@ class RunConfig:
 
     data: DataSpec
     space: SearchSpace
-    storage: str = DEFAULT_STORAGE
+    location: StudyLocation = field(default_factory=StudyLocation.of)
     study_name: str = ""
-    artifacts: Path | None = None
     trials: int = 100
     timeout: float | None = None
     seed: int = 0
@@ -96,22 +87,22 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         if self.pruner not in PRUNERS:
-            raise TunerError(f"--pruner must be one of {', '.join(PRUNERS)}, got {self.pruner!r}")
+            raise TunerError(f"pruner must be one of {', '.join(PRUNERS)}, got {self.pruner!r}")
         if not self.study_name:
             name = default_study_name(self.data.name, self.space.name)
             object.__setattr__(self, "study_name", name)
         if self.trials < 1:
-            raise TunerError(f"--trials must be at least 1, got {self.trials}")
+            raise TunerError(f"trials must be at least 1, got {self.trials}")
         if self.max_epochs is not None and self.max_epochs < 1:
-            raise TunerError(f"--max-epochs must be at least 1, got {self.max_epochs}")
+            raise TunerError(f"max_epochs must be at least 1, got {self.max_epochs}")
         if self.timeout is not None and self.timeout <= 0:
-            raise TunerError(f"--timeout must be positive, got {self.timeout}")
+            raise TunerError(f"timeout must be positive, got {self.timeout}")
         if self.jobs < 1:
-            raise TunerError(f"--jobs must be at least 1, got {self.jobs}")
+            raise TunerError(f"jobs must be at least 1, got {self.jobs}")
         if self.heartbeat < 1:
-            raise TunerError(f"--heartbeat must be at least 1 second, got {self.heartbeat}")
+            raise TunerError(f"heartbeat must be at least 1 second, got {self.heartbeat}")
         if self.seed < 0:
-            raise TunerError(f"--seed must be 0 or more, got {self.seed}")
+            raise TunerError(f"seed must be 0 or more, got {self.seed}")
 
 
 @dataclass(frozen=True)
@@ -184,21 +175,19 @@ def run_study(config: RunConfig) -> RunSummary:
     started = time.monotonic()
     data = prepare(config.data)
     data.check_enough_rows(config.space.max_seq_len)
-    beside = beside_database(config.storage)
-    if config.artifacts or beside:  # checked before the storage is made
-        open_store(config.artifacts or beside)
-    storage = open_storage(config.storage, heartbeat_interval=config.heartbeat)
-    database = DatabaseFile.of(config.storage)
-    recorded = _recorded_artifacts(storage, config.study_name)
-    artifacts = store_to_write(config.artifacts, recorded, beside)
+    location = config.location
+    if location.artifacts or location.beside:  # checked before the storage is made
+        open_store(location.artifacts or location.beside)
+    storage = open_storage(location, heartbeat_interval=config.heartbeat)
+    database = DatabaseFile.of(location)
+    artifacts = location.store_to_write(_recorded_artifacts(storage, config.study_name))
     open_store(artifacts)
-    config = replace(config, artifacts=artifacts.resolve())
+    config = replace(config, location=replace(location, artifacts=artifacts.resolve()))
     try:
         study = _open_study(storage, config, data.persistence_rmse("val"))
     except STORAGE_ERRORS as e:  # the first write: a read-only database, say
         reason = describe(storage_cause(e))
-        where = printable_url(config.storage)
-        raise TunerError(f"{where}: cannot write the study: {reason}") from e
+        raise TunerError(f"{location}: cannot write the study: {reason}") from e
     interrupted, failed_workers = False, 0
     remaining = config.trials - _finished(study)
     if remaining > 0:
@@ -220,13 +209,13 @@ def run_study(config: RunConfig) -> RunSummary:
         if lost:
             raise RunStopped(f"{lost}; stopped, since no trial of it could be kept")
     try:
-        reviewed = notes.review(study, data, config.storage, interrupted=interrupted)
+        reviewed = notes.review(study, data, location, interrupted=interrupted)
         notes.save_note(study, notes.study_note(reviewed))
     except STORAGE_ERRORS as e:  # the trials are stored; the storage went after them
         raise RunStopped(f"writing the study's note: {stop_reason(e)}") from e
     return summarize(
         study,
-        config.storage,
+        location,
         unit=target_unit(config.data),
         seconds=time.monotonic() - started,
         interrupted=interrupted,
@@ -258,7 +247,7 @@ def _work(config: RunConfig, budget: TrialBudget, worker: int, stopping: Event) 
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     data = prepare(config.data)
-    storage = open_storage(config.storage, heartbeat_interval=config.heartbeat)
+    storage = open_storage(config.location, heartbeat_interval=config.heartbeat)
     previous = len(storage.get_all_trials(storage.get_study_id_from_name(config.study_name)))
     # Seeded by worker and by the trials already run: a resumed study must not replay samples.
     # The constant liar counts the other workers' running trials as bad, so that two workers
@@ -281,7 +270,7 @@ def _work(config: RunConfig, budget: TrialBudget, worker: int, stopping: Event) 
         config.space,
         training,
         seed=derive_seed(config.seed, worker),
-        store=open_store(config.artifacts),
+        store=open_store(config.location.artifacts),
     )
     signal.signal(signal.SIGINT, lambda *_: objective.interrupt())
     if stopping.is_set():
@@ -320,8 +309,9 @@ def _open_study(
     if attrs.PERSISTENCE_VAL_RMSE not in study.user_attrs:  # new, or named before the schema
         study.set_user_attr(attrs.PERSISTENCE_VAL_RMSE, baseline)
     notes.name_metric(study, config.data)
-    if study.user_attrs.get(attrs.ARTIFACTS) != str(config.artifacts):
-        study.set_user_attr(attrs.ARTIFACTS, str(config.artifacts))
+    artifacts = str(config.location.artifacts)
+    if study.user_attrs.get(attrs.ARTIFACTS) != artifacts:
+        study.set_user_attr(attrs.ARTIFACTS, artifacts)
     return study
 
 
@@ -359,7 +349,7 @@ def _claimed(study: optuna.Study) -> int:
 
 def summarize(
     study: optuna.Study,
-    storage_url: str,
+    location: StudyLocation,
     *,
     unit: str | None = None,
     seconds: float = 0.0,
@@ -370,8 +360,8 @@ def summarize(
     best = tally.best
     return RunSummary(
         study_name=study.study_name,
-        storage=printable_url(storage_url),
-        next_command=notes.export_command(storage_url, study.study_name),
+        storage=str(location),
+        next_command=notes.export_command(location, study.study_name),
         complete=tally.count(TrialState.COMPLETE),
         pruned=tally.count(TrialState.PRUNED),
         failed=tally.count(TrialState.FAIL),
