@@ -72,16 +72,39 @@ def test_a_count_taken_after_the_trial_lets_two_workers_overshoot():
 
 
 def test_a_trial_budget_does_not():
+    budget, study = TrialBudget(3), optuna.create_study()
+    assert budget.allows(study) and budget.allows(study)  # each worker's first trial
+    assert _two_workers_finish_together(budget, budget, study) == 3
+
+
+def test_trials_running_elsewhere_count():
+    """Another machine's running trials are claimed: this run starts none beyond the total."""
+    study = optuna.create_study()
+    elsewhere = [study.ask(), study.ask()]
     budget = TrialBudget(3)
-    assert budget.take() and budget.take()  # each worker's first trial
-    assert _two_workers_finish_together(budget, budget, optuna.create_study()) == 3
+    assert budget.allows(study)
+    mine = study.ask()  # what a worker does once allowed
+    assert not budget.allows(study), "a fourth trial while three are claimed"
+    study.tell(mine, 1.0)
+    study.tell(elsewhere[0], state=TrialState.FAIL)  # failed elsewhere: a slot is free again
+    assert budget.allows(study)
+
+
+def test_a_resumed_study_has_only_what_is_left():
+    study = optuna.create_study()
+    for value in (1.0, 2.0):
+        study.tell(study.ask(), value)
+    budget = TrialBudget(3, finished=2)
+    assert budget.remaining == 1
+    assert budget.allows(study)
+    assert not budget.allows(optuna.create_study()), "this run's one ticket is taken"
 
 
 def test_a_failed_trial_gives_its_ticket_back():
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     budget = TrialBudget(3)
-    assert budget.take()
     study = optuna.create_study()
+    assert budget.allows(study)
     outcomes = iter([ValueError, 1.0, ValueError, 2.0, 3.0])
 
     def objective(trial):
@@ -93,4 +116,4 @@ def test_a_failed_trial_gives_its_ticket_back():
     study.optimize(objective, catch=(ValueError,), callbacks=[budget])
     states = [t.state for t in study.trials]
     assert states.count(TrialState.COMPLETE) == 3 and states.count(TrialState.FAIL) == 2
-    assert not budget.take()
+    assert not budget.allows(study)

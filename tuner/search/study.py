@@ -7,10 +7,8 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from multiprocessing.synchronize import Event
 
 import optuna
-from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 
 from tuner.data.sources import DataSpec, target_unit
@@ -34,7 +32,7 @@ from tuner.search.pruner import NoiseAwarePruner
 from tuner.search.seeds import derive_seed
 from tuner.search.space import SearchSpace
 from tuner.search.storage import DatabaseFile, load_study, open_storage
-from tuner.search.workers import TrialBudget, run_workers, usable_cores
+from tuner.search.workers import TrialBudget, Worker, run_workers, usable_cores
 
 # The pruners `tuner run --pruner` offers: tuner's own, and Optuna's two references.
 PRUNERS: dict[str, Callable[[], optuna.pruners.BasePruner]] = {
@@ -189,14 +187,15 @@ def run_study(config: RunConfig) -> RunSummary:
         reason = describe(storage_cause(e))
         raise TunerError(f"{location}: cannot write the study: {reason}") from e
     interrupted, failed_workers = False, 0
-    remaining = config.trials - _finished(study)
-    if remaining > 0:
+    finished = len(study.get_trials(deepcopy=False, states=FINISHED))
+    budget = TrialBudget(config.trials, finished)
+    if budget.remaining > 0:
         progress = Progress(config.trials, quiet=config.quiet)
-        jobs = min(config.jobs, remaining)  # each worker starts one trial before it can count
+        jobs = min(config.jobs, budget.remaining)  # each worker starts one trial at least
         try:
             interrupted, failed_workers = run_workers(
                 work,
-                (config, TrialBudget(remaining)),
+                WorkerTask(config, budget),
                 jobs,
                 study,
                 progress,
@@ -223,9 +222,15 @@ def run_study(config: RunConfig) -> RunSummary:
     )
 
 
-def work(
-    config: RunConfig, budget: TrialBudget, worker: int, cores: set[int], stopping: Event
-) -> None:
+@dataclass(frozen=True)
+class WorkerTask:
+    """What every worker process of a run is given."""
+
+    config: RunConfig
+    budget: TrialBudget
+
+
+def work(task: WorkerTask, worker: Worker) -> None:
     """One worker process's share of the study: trials until the study has enough.
 
     SIGINT interrupts the running trial through `Objective.interrupt`; the trial fails as
@@ -233,15 +238,15 @@ def work(
     fails that trial and the search goes on; an error that stops the run (`failures`) is
     raised as `RunStopped`, which the worker reports in one line.
     """
-    if not config.verbose:
+    if not task.config.verbose:
         silence_native_logs()
     try:
-        _work(config, budget, worker, stopping)
+        _work(task.config, task.budget, worker)
     except STORAGE_ERRORS as e:  # outside a trial: loading the study, asking, telling
-        raise RunStopped(f"worker {worker}: {stop_reason(e)}") from e
+        raise RunStopped(f"worker {worker.index}: {stop_reason(e)}") from e
 
 
-def _work(config: RunConfig, budget: TrialBudget, worker: int, stopping: Event) -> None:
+def _work(config: RunConfig, budget: TrialBudget, worker: Worker) -> None:
     from tuner.data.prepared import prepare
     from tuner.search.objective import Objective
 
@@ -254,7 +259,9 @@ def _work(config: RunConfig, budget: TrialBudget, worker: int, stopping: Event) 
     # do not train near-copies of one configuration side by side (Optuna's advice for
     # parallel studies).
     sampler = optuna.samplers.TPESampler(
-        multivariate=True, constant_liar=True, seed=derive_seed(config.seed, worker, previous)
+        multivariate=True,
+        constant_liar=True,
+        seed=derive_seed(config.seed, worker.index, previous),
     )
     study = optuna.load_study(
         study_name=config.study_name,
@@ -269,22 +276,20 @@ def _work(config: RunConfig, budget: TrialBudget, worker: int, stopping: Event) 
         data,
         config.space,
         training,
-        seed=derive_seed(config.seed, worker),
+        seed=derive_seed(config.seed, worker.index),
         store=open_store(config.location.artifacts),
     )
     signal.signal(signal.SIGINT, lambda *_: objective.interrupt())
-    if stopping.is_set():
+    if worker.stopping.is_set():
         raise KeyboardInterrupt
-    # Other workers' running trials count, so that all stop together at `trials`.
-    enough = MaxTrialsCallback(config.trials, states=(*FINISHED, TrialState.RUNNING))
-    if _claimed(study) < config.trials and budget.take():
+    if budget.allows(study):
         # No `gc_after_trial`: each trial starts with `fresh_session`, whose `clear_session`
         # collects already; a second full collection would only cost time.
         study.optimize(
             objective,
             timeout=config.timeout,
             catch=CATCH,
-            callbacks=[enough, objective.stop_if_interrupted, StopAfterFailures(), budget],
+            callbacks=[objective.stop_if_interrupted, StopAfterFailures(), budget],
         )
     if objective.interrupted:
         raise KeyboardInterrupt
@@ -337,14 +342,6 @@ def _check_same_data(study: optuna.Study, data_attrs: dict, space: SearchSpace) 
             f"study '{study.study_name}' searches space '{study.user_attrs.get(attrs.SPACE)}', "
             f"not '{space.name}': choose another --study"
         )
-
-
-def _finished(study: optuna.Study) -> int:
-    return len(study.get_trials(deepcopy=False, states=FINISHED))
-
-
-def _claimed(study: optuna.Study) -> int:
-    return len(study.get_trials(deepcopy=False, states=(*FINISHED, TrialState.RUNNING)))
 
 
 def summarize(

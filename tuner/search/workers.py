@@ -15,6 +15,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.synchronize import Event as EventType
+from typing import TypeVar
 
 import optuna
 from optuna.trial import TrialState
@@ -26,6 +29,7 @@ EXIT_FAILED, EXIT_INTERRUPTED = 1, 130
 # On a stop request: SIGINT; again if a worker has not finished after 30 s (an interrupt
 # can be swallowed); SIGKILL after 60 s more, leaving its trial to the heartbeat.
 ESCALATION = ((signal.SIGINT, 30.0), (signal.SIGINT, 60.0), (signal.SIGKILL, 5.0))
+T = TypeVar("T")
 
 
 def usable_cores() -> list[int]:
@@ -56,33 +60,50 @@ def thread_settings(n_cores: int) -> dict[str, str]:
 
 
 class TrialBudget:
-    """The trials one run may start, shared by its workers: one ticket per trial.
+    """How many trials a study should finish, and the one guard that keeps it to that.
 
-    Optuna's `MaxTrialsCallback` looks at the study after a trial ends, so two workers that
-    finish together can both see room for one more trial and start two. A ticket is taken
-    before a trial starts, atomically across the run's processes, and given back when the
-    trial fails, since a failed trial does not count towards `--trials`. Workers on other
-    machines share only the storage; between runs the callback remains the limit.
+    `trials` counts the finished (complete or pruned) trials of the whole study, every
+    worker of every machine included. Two things can overshoot it, and `allows` rules out
+    both before a trial starts:
+    - other machines share only the storage, so the study is counted, with the trials
+      running elsewhere (Optuna's `MaxTrialsCallback` counts the same way);
+    - two workers of one run that finish together both see room for one more trial (as
+      `MaxTrialsCallback` does, since it looks after a trial ends), so this run's workers
+      also take a ticket, atomically across its processes. A failed trial, which does not
+      count, gives its ticket back.
     """
 
-    def __init__(self, trials: int) -> None:
-        self._tickets = multiprocessing.get_context("spawn").Semaphore(trials)
+    def __init__(self, trials: int, finished: int = 0) -> None:
+        self.trials = trials
+        self.remaining = max(trials - finished, 0)
+        self._tickets = multiprocessing.get_context("spawn").Semaphore(self.remaining)
 
-    def take(self) -> bool:
-        """Claim the next trial; False when the run has started all it may."""
-        return self._tickets.acquire(block=False)
+    def allows(self, study: optuna.Study) -> bool:
+        """Claim the study's next trial for this worker; False when it has enough."""
+        claimed = study.get_trials(deepcopy=False, states=(*FINISHED, TrialState.RUNNING))
+        return len(claimed) < self.trials and self._tickets.acquire(block=False)
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        """Optuna callback: give back a failed trial's ticket, then claim the next one."""
+        """Optuna callback: give back a failed trial's ticket, then claim the next trial."""
         if trial.state == TrialState.FAIL:
             self._tickets.release()
-        if not self.take():
+        if not self.allows(study):
             study.stop()
 
 
+@dataclass(frozen=True)
+class Worker:
+    """One worker process: its number, the cores it is held to, and the run's stop signal
+    (set when the run is stopping, so that a worker still starting up does not begin)."""
+
+    index: int
+    cores: frozenset[int]
+    stopping: EventType
+
+
 def run_workers(
-    target: Callable[..., None],
-    args: tuple,
+    target: Callable[[T, Worker], None],
+    task: T,
     jobs: int,
     study: optuna.Study,
     progress: Progress,
@@ -90,10 +111,11 @@ def run_workers(
     grace_period: float,
     watch: Callable[[], str | None] = lambda: None,
 ) -> tuple[bool, int]:
-    """Start `jobs` workers `target(*args, worker, cores, stopping)`; wait, showing progress.
+    """Start `jobs` workers `target(task, Worker(…))`; wait, showing progress.
 
     The target must handle SIGINT itself (SIG_IGN until then) and end by raising
-    KeyboardInterrupt when it was interrupted, or when `stopping` is set as it starts.
+    KeyboardInterrupt when it was interrupted, or when `worker.stopping` is set as it
+    starts.
     The workers are stopped as on Ctrl-C as soon as `watch()` gives a reason.
 
     Returns (interrupted, number of workers that failed). A worker that died leaves its
@@ -104,7 +126,9 @@ def run_workers(
     stopping = context.Event()
     workers = [
         context.Process(
-            target=_enter, args=(target, (*args, i, groups[i]), stopping), name=f"worker-{i}"
+            target=_enter,
+            args=(target, task, Worker(i, frozenset(groups[i]), stopping)),
+            name=f"worker-{i}",
         )
         for i in range(jobs)
     ]
@@ -171,16 +195,15 @@ def _start_deaf_to_interrupts(worker: multiprocessing.process.BaseProcess) -> No
         signal.signal(signal.SIGINT, previous)
 
 
-def _enter(target: Callable[..., None], args: tuple, stopping: threading.Event) -> None:
+def _enter(target: Callable[[T, Worker], None], task: T, worker: Worker) -> None:
     """A worker's first steps: its own process group, its cores, then the work."""
     os.setpgrp()
     threading.Thread(target=interrupt_when_orphaned, args=(os.getppid(),), daemon=True).start()
-    cores = args[-1]
     if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, cores)
-    os.environ.update(thread_settings(len(cores)))
+        os.sched_setaffinity(0, worker.cores)
+    os.environ.update(thread_settings(len(worker.cores)))
     try:
-        target(*args, stopping)  # installs its own SIGINT handler, then checks `stopping`
+        target(task, worker)  # installs its own SIGINT handler, then checks `stopping`
     except KeyboardInterrupt:
         sys.exit(EXIT_INTERRUPTED)
     except TunerError as e:  # the run cannot go on (failures.py): one line, not a traceback
