@@ -9,7 +9,8 @@ from tuner.data.sources import DataSpec
 from tuner.errors import TunerError
 from tuner.search import attrs
 from tuner.search.space import load_space
-from tuner.search.study import PRUNERS, RunConfig, RunSummary, default_study_name
+from tuner.search.study import PRUNERS, RunConfig, default_study_name
+from tuner.search.summary import RunSummary
 
 SPEC = DataSpec(path="sales.csv", name="sales", sha256="0" * 64, target="units")
 SPACE = load_space("lstm_baseline")

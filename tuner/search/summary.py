@@ -1,0 +1,87 @@
+"""What a run left in its study, as `tuner run` prints it at the end."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import optuna
+from optuna.trial import TrialState
+
+from tuner.search import attrs, notes
+from tuner.search.location import StudyLocation
+from tuner.search.outcomes import outcomes
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run left in its study: trial counts, the best trial, persistence, how long.
+
+    `best_value` and `persistence_val_rmse` are validation RMSEs in the target's units
+    (`unit` when tuner knows it); `failed_workers` counts worker processes that died rather
+    than trials that failed.
+    """
+
+    study_name: str
+    storage: str
+    next_command: str
+    complete: int
+    pruned: int
+    failed: int
+    best_value: float | None
+    best_trial: int | None
+    persistence_val_rmse: float
+    seconds: float
+    interrupted: bool = False
+    failed_workers: int = 0
+    unit: str | None = None
+
+    def describe(self) -> str:
+        """Three lines: what the run left where, the best against persistence, what next."""
+        head = "interrupted: " if self.interrupted else ""
+        if self.failed_workers:
+            head += f"{self.failed_workers} worker(s) failed: "
+        lines = [
+            f"{head}study '{self.study_name}' in {self.storage}: {self.complete} complete, "
+            f"{self.pruned} pruned, {self.failed} failed ({self.seconds:.0f} s)"
+        ]
+        unit = f" {self.unit}" if self.unit else ""
+        persistence = f"persistence {self.persistence_val_rmse:.3f}{unit}"
+        if self.best_value is None:
+            lines.append(f"no completed trial yet; {persistence}")
+            return "\n".join(lines)
+        gain = 1 - self.best_value / self.persistence_val_rmse
+        than = f"{abs(gain):.1%} {'better' if gain >= 0 else 'worse'} than {persistence}"
+        lines.append(
+            f"best: trial {self.best_trial}, validation RMSE {self.best_value:.3f}{unit}, {than}"
+        )
+        lines.append(f"next: {self.next_command}")
+        return "\n".join(lines)
+
+
+def summarize(
+    study: optuna.Study,
+    location: StudyLocation,
+    *,
+    unit: str | None = None,
+    seconds: float = 0.0,
+    interrupted: bool = False,
+    failed_workers: int = 0,
+) -> RunSummary:
+    tally = outcomes(study.get_trials(deepcopy=False))
+    best = tally.best
+    return RunSummary(
+        study_name=study.study_name,
+        storage=str(location),
+        next_command=notes.export_command(location, study.study_name),
+        complete=tally.count(TrialState.COMPLETE),
+        pruned=tally.count(TrialState.PRUNED),
+        failed=tally.count(TrialState.FAIL),
+        best_value=best.value if best else None,
+        best_trial=best.number if best else None,
+        persistence_val_rmse=attrs.persistence_val_rmse(study.user_attrs) or math.nan,
+        seconds=seconds,
+        interrupted=interrupted,
+        failed_workers=failed_workers,
+        unit=unit,
+    )
