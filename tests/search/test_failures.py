@@ -103,19 +103,19 @@ def test_failures_in_a_row_stop_the_run_and_a_success_resets_the_count():
         stop(study, study.trials[-1])
 
 
-def _stopping_worker(storage: str, worker: int, cores: set[int], stopping) -> None:
-    raise RunStopped("storage lost: OperationalError: disk I/O error")
+def _stopping_worker(storage: str, worker) -> None:
+    raise RunStopped(f"worker {worker.index}: storage lost: OperationalError: disk I/O error")
 
 
 def test_a_worker_stopped_by_the_policy_prints_one_line_and_fails(tmp_path, capfd):
     storage = f"sqlite:///{tmp_path / 'tuner.db'}"
     study = optuna.create_study(storage=storage)
     interrupted, failed = run_workers(
-        _stopping_worker, (storage,), 1, study, Progress(1, quiet=True), grace_period=0
+        _stopping_worker, storage, 1, study, Progress(1, quiet=True), grace_period=0
     )
     err = capfd.readouterr().err
     assert (interrupted, failed) == (False, 1)
-    assert err == "error: storage lost: OperationalError: disk I/O error\n"
+    assert err == "error: worker 0: storage lost: OperationalError: disk I/O error\n"
 
 
 @pytest.fixture(scope="module")
@@ -131,19 +131,20 @@ def objective_with(data, monkeypatch, tmp_path):
     from dataclasses import replace
 
     from tests.conftest import FAST_SPACE
+    from tuner.model import training as recipe
     from tuner.search import objective as module
     from tuner.search.artifacts import open_store
     from tuner.search.space import load_space
 
     def make(*injected):
         actions = iter(injected)
-        real_build = module.build
+        real_build = recipe.build
 
         def build(*args):
             next(actions, lambda: None)()
             return real_build(*args)
 
-        monkeypatch.setattr(module, "build", build)
+        monkeypatch.setattr(recipe, "build", build)
         space = load_space(FAST_SPACE)
         training = replace(space.training, max_epochs=1, patience=1)
         return module.Objective(data, space, training, seed=0, store=open_store(tmp_path / "a"))

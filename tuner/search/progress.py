@@ -1,4 +1,4 @@
-"""Optuna callback that shows the study's progress: a bar on a terminal, log lines otherwise."""
+"""The study's progress as the run's parent shows it: a bar on a terminal, log lines otherwise."""
 
 from __future__ import annotations
 
@@ -38,8 +38,10 @@ def _duration(seconds: float) -> str:
 class Progress:
     """Counts finished trials of the whole study (all workers), pruned ones, and the best.
 
-    Each finished trial is counted when it is shown, not read from the study's total, so two
-    trials that finish between two looks at the study get two counts, not the same one.
+    The parent, which runs no trial, polls the study and hands `show` each trial it has not
+    shown yet (`workers.run_workers`). Each is counted when it is shown, not read from the
+    study's total, so two trials that finish between two looks at the study get two counts,
+    not the same one.
     """
 
     def __init__(
@@ -70,7 +72,7 @@ class Progress:
                 dynamic_ncols=True,
             )
 
-    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+    def show(self, study: optuna.Study, trial: FrozenTrial) -> None:
         self._count(trial)
         if self._quiet:
             return

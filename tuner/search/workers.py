@@ -222,4 +222,4 @@ def _show_new(study: optuna.Study, seen: set[int], progress: Progress) -> None:
     for trial in study.get_trials(deepcopy=False, states=(*FINISHED, TrialState.FAIL)):
         if trial.number not in seen:
             seen.add(trial.number)
-            progress(study, trial)
+            progress.show(study, trial)
