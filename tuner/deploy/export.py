@@ -150,8 +150,12 @@ def _best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
 
 
 def _kept_epoch(trial: optuna.trial.FrozenTrial) -> int | None:
-    """The epoch (from 1) whose weights the model has: early stopping restores the first
-    epoch of lowest validation loss, which is the trial's lowest reported RMSE."""
+    """The epoch (from 1) whose weights the model has, as the trial recorded it; for a trial
+    from before it did, the first epoch of its lowest reported RMSE, which is the one early
+    stopping restores."""
+    recorded = trial.user_attrs.get(attrs.KEPT_EPOCH)
+    if isinstance(recorded, int) and not isinstance(recorded, bool):
+        return recorded
     reported = sorted(trial.intermediate_values.items())
     if not reported:
         return None

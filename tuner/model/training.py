@@ -102,11 +102,8 @@ def train(
     model = build(params, data.n_features, training)
     if on_model is not None:
         on_model(model)
-    record = fit(
-        model, params, data, training, on_epoch=on_epoch, early_stopping=early_stopping,
-        epochs=epochs, callbacks=callbacks,
-    )  # fmt: skip
-    return model, record
+    options = {"early_stopping": early_stopping, "epochs": epochs, "callbacks": callbacks}
+    return model, fit(model, params, data, training, on_epoch=on_epoch, **options)
 
 
 def fit(
