@@ -9,7 +9,7 @@ import optuna
 import pandas as pd
 import pytest
 
-from tests.conftest import DATA_DIR, TUNER, cli_env, tuner
+from tests.conftest import TUNER, cli_env, data_dir, tuner
 from tuner.cli import main
 from tuner.data.sources import BEIJING
 
@@ -130,7 +130,7 @@ CASES = {
 def test_bad_input(name, trained, inputs, capsys, monkeypatch):
     args, message = CASES[name]
     monkeypatch.chdir(trained)
-    monkeypatch.setenv("TUNER_DATA_DIR", str(DATA_DIR))
+    monkeypatch.setenv("TUNER_DATA_DIR", str(data_dir()))
     before = _snapshot(trained)
     code = main([a.replace("{i}", str(inputs)) for a in args])
     err = capsys.readouterr().err
