@@ -113,11 +113,6 @@ CASES = {
         ],
         "exported from study 'beijing-lstm_baseline', not 'nothing-done'",
     ),
-    "unknown engine": (["bench", "engines", "--engines", "tuner,ray"], "unknown engine 'ray'"),
-    "engines without a budget": (
-        ["bench", "engines", "--budget", "0"],
-        "--budget must be a positive number of seconds",
-    ),
     "predict data without a required column": (
         ["predict", "--model", "results/best", "--data", "{i}/no_temp.csv"],
         "no column 'TEMP'",
