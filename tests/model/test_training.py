@@ -49,17 +49,3 @@ def test_the_model_left_behind_scores_the_best_reported_val_loss(
     assert kept["mse"] == pytest.approx(min(reported), rel=1e-5)
     if loss == "mse":
         assert history.history["val_loss"] == pytest.approx(reported, rel=1e-5)
-
-
-def test_predicting_the_change_adds_the_window_s_last_target_to_the_dense_output(data):
-    """One LSTM and one Dense either way; the change model adds `x[:, -1, 0]`, nothing else."""
-    val = data.windows("val", PARAMS.seq_len)
-    fresh_session()
-    model = build_model(PARAMS, data.n_features, predict="change")
-    assert [type(layer).__name__ for layer in model.layers].count("LSTM") == 1
-    dense = [layer for layer in model.layers if layer.weights and type(layer).__name__ == "Dense"]
-    assert len(dense) == 1 and sum(bool(layer.weights) for layer in model.layers) == 2
-    core = keras.Model(model.inputs, dense[0].output)
-    x = val.x[:64]
-    got = model.predict(x, verbose=0)
-    assert got == pytest.approx(core.predict(x, verbose=0) + x[:, -1, :1], abs=1e-5)
