@@ -1,4 +1,5 @@
 import atexit
+import functools
 import os
 import shutil
 import subprocess
@@ -18,19 +19,34 @@ os.environ["JAX_COMPILATION_CACHE_DIR"] = _CACHE
 use_backend()  # before any test imports Keras: $TUNER_BACKEND or the default
 
 ROOT = Path(__file__).parents[1]
-DATA_DIR = Path(os.environ.get("TUNER_DATA_DIR") or ROOT.parent / "shared" / "data").resolve()
+# A convenience for a checkout beside the shared data folder, when $TUNER_DATA_DIR is unset;
+# wherever the data is, the tests find it as the product does (`beijing_data`).
+_SHARED_DATA = ROOT.parent / "shared" / "data"
+if not os.environ.get("TUNER_DATA_DIR") and _SHARED_DATA.is_dir():
+    os.environ["TUNER_DATA_DIR"] = str(_SHARED_DATA.resolve())
+_ENVIRON = dict(os.environ)  # as the session began, whatever a test sets later
+
+
+@functools.cache
+def beijing_data() -> DataSpec:
+    """The Beijing data through the product's own lookup (`tuner.data.sources.resolve`):
+    $TUNER_DATA_DIR, then the user's cache folder, then the checked download into it."""
+    return resolve(BEIJING.name, environ=_ENVIRON)
+
+
+def data_dir() -> Path:
+    """The folder the Beijing data was found in, for the processes that the tests start."""
+    return Path(beijing_data().path).resolve().parent
 
 
 @pytest.fixture(scope="session")
-def beijing_csv() -> Path:
-    path = DATA_DIR / BEIJING.filename
-    assert path.is_file(), f"the Beijing data is expected at {path} (set TUNER_DATA_DIR)"
-    return path
+def beijing_csv(beijing_spec) -> Path:
+    return Path(beijing_spec.path)
 
 
 @pytest.fixture(scope="session")
-def beijing_spec(beijing_csv) -> DataSpec:
-    return resolve("beijing", environ={"TUNER_DATA_DIR": str(beijing_csv.parent)})
+def beijing_spec() -> DataSpec:
+    return beijing_data()
 
 
 def write_csv(path: Path, text: str) -> Path:
@@ -62,7 +78,7 @@ def cli_env() -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith("TUNER_") and k != "TF_CPP_MIN_LOG_LEVEL"
     }
-    env["TUNER_DATA_DIR"] = str(DATA_DIR)
+    env["TUNER_DATA_DIR"] = str(data_dir())
     if os.environ.get("TUNER_BACKEND"):
         env["TUNER_BACKEND"] = os.environ["TUNER_BACKEND"]
     return env

@@ -9,7 +9,7 @@ import optuna
 import pandas as pd
 import pytest
 
-from tests.conftest import DATA_DIR, TUNER, cli_env, tuner
+from tests.conftest import TUNER, cli_env, data_dir, tuner
 from tuner.cli import main
 from tuner.data.sources import BEIJING
 
@@ -123,11 +123,6 @@ CASES = {
         ],
         "exported from study 'beijing-lstm_baseline', not 'nothing-done'",
     ),
-    "unknown engine": (["bench", "engines", "--engines", "tuner,ray"], "unknown engine 'ray'"),
-    "engines without a budget": (
-        ["bench", "engines", "--budget", "0"],
-        "--budget must be a positive number of seconds",
-    ),
     "predict data without a required column": (
         ["predict", "--model", "results/best", "--data", "{i}/no_temp.csv"],
         "no column 'TEMP'",
@@ -140,7 +135,7 @@ CASES = {
 def test_bad_input(name, trained, inputs, capsys, monkeypatch):
     args, message = CASES[name]
     monkeypatch.chdir(trained)
-    monkeypatch.setenv("TUNER_DATA_DIR", str(DATA_DIR))
+    monkeypatch.setenv("TUNER_DATA_DIR", str(data_dir()))
     before = _snapshot(trained)
     code = main([a.replace("{i}", str(inputs)) for a in args])
     err = capsys.readouterr().err

@@ -7,7 +7,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import FAST_SPACE, TUNER, cli_env, tuner
+from tests.waiting import answering, ended, until
 from tuner.search import attrs
 
 pytestmark = pytest.mark.e2e
@@ -276,7 +276,12 @@ def _start(workspace: Path, *args: str) -> subprocess.Popen:
 
 
 def _wait_for_running_trial(workspace: Path, process: subprocess.Popen, running: int = 1) -> None:
-    """Until `running` trials have reported an epoch, and there have been two trials at least.
+    """Until `running` trials have reported an epoch, and there have been two trials at least."""
+    until(lambda: _running(workspace, running), process, f"{running} trials running")
+
+
+def _running(workspace: Path, running: int) -> bool:
+    """Whether `running` trials have reported an epoch, and there have been two at least.
 
     Reads the database read-only: opening it through Optuna could race the worker's own
     creation of the tables.
@@ -286,22 +291,17 @@ def _wait_for_running_trial(workspace: Path, process: subprocess.Popen, running:
         "SELECT t.state, (SELECT COUNT(*) FROM trial_intermediate_values v "
         "WHERE v.trial_id = t.trial_id) FROM trials t"
     )
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()
-        time.sleep(0.5)
-        try:
-            with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
-                rows = connection.execute(query).fetchall()
-        except sqlite3.OperationalError:
-            continue  # no database or no tables yet
-        if len(rows) >= 2 and sum(state == "RUNNING" and n > 0 for state, n in rows) >= running:
-            return
-    raise AssertionError("no trial was running")
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
+            rows = connection.execute(query).fetchall()
+    except sqlite3.OperationalError:
+        return False  # no database or no tables yet
+    return len(rows) >= 2 and sum(state == "RUNNING" and n > 0 for state, n in rows) >= running
 
 
-def _states_now(workspace: Path) -> dict[str, int]:
-    return _states(_study(workspace, "beijing-fast_space"))
+def _finished(workspace: Path) -> int:
+    states = _states(_study(workspace, "beijing-fast_space"))
+    return states.get("COMPLETE", 0) + states.get("PRUNED", 0)
 
 
 def _longer_trials(workspace: Path, epochs: int) -> str:
@@ -345,13 +345,10 @@ def test_a_killed_worker_s_trial_is_failed_by_heartbeat_and_the_others_go_on(tmp
         t.number for t in _study(tmp_path, "beijing-fast_space").trials if t.state.name == "RUNNING"
     }
     workers = [pid for pid in _workers(process) if Path(f"/proc/{pid}/cmdline").exists()]
+    finished = _finished(tmp_path)
     os.kill(max(workers), signal.SIGKILL)
-    time.sleep(5)  # the survivor goes on; stop it all with Ctrl-C once it has finished one more
-    finished = sum(_states_now(tmp_path).get(s, 0) for s in ("COMPLETE", "PRUNED"))
-    deadline = time.monotonic() + 300
-    while sum(_states_now(tmp_path).get(s, 0) for s in ("COMPLETE", "PRUNED")) == finished:
-        assert time.monotonic() < deadline and process.poll() is None
-        time.sleep(0.5)
+    # the survivor goes on; stop it all with Ctrl-C once it has finished one more trial
+    until(lambda: _finished(tmp_path) > finished, process, "a trial finished after the kill")
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
@@ -377,19 +374,11 @@ def test_killing_the_parent_interrupts_its_workers(tmp_path):
     workers = _workers(process)
     process.kill()
     process.communicate()
-    deadline = time.monotonic() + 120
-    while any(Path(f"/proc/{pid}").exists() and _alive(pid) for pid in workers):
-        assert time.monotonic() < deadline, "orphaned workers kept running"
-        time.sleep(0.5)
+    ended(workers, "orphaned workers kept running")
     study = _study(tmp_path)
     assert "RUNNING" not in _states(study)
     reasons = {t.user_attrs.get("fail_reason") for t in study.trials if t.state.name == "FAIL"}
     assert reasons == {"interrupted"}
-
-
-def _alive(pid: int) -> bool:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return "State:\tZ" not in status
 
 
 def _free_port() -> int:
@@ -409,14 +398,7 @@ def test_dashboard_shows_the_study_and_its_model_artifact(trained):
     )
     try:
         base = f"http://127.0.0.1:{port}/api/studies"
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                studies = json.loads(urllib.request.urlopen(base, timeout=5).read())
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None
-                time.sleep(0.5)
+        studies = json.loads(answering(base, server))
         summary = studies["study_summaries"][0]
         assert summary["study_name"] == STUDY
         detail = json.loads(

@@ -1,10 +1,9 @@
-"""CSV -> time-indexed frame -> hourly frame: columns, dtypes, timestamps, gaps."""
+"""CSV -> time-indexed frame: columns, dtypes, timestamps (to hourly rows: test_hourly)."""
 
 import pandas as pd
 import pytest
 
 from tests.conftest import write_csv
-from tuner.data.hourly import to_hourly
 from tuner.data.load import load_csv
 from tuner.errors import TunerError
 
@@ -32,15 +31,6 @@ def test_time_column(tmp_path):
     path = write_csv(tmp_path / "d.csv", "ts,load\n2020-01-01 01:00,2\n2020-01-01 00:00,1")
     frame = load_csv(path, target="load", time_col="ts")
     assert frame["load"].tolist() == [1.0, 2.0]
-
-
-def test_missing_hours_become_missing_rows(tmp_path):
-    lines = _rows(6).splitlines()
-    del lines[2:4]
-    frame = to_hourly(
-        load_csv(write_csv(tmp_path / "d.csv", HEADER + "\n" + "\n".join(lines)), target="load")
-    )
-    assert len(frame) == 6 and frame["load"].isna().sum() == 2
 
 
 @pytest.mark.parametrize(
@@ -76,24 +66,11 @@ def test_missing_and_undecodable_files(tmp_path):
         load_csv(binary, target="load")
 
 
-def test_off_hour_timestamps_are_refused(tmp_path):
-    path = write_csv(tmp_path / "d.csv", "ts,load\n2020-01-01 00:30,1\n2020-01-01 01:00,2")
-    with pytest.raises(TunerError, match="not on the hour"):
-        to_hourly(load_csv(path, target="load", time_col="ts"))
-
-
 def test_a_numeric_column_with_stray_text_is_refused(tmp_path):
     text = HEADER + "\n" + _rows(30)
     text = text.replace(",3,N\n", ",oops,N\n", 1)
     with pytest.raises(TunerError, match="column 'temp' has 1 non-numeric"):
         load_csv(write_csv(tmp_path / "d.csv", text), target="load")
-
-
-def test_a_file_that_is_mostly_gaps_is_refused_before_it_is_filled_in(tmp_path):
-    text = "ts,load\n2014-01-01 00:00,1\n2014-01-01 01:00,2\n2104-01-01 00:00,3"  # a typo
-    path = write_csv(tmp_path / "d.csv", text)
-    with pytest.raises(TunerError, match="3 rows spread over 788905 hours .* check the timestamps"):
-        to_hourly(load_csv(path, target="load", time_col="ts"))
 
 
 def test_names_from_the_file_are_escaped_in_the_message(tmp_path):

@@ -1,17 +1,10 @@
-"""Export's pure parts: the kept epoch, the ONNX check and its packages."""
+"""Export's pure parts: the kept epoch (the card: test_card; the formats: test_convert)."""
 
-import importlib.util
-
-import numpy as np
-import onnx
 import optuna
 import pytest
-from onnx import TensorProto, helper
 
-from tuner.deploy import convert
-from tuner.deploy.convert import check_installed, onnx_disagreement
 from tuner.deploy.export import _kept_epoch
-from tuner.errors import TunerError
+from tuner.search import attrs
 
 
 @pytest.mark.parametrize(
@@ -23,59 +16,13 @@ from tuner.errors import TunerError
         ({}, None),
     ],
 )
-def test_kept_epoch_is_the_first_lowest_reported(reported, kept):
+def test_kept_epoch_of_a_trial_that_did_not_record_it_is_the_first_lowest_reported(reported, kept):
     trial = optuna.trial.create_trial(value=20.0, intermediate_values=reported)
     assert _kept_epoch(trial) == kept
 
 
-def _model(tmp_path, inputs=("features",)):
-    """An ONNX model whose forecast is its first input."""
-    graph = helper.make_graph(
-        [helper.make_node("Identity", [inputs[0]], ["forecast"])],
-        "identity",
-        [helper.make_tensor_value_info(name, TensorProto.FLOAT, [None, 1]) for name in inputs],
-        [helper.make_tensor_value_info("forecast", TensorProto.FLOAT, [None, 1])],
+def test_a_recorded_kept_epoch_is_the_one_said():
+    trial = optuna.trial.create_trial(
+        value=20.0, intermediate_values={0: 30.0, 1: 25.0}, user_attrs={attrs.KEPT_EPOCH: 1}
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
-    onnx.save(model, tmp_path / "model.onnx")
-    return tmp_path / "model.onnx"
-
-
-def test_onnx_disagreement_is_none_within_tolerance_and_says_what_differs(tmp_path):
-    path = _model(tmp_path)
-    x = np.array([[10.0], [100.0], [0.0]], dtype=np.float32)
-    assert onnx_disagreement(path, x, x.reshape(-1) * (1 + 5e-5), rtol=1e-4, atol=0) is None
-    expected = np.array([10.0, 100.5, 0.0])
-    said = onnx_disagreement(path, x, expected, rtol=1e-4, atol=1e-3)
-    assert said == "1 of 3 forecasts differ, at most 0.5 (window 1)"
-
-
-def test_an_onnx_model_with_extra_inputs_disagrees(tmp_path):
-    path = _model(tmp_path, inputs=("features", "mean"))
-    x = np.ones((2, 1), dtype=np.float32)
-    assert (
-        onnx_disagreement(path, x, x.reshape(-1), rtol=0, atol=0)
-        == "2 inputs (features, mean), not 1"
-    )
-
-
-def test_a_missing_converter_is_one_line_naming_it(monkeypatch):
-    found = importlib.util.find_spec
-    monkeypatch.setattr(
-        convert.importlib.util, "find_spec", lambda name: None if name == "tf2onnx" else found(name)
-    )
-    with pytest.raises(TunerError, match=r"tf2onnx.*pip install tf2onnx") as caught:
-        check_installed()
-    assert "\n" not in str(caught.value)
-
-
-@pytest.mark.e2e
-def test_a_failed_conversion_is_one_line(tmp_path):
-    """The child under TensorFlow fails (here: no model file); the user reads its last line."""
-    with pytest.raises(TunerError) as error:
-        convert.write_formats(
-            tmp_path / "missing.keras", tmp_path / "saved_model", tmp_path / "model.onnx"
-        )
-    message = str(error.value)
-    assert message.startswith("writing saved_model and model.onnx under TensorFlow failed")
-    assert "\n" not in message and "missing.keras" in message
+    assert _kept_epoch(trial) == 1

@@ -7,13 +7,15 @@ import keras
 import pytest
 
 from tuner.data.prepared import prepare
+from tuner.model.network import VALIDATION_MSE
 from tuner.model.params import ModelParams, TrainingSettings
-from tuner.model.training import VALIDATION_BATCH, build, fit, train
+from tuner.model.training import VALIDATION_BATCH, _schedule, build, fit, fresh_session, train
 
 pytestmark = pytest.mark.e2e
 
 # A learning rate too fast to settle, so that the best epoch is not simply the last one.
 PARAMS = ModelParams(units=8, seq_len=6, learning_rate=0.05, batch_size=256)
+SMALL = ModelParams(units=5, seq_len=4, learning_rate=0.003, batch_size=16)
 
 
 @pytest.fixture(scope="module")
@@ -119,15 +121,22 @@ def test_a_model_built_elsewhere_trains_by_the_same_recipe(data):
     assert got.val_rmse == pytest.approx(expected.val_rmse, rel=1e-6)
 
 
-def test_predicting_the_change_adds_the_window_s_last_target_to_the_dense_output(data):
-    """One LSTM and one Dense either way; the change model adds `x[:, -1, 0]`, nothing else."""
-    val = data.windows("val", PARAMS.seq_len)
-    keras.backend.clear_session()
-    model = build(PARAMS, data.n_features, TrainingSettings(max_epochs=1, patience=1))
-    assert [type(layer).__name__ for layer in model.layers].count("LSTM") == 1
-    dense = [layer for layer in model.layers if layer.weights and type(layer).__name__ == "Dense"]
-    assert len(dense) == 1 and sum(bool(layer.weights) for layer in model.layers) == 2
-    core = keras.Model(model.inputs, dense[0].output)
-    x = val.x[:64]
-    got = model.predict(x, verbose=0)
-    assert got == pytest.approx(core.predict(x, verbose=0) + x[:, -1, :1], abs=1e-5)
+def test_a_fresh_session_starts_the_layer_names_again():
+    fresh_session()
+    build(SMALL, 3, TrainingSettings(max_epochs=1, patience=1))
+    again = build(SMALL, 3, TrainingSettings(max_epochs=1, patience=1))
+    assert "lstm" not in [layer.name for layer in again.layers]  # lstm_1: the session went on
+    fresh_session()
+    assert "lstm" in [
+        layer.name for layer in build(SMALL, 3, TrainingSettings(max_epochs=1, patience=1)).layers
+    ]
+
+
+def test_the_rate_falls_on_a_plateau_of_the_validation_mse_unless_turned_off():
+    assert _schedule(TrainingSettings(max_epochs=9, patience=3, lr_patience=0)) == []
+    (schedule,) = _schedule(
+        TrainingSettings(max_epochs=9, patience=3, lr_patience=2, lr_factor=0.25)
+    )
+    assert isinstance(schedule, keras.callbacks.ReduceLROnPlateau)
+    assert (schedule.monitor, schedule.patience, schedule.factor) == (VALIDATION_MSE, 2, 0.25)
+    assert schedule.mode == "min"

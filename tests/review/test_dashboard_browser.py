@@ -9,7 +9,6 @@ another folder, so that it can only find the models through the study's record.
 
 import socket
 import subprocess
-import time
 import urllib.request
 import warnings
 
@@ -19,6 +18,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import FAST_SPACE, SCREENSHOTS, TUNER, cli_env, tuner
+from tests.waiting import answering
 
 pytestmark = pytest.mark.e2e
 STUDY = "beijing-fast_space"
@@ -59,15 +59,8 @@ def reviewed(tmp_path_factory):
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/studies", timeout=5).read()
-            break
-        except OSError:
-            assert time.monotonic() < deadline and server.poll() is None
-            time.sleep(0.5)
     try:
+        answering(f"{base}/api/studies", server)
         yield base, optuna.load_study(study_name=STUDY, storage=storage), database
     finally:
         server.terminate()

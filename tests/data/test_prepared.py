@@ -1,0 +1,113 @@
+"""`prepare`: a small CSV -> the scaled series, its split and its windows, checked by hand."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tuner.data.prepared import prepare
+from tuner.data.sources import resolve
+from tuner.errors import TunerError
+
+HOURS = 24 * 30
+VAL_START, TEST_START = "2021-01-21", "2021-01-26"  # rows 480 and 600
+
+
+@pytest.fixture
+def raw() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    times = pd.date_range("2021-01-01", periods=HOURS, freq="h")
+    load = 50 + 10 * np.sin(np.arange(HOURS) / 5) + rng.normal(0, 1, HOURS)
+    load[[3, 100, 500, 650]] = np.nan  # unobserved targets: never trained on nor scored
+    frame = pd.DataFrame(
+        {
+            "ts": times.strftime("%Y-%m-%d %H:%M"),
+            "load": load,
+            "temp": rng.normal(5, 3, HOURS),
+            "wind": rng.choice(["N", "S"], HOURS),
+        }
+    )
+    frame.loc[HOURS - 10 :, "load"] = 1e6  # the test split's values: they must not leak
+    return frame
+
+
+def _spec(tmp_path, raw, horizon=1):
+    path = tmp_path / "small.csv"
+    raw.to_csv(path, index=False)
+    return resolve(
+        str(path),
+        target="load",
+        time_col="ts",
+        val_start=VAL_START,
+        test_start=TEST_START,
+        horizon=horizon,
+    )
+
+
+def test_statistics_come_from_the_training_rows_and_test_rows_stay_out(tmp_path, raw):
+    data = prepare(_spec(tmp_path, raw))
+    assert len(data.index) == 600 and data.index[-1] == pd.Timestamp("2021-01-25 23:00")
+    train = raw["load"][:480]
+    assert data.target_mean == pytest.approx(train.mean())
+    assert data.target_std == pytest.approx(train.std(ddof=0), rel=1e-6)
+    assert data.prep.features[:2] == ("load", "temp")  # the target's own past first
+    assert data.n_features == len(data.prep.features) == data.x.shape[1]
+    assert np.abs(data.x[:480, 0][data.known[:480]]).max() < 5  # standardised
+
+
+def test_with_test_only_export_sees_the_test_rows(tmp_path, raw):
+    searched, exported = (
+        prepare(_spec(tmp_path, raw)),
+        prepare(_spec(tmp_path, raw), with_test=True),
+    )
+    assert len(exported.index) == HOURS
+    assert exported.target_mean == searched.target_mean  # the same training statistics
+    assert len(exported.windows("test", 6)) == 120 - 1  # row 650 unobserved
+    assert exported.windows("test", 6).rows.min() == 600
+
+
+def test_windows_hold_the_past_of_observed_targets_and_are_built_once(tmp_path, raw):
+    data = prepare(_spec(tmp_path, raw, horizon=2))
+    train, val = data.windows("train", 6), data.windows("val", 6)
+    assert data.windows("train", 6) is train and data.windows("train", 12) is not train
+    assert train.rows.min() == 6 + 2 - 1 and 3 not in train.rows and 100 not in train.rows
+    assert val.rows.min() == 480 and val.rows.max() == 599 and 500 not in val.rows
+    row = val.rows[0]
+    np.testing.assert_array_equal(train.x.shape[1:], (6, data.n_features))
+    np.testing.assert_allclose(val.x[0], data.x[row - 2 - 5 : row - 1])  # ends 2 hours before
+    assert val.y[0] == data.y[row]
+
+
+def test_raw_windows_are_the_same_windows_unscaled(tmp_path, raw):
+    data = prepare(_spec(tmp_path, raw))
+    scaled, unscaled = data.windows("val", 4), data.raw_windows("val", 4)
+    np.testing.assert_array_equal(scaled.rows, unscaled.rows)
+    row = unscaled.rows[0]
+    assert unscaled.x[0, -1, 0] == pytest.approx(raw["load"][row - 1], rel=1e-6)
+    assert unscaled.x[0, -1, 1] == pytest.approx(raw["temp"][row - 1], rel=1e-6)
+
+
+def test_target_units_undo_the_scaling(tmp_path, raw):
+    data = prepare(_spec(tmp_path, raw))
+    rows = data.windows("train", 1).rows[:20]
+    np.testing.assert_allclose(data.to_target_units(data.y[rows]), raw["load"][rows], rtol=1e-5)
+
+
+def test_persistence_is_scored_on_observed_targets_in_target_units(tmp_path, raw):
+    for horizon in (1, 3):
+        data = prepare(_spec(tmp_path, raw, horizon=horizon))
+        load = raw["load"].to_numpy()
+        filled = pd.Series(load).ffill().to_numpy()  # inputs are filled from the past
+        rows = [r for r in range(480, 600) if not math.isnan(load[r])]
+        expected = math.sqrt(np.mean([(filled[r - horizon] - load[r]) ** 2 for r in rows]))
+        assert data.persistence_rmse("val") == pytest.approx(expected, rel=1e-4)
+
+
+def test_too_few_rows_for_a_window_names_the_split(tmp_path, raw):
+    data = prepare(_spec(tmp_path, raw))
+    data.check_enough_rows(479)  # one training window: the target at row 479
+    with pytest.raises(
+        TunerError, match=r"the train split \(480 hours\) has no window for seq_len 480"
+    ):
+        data.check_enough_rows(480)

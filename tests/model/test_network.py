@@ -1,0 +1,94 @@
+"""The single-LSTM network and its deployable wrapper (no training)."""
+
+import keras
+import numpy as np
+import pytest
+
+from tuner.data.preprocessing import Preprocessing
+from tuner.model.network import VALIDATION_MSE, build_model, for_deployment
+from tuner.model.params import ModelParams, TrainingSettings
+
+PARAMS = ModelParams(units=5, seq_len=4, learning_rate=0.003, batch_size=16)
+N_FEATURES = 3
+PREP = Preprocessing(
+    target="load",
+    numeric=("load", "temp"),
+    categories={},
+    mean={"load": 50.0, "temp": -3.0},
+    std={"load": 20.0, "temp": 4.0},
+)
+
+
+def _settings(**training) -> TrainingSettings:
+    return TrainingSettings(max_epochs=1, patience=1, **training)
+
+
+def _weighted(model: keras.Model) -> list[str]:
+    return [type(layer).__name__ for layer in model.layers if layer.weights]
+
+
+def _windows(n: int = 32, features: int = N_FEATURES) -> np.ndarray:
+    return np.random.default_rng(0).normal(size=(n, PARAMS.seq_len, features)).astype("float32")
+
+
+@pytest.mark.parametrize("predict", ["level", "change"])
+def test_one_lstm_then_one_dense_on_windows_of_seq_len_hours(predict):
+    keras.backend.clear_session()
+    model = build_model(PARAMS, N_FEATURES, _settings(predict=predict))
+    assert _weighted(model) == ["LSTM", "Dense"]
+    lstm = next(layer for layer in model.layers if isinstance(layer, keras.layers.LSTM))
+    assert lstm.units == PARAMS.units
+    assert model.input_shape == (None, PARAMS.seq_len, N_FEATURES)
+    assert model.output_shape == (None, 1)
+    assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == (
+        4 * PARAMS.units * (N_FEATURES + PARAMS.units + 1) + PARAMS.units + 1
+    )
+
+
+@pytest.mark.parametrize(("loss", "ema_momentum", "steps"), [("mse", 0.0, 1), ("huber", 0.99, 8)])
+def test_compiled_with_adam_its_loss_and_the_validation_metric(loss, ema_momentum, steps):
+    keras.backend.clear_session()
+    settings = _settings(loss=loss, ema_momentum=ema_momentum)
+    model = build_model(PARAMS, N_FEATURES, settings, steps_per_execution=steps)
+    optimizer = model.optimizer
+    assert isinstance(optimizer, keras.optimizers.Adam)
+    assert float(optimizer.learning_rate) == pytest.approx(PARAMS.learning_rate)
+    assert optimizer.use_ema == (ema_momentum > 0)
+    if ema_momentum:
+        assert optimizer.ema_momentum == ema_momentum
+    assert isinstance(model.loss, keras.losses.Huber) == (loss == "huber")
+    assert model.loss == "mse" or loss == "huber"
+    assert model.steps_per_execution == steps
+    (metric,) = model.get_compile_config()["metrics"]
+    assert metric["class_name"] == "MeanSquaredError"
+    assert "val_" + metric["config"]["name"] == VALIDATION_MSE  # what a trial reports
+
+
+@pytest.mark.e2e
+def test_predicting_the_change_adds_the_window_s_last_target_to_the_dense_output():
+    """One LSTM and one Dense either way; the change model adds `x[:, -1, 0]`, nothing else."""
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    model = build_model(PARAMS, N_FEATURES, _settings(predict="change"))
+    dense = next(layer for layer in model.layers if isinstance(layer, keras.layers.Dense))
+    core = keras.Model(model.inputs, dense.output)
+    x = _windows()
+    got = model.predict(x, verbose=0)
+    assert got == pytest.approx(core.predict(x, verbose=0) + x[:, -1, :1], abs=1e-5)
+
+
+@pytest.mark.e2e
+def test_the_deployed_model_takes_raw_values_and_returns_target_units():
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    features = len(PREP.features)  # the two numeric columns, then the cyclic time features
+    core = build_model(PARAMS, features, _settings(predict="change"))
+    deployed = for_deployment(core, PREP)
+    assert deployed.name == "forecaster" and deployed.input_shape == core.input_shape
+    assert not any(isinstance(layer, keras.layers.Normalization) for layer in deployed.layers)
+    scaled = _windows(features=features)
+    offset, scale = PREP.feature_offset_scale()
+    raw = (scaled * scale + offset).astype("float32")
+    assert not np.allclose(raw, scaled)
+    expected = core.predict(scaled, verbose=0) * PREP.std["load"] + PREP.mean["load"]
+    np.testing.assert_allclose(deployed.predict(raw, verbose=0), expected, rtol=1e-4, atol=1e-3)
