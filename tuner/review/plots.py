@@ -76,7 +76,8 @@ def learning_curves(found: Sequence[Curve], baseline: float | None, label: str) 
             ax.set_ylim(*_y_range(values, baseline))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set(title="Learning curves by fate", xlabel="epoch", ylabel=label)
-        ax.legend(loc="upper right")
+        if ax.get_legend_handles_labels()[0]:  # nothing drawn, nothing to name
+            ax.legend(loc="upper right")
         return _png(fig)
 
 
