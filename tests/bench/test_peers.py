@@ -56,6 +56,6 @@ def test_keras_tuner_trains_what_a_tuner_trial_trains(peer_setup):
     model_of = peers.hypermodel(data, space, seed=7)
     hp = keras_tuner.HyperParameters()
     model = model_of.build(hp)
-    scores = model_of.fit(hp, model, epochs=space.training.max_epochs, callbacks=[])
+    scores = model_of.fit(hp, model, epochs=space.training.max_epochs, callbacks=[], verbose=0)
     best = min(_tuner_curve(data, space, seed=7))
     assert scores["val_mse"] ** 0.5 * data.target_std == pytest.approx(best, rel=1e-6)

@@ -124,6 +124,7 @@ def hypermodel(data: PreparedData, space: SearchSpace, seed: int):
             return build(params_of(hp), data.n_features, space.training)
 
         def fit(self, hp: kt.HyperParameters, model, *args, **kwargs) -> dict[str, float]:
+            kwargs.pop("verbose", None)  # KerasTuner passes search()'s; the recipe is silent
             record = fit(model, params_of(hp), data, space.training, **kwargs)
             best = record.best / data.target_std
             return {VALIDATION_MSE: best**2 if math.isfinite(best) else math.inf}
