@@ -76,7 +76,7 @@ def test_a_new_study_outside_sqlite_needs_an_artifact_folder(postgres, tmp_path)
     args = ["--storage", postgres, "--space", str(FAST_SPACE), "--study", "no-folder"]
     run = tuner("run", *args, "--trials", "1", cwd=tmp_path)
     assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
-    assert "needs --artifacts" in run.stderr
+    assert "needs an artifact store (--artifacts or $TUNER_ARTIFACTS)" in run.stderr
     assert "no-folder" not in [s.study_name for s in optuna.get_all_study_summaries(postgres)]
     assert not any(tmp_path.iterdir())
 
