@@ -102,6 +102,18 @@ def test_persistence_is_scored_on_observed_targets_in_target_units(tmp_path, raw
         rows = [r for r in range(480, 600) if not math.isnan(load[r])]
         expected = math.sqrt(np.mean([(filled[r - horizon] - load[r]) ** 2 for r in rows]))
         assert data.persistence_rmse("val") == pytest.approx(expected, rel=1e-4)
+        np.testing.assert_array_equal(data.scored_rows("val"), rows)  # what baselines score
+
+
+def test_bounds_and_scored_rows_without_and_with_the_test_rows(tmp_path, raw):
+    searched = prepare(_spec(tmp_path, raw))
+    exported = prepare(_spec(tmp_path, raw), with_test=True)
+    assert searched.bounds("train") == exported.bounds("train") == (0, 480)
+    assert searched.bounds("val") == exported.bounds("val") == (480, 600)
+    assert searched.bounds("test") == (600, 600) and len(searched.scored_rows("test")) == 0
+    assert exported.bounds("test") == (600, HOURS)
+    assert len(exported.scored_rows("test")) == 120 - 1  # row 650 unobserved
+    assert searched.scored_rows("train")[0] == 1 and 3 not in searched.scored_rows("train")
 
 
 def test_too_few_rows_for_a_window_names_the_split(tmp_path, raw):

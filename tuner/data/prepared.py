@@ -78,11 +78,19 @@ class PreparedData:
                     f"has no window for seq_len {seq_len} and horizon {self.spec.horizon}"
                 )
 
+    def bounds(self, part: Part) -> tuple[int, int]:
+        """Row numbers [start, stop) of the part; without `with_test` the test part is empty."""
+        return self._bounds[part]
+
+    def scored_rows(self, part: Part) -> np.ndarray:
+        """Every observed target row of the part: what persistence, and any baseline, score."""
+        start, stop = self._bounds[part]
+        return target_rows(self.known, start, stop, seq_len=1, horizon=self.spec.horizon)
+
     def persistence_rmse(self, part: Part) -> float:
         """The value `horizon` hours earlier as the forecast, scored on observed targets."""
-        start, stop = self._bounds[part]
+        rows = self.scored_rows(part)
         horizon = self.spec.horizon
-        rows = target_rows(self.known, start, stop, seq_len=1, horizon=horizon)
         error = (self.y[rows - horizon] - self.y[rows]).astype("float64")
         return math.sqrt(float(np.mean(error**2))) * self.target_std
 

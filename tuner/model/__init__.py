@@ -1,3 +1,4 @@
 """The model and its training, in `keras.*` alone: `params` (plain data), `network` (one
-LSTM, one Dense), `training` (build and fit as a trial does), `backend` (JAX or TensorFlow).
+LSTM, one Dense), `training` (build and fit as a trial does), `backend` (JAX or TensorFlow);
+and `baseline`, LightGBM on lag features, the strong baseline beside persistence (no Keras).
 """
