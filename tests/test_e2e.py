@@ -39,6 +39,7 @@ def test_run_stores_trials_baseline_and_best_model(trained):
     study = _study(trained)
     assert _states(study) == {"COMPLETE": 3}
     assert study.user_attrs[attrs.PERSISTENCE_VAL_RMSE] == pytest.approx(24.863, abs=1e-3)
+    assert 20 < study.user_attrs[attrs.BOOSTING_VAL_RMSE] < 24.863  # fitted once, by the run
     best = study.best_trial
     assert best.user_attrs["epochs"] == 2 and len(best.intermediate_values) == 2
     assert (trained / "results" / "artifacts").is_dir() and "artifact_id" in best.user_attrs
@@ -82,6 +83,10 @@ def test_export_bundle(trained):
     assert meta["trial"] == study.best_trial.number
     assert meta["val_rmse"] == pytest.approx(study.best_value, rel=1e-4)  # the same model
     assert meta["persistence_test_rmse"] == pytest.approx(22.136, abs=1e-3)
+    # refitted at export as the run fitted it: the same model, so the same validation score
+    study = _study(trained)
+    assert meta["boosting_val_rmse"] == pytest.approx(study.user_attrs[attrs.BOOSTING_VAL_RMSE])
+    assert 18 < meta["boosting_test_rmse"] < 22.136
     assert 10 < meta["test_rmse"] < 200
     assert meta["dataset"]["sha256"].startswith("4127f868")
     assert meta["features"][0] == "pm2.5" and meta["preprocessing"]["categories"]["cbwd"]

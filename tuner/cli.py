@@ -155,9 +155,14 @@ def export(args: argparse.Namespace) -> int:
     meta = export_best(study, folder, Path(args.out))
     print(
         f"exported trial {meta.trial} to {args.out}: test RMSE {meta.test_rmse:.3f} "
-        f"(persistence {meta.persistence_test_rmse:.3f}), val RMSE {meta.val_rmse:.3f}"
+        f"(persistence {meta.persistence_test_rmse:.3f}{_boosting(meta.boosting_test_rmse)}), "
+        f"val RMSE {meta.val_rmse:.3f}"
     )
     return EXIT_OK
+
+
+def _boosting(rmse: float | None) -> str:
+    return "" if rmse is None else f", gradient boosting {rmse:.3f}"
 
 
 def _export_arguments(p: argparse.ArgumentParser) -> None:

@@ -1,6 +1,7 @@
 """The bundle's metadata: written and read by one dataclass; anything malformed refused."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,14 @@ def test_round_trip(tmp_path):
     assert json.loads(META.to_json())["format_version"] == FORMAT_VERSION
 
 
+def test_the_gradient_boosting_scores_round_trip_and_a_bundle_without_them_reads(tmp_path):
+    scored = replace(META, boosting_val_rmse=22.5, boosting_test_rmse=20.1)
+    assert read_bundle(_bundle(tmp_path / "scored", scored.to_json())) == scored
+    document = json.loads(META.to_json())
+    del document["boosting_val_rmse"], document["boosting_test_rmse"]  # an older export
+    assert read_bundle(_bundle(tmp_path / "older", json.dumps(document))) == META
+
+
 def _with(**changes):
     document = json.loads(META.to_json())
     for dotted, value in changes.items():
@@ -87,6 +96,7 @@ def _with(**changes):
         ({"preprocessing__mean__TEMP": None}, "mean\\['TEMP'\\]: expected a finite number"),
         ({"features": ["pm2.5"]}, "features do not match"),
         ({"test_rmse": True}, "test_rmse: expected a finite number"),
+        ({"boosting_test_rmse": "20"}, "boosting_test_rmse: expected a finite number"),
     ],
 )
 def test_malformed_metadata_is_refused_in_one_line(tmp_path, changes, message):

@@ -23,7 +23,15 @@ def test_a_target_of_unknown_unit_is_in_its_own_units():
     card = _prose(model_card(replace(META, horizon=6, persistence_val_rmse=None), unit=None))
     assert "Forecasts `pm2.5` 6 hours ahead, in `pm2.5`'s own units" in card
     assert "µg/m³" not in card and "the weights are those of epoch" not in card
-    assert "| 23.100 | — |" in card
+    assert "| 23.100 | — | — |" in card  # nor a gradient-boosting baseline: META has none
+
+
+def test_the_card_puts_the_gradient_boosting_baseline_beside_persistence():
+    card = _prose(
+        model_card(replace(META, boosting_val_rmse=22.5, boosting_test_rmse=20.1), unit=None)
+    )
+    assert "| persistence RMSE | gradient-boosting RMSE |" in card
+    assert "| 24.860 | 22.500 |" in card and "| 22.140 | 20.100 |" in card
 
 
 def test_the_card_says_how_to_load_each_format_and_what_the_checksums_cover():

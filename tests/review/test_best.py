@@ -45,6 +45,18 @@ def test_the_text_says_the_same():
     assert "pruned: 2 behind, 1 noise" in text
 
 
+def test_the_gradient_boosting_baseline_stands_beside_persistence_when_the_study_has_one():
+    study = _study()
+    assert best_report(study)["boosting_val_rmse"] is None
+    assert "gradient" not in format_report(best_report(study))
+    study.set_user_attr(attrs.BOOSTING_VAL_RMSE, 22.5)
+    report = best_report(study)
+    assert report["boosting_val_rmse"] == 22.5
+    text = format_report(report)
+    assert "gradient-boosting baseline: val RMSE 22.500" in text
+    assert "better than persistence, 0.500 (2.2%) worse than gradient boosting" in text
+
+
 def test_the_top_trials_as_a_table_best_first():
     lines = format_report(best_report(_study(), top=10)).splitlines()
     table = lines[lines.index("") + 1 :]

@@ -35,7 +35,10 @@ def test_the_report_shows_every_figure_and_the_dashboard_lists_it(trained, brows
         ["report.html", *(f"{name}.png" for name in FIGURES)]
     )
     meta = json.loads((results / "best" / "metadata.json").read_text())
-    scores = f"test RMSE {meta['test_rmse']:.3f} (persistence {meta['persistence_test_rmse']:.3f})"
+    scores = (
+        f"test RMSE {meta['test_rmse']:.3f} (persistence {meta['persistence_test_rmse']:.3f}, "
+        f"gradient boosting {meta['boosting_test_rmse']:.3f})"
+    )
     assert scores in result.stdout  # the export's own windows and scores
 
     url = f"sqlite:///{results / 'tuner.db'}"

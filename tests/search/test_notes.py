@@ -86,6 +86,14 @@ def test_the_study_note_says_what_was_found_and_how():
     )
 
 
+def test_the_note_names_the_gradient_boosting_baseline_when_the_study_has_one():
+    text = study_note(_review(boosting=22.547))
+    assert text.splitlines()[0].endswith(
+        "1.941 (7.8%) better than persistence, 0.375 (1.7%) worse than gradient boosting."
+    )
+    assert "fitted once on the training rows): validation RMSE (µg/m³) 22.547\n" in text
+
+
 def test_a_study_with_nothing_completed_interrupted_and_still_running_elsewhere():
     text = study_note(
         _review(

@@ -87,10 +87,10 @@ def test_a_new_study_names_its_metric_and_a_resumed_one_without_a_name_gets_it()
 
     storage = optuna.storages.InMemoryStorage()
     config = RunConfig(data=SPEC, space=SPACE)
-    assert _open_study(storage, config, 1.0).metric_names == ["validation RMSE of units"]
+    assert _open_study(storage, config).metric_names == ["validation RMSE of units"]
     older = replace(config, study_name="older")
     made_before = optuna.create_study(study_name="older", storage=storage)
     made_before.set_user_attr(attrs.DATA, asdict(SPEC))
     made_before.set_user_attr(attrs.SPACE, SPACE.name)
     assert made_before.metric_names is None
-    assert _open_study(storage, older, 1.0).metric_names == ["validation RMSE of units"]
+    assert _open_study(storage, older).metric_names == ["validation RMSE of units"]

@@ -77,6 +77,7 @@ def export_best(study: optuna.Study, artifacts: Path | None, out: Path) -> Bundl
     windows = {part: data.raw_windows(part, params.seq_len) for part in ("val", "test")}
     forecasts = {part: _forecast(model, w.x) for part, w in windows.items()}
     scores = {part: _score(data, part, windows[part], forecasts[part]) for part in windows}
+    boosting = _boosting(data)
     meta = BundleMetadata(
         target=spec.target,
         horizon=spec.horizon,
@@ -93,6 +94,8 @@ def export_best(study: optuna.Study, artifacts: Path | None, out: Path) -> Bundl
         test_rmse=scores["test"]["rmse"],
         persistence_val_rmse=attrs.persistence_val_rmse(study.user_attrs),
         persistence_test_rmse=scores["test"]["persistence_rmse"],
+        boosting_val_rmse=boosting["val"],
+        boosting_test_rmse=boosting["test"],
         test_windows=int(scores["test"]["windows"]),
         study=study.study_name,
         trial=trial.number,
@@ -175,6 +178,18 @@ def _score(
         "persistence_rmse": data.persistence_rmse(part),
         "windows": len(windows),
     }
+
+
+def _boosting(data: PreparedData) -> dict[str, float | None]:
+    """The gradient-boosting baseline refitted as `tuner run` fitted it (deterministic, on
+    the training rows, stopped on validation), scored on validation and, once, on test."""
+    from tuner.model.baseline import fit_baseline
+
+    try:
+        baseline = fit_baseline(data)
+    except TunerError:  # too few training rows for its features: the bundle says so
+        return {"val": None, "test": None}
+    return {part: baseline.rmse(part) for part in ("val", "test")}
 
 
 def _versions() -> dict[str, str]:

@@ -46,6 +46,11 @@ class BundleMetadata:
     backend: str
     versions: dict[str, str] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    # The gradient-boosting baseline (tuner.model.baseline), refitted at export on the
+    # study's training rows; None in bundles made before tuner fitted one, or when the data
+    # is too short for its features.
+    boosting_val_rmse: float | None = None
+    boosting_test_rmse: float | None = None
 
     def to_json(self) -> str:
         document = asdict(self)
@@ -101,6 +106,8 @@ class BundleMetadata:
             trial=_of(int, d.get("trial"), "trial"),
             backend=_of(str, d.get("backend"), "backend"),
             versions={k: str(v) for k, v in _of(dict, d.get("versions", {}), "versions").items()},
+            boosting_val_rmse=_optional(float, d.get("boosting_val_rmse"), "boosting_val_rmse"),
+            boosting_test_rmse=_optional(float, d.get("boosting_test_rmse"), "boosting_test_rmse"),
         )
 
 

@@ -1,4 +1,4 @@
-"""`tuner best`: the top trials against the persistence baseline, and how the others ended."""
+"""`tuner best`: the top trials against the baselines, and how the others ended."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ DEFAULT_TOP = 10
 
 
 def best_report(study: optuna.Study, top: int = DEFAULT_TOP) -> dict[str, Any]:
-    """The study's `top` completed trials, best first, each against persistence.
+    """The study's `top` completed trials, best first, each against persistence; the
+    gradient-boosting baseline beside it when the study has one.
 
     Args:
         study: the study to report on.
@@ -40,6 +41,7 @@ def best_report(study: optuna.Study, top: int = DEFAULT_TOP) -> dict[str, Any]:
         "pruned_reasons": tally.pruned_reasons,
         "fail_reasons": tally.fail_reasons,
         "persistence_val_rmse": baseline,
+        "boosting_val_rmse": attrs.boosting_val_rmse(study.user_attrs),
         "best": rows[0] if rows else None,
         "top": rows,
     }
@@ -67,16 +69,20 @@ def format_report(report: dict[str, Any]) -> str:
     """The report as a person reads it: a few lines, then the top trials as a table."""
     unit = f" {report['unit']}" if report.get("unit") else ""
     lines = [f"study {report['study']}"]
-    baseline = report["persistence_val_rmse"]
+    baseline, boosting = report["persistence_val_rmse"], report.get("boosting_val_rmse")
     if baseline is not None:
         lines.append(f"persistence baseline: val RMSE {baseline:.3f}{unit}")
+    if boosting is not None:
+        lines.append(f"gradient-boosting baseline: val RMSE {boosting:.3f}{unit}")
     best = report["best"]
     if best is None:
         lines.append("no completed trial yet")
     else:
         line = f"best trial {best['trial']}: val RMSE {best['val_rmse']:.3f}{unit}"
         if best["vs_baseline"] is not None:
-            line += f", {against_baseline(best['val_rmse'], baseline)}"
+            line += f", {against_baseline(best['val_rmse'], baseline)} than persistence"
+        if boosting is not None:
+            line += f", {against_baseline(best['val_rmse'], boosting)} than gradient boosting"
         lines.append(line)
     lines.append("trials: " + _counts(report["trials"]))
     if report["pruned_reasons"]:

@@ -181,6 +181,14 @@ def _search_section(study: optuna.Study, found: list[Curve]) -> Section:
             )
     elif baseline is not None:
         facts.append(("persistence", f"{baseline:.3f}"))
+    boosting = attrs.boosting_val_rmse(study.user_attrs)
+    if boosting is not None:
+        versus = (
+            f"; the best trial is {against_baseline(min(t.value for t in complete), boosting)}"
+            if complete
+            else ""
+        )
+        facts.append(("gradient boosting", f"{boosting:.3f}{versus}"))
 
     figures, notes = [], []
     if complete:
@@ -237,11 +245,16 @@ def _model_section(
     model_rmse, persistence_rmse = forecast.rmse()
     label = f"{meta.target} ({unit})" if unit else meta.target
     starts = week_starts(forecast.times[0], forecast.times[-1], TEST_WEEKS)
+    boosting = (
+        ""
+        if meta.boosting_test_rmse is None
+        else f", gradient boosting {meta.boosting_test_rmse:.3f}"
+    )
     facts = (
         ("bundle", f"{bundle} (trial {meta.trial}, {meta.backend} backend)"),
         (
             "test RMSE",
-            f"model {model_rmse:.3f}, persistence {persistence_rmse:.3f} over "
+            f"model {model_rmse:.3f}, persistence {persistence_rmse:.3f}{boosting} over "
             f"{len(forecast.times)} observed hours from {meta.split.get('test_start', '?')[:10]}",
         ),
     )

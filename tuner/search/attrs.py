@@ -19,6 +19,7 @@ from tuner.errors import TunerError
 DATA = "data"  # the DataSpec as a dict: file, checksum, target, split, horizon
 SPACE = "space"  # the search space's name
 PERSISTENCE_VAL_RMSE = "persistence_val_rmse"  # the persistence forecast on validation
+BOOSTING_VAL_RMSE = "boosting_val_rmse"  # the gradient-boosting baseline on validation
 ARTIFACTS = "artifacts"  # the artifact store's folder, absolute, where the study's models are
 REPORT_ARTIFACT_ID = "report_artifact_id"  # the latest `tuner report` page in the artifact store
 
@@ -51,7 +52,18 @@ def persistence_val_rmse(study_attrs: Mapping[str, Any]) -> float | None:
 
     Studies made before the baseline had its present name are read too.
     """
-    for key in (PERSISTENCE_VAL_RMSE, _LEGACY_PERSISTENCE_VAL_RMSE):
+    return _finite(study_attrs, PERSISTENCE_VAL_RMSE, _LEGACY_PERSISTENCE_VAL_RMSE)
+
+
+def boosting_val_rmse(study_attrs: Mapping[str, Any]) -> float | None:
+    """The study's gradient-boosting baseline on validation (`tuner.model.baseline`), in
+    target units; None for a study made before tuner fitted one, or on data too short."""
+    return _finite(study_attrs, BOOSTING_VAL_RMSE)
+
+
+def _finite(study_attrs: Mapping[str, Any], *keys: str) -> float | None:
+    """The first of `keys` that is set, if it holds a finite number."""
+    for key in keys:
         value = study_attrs.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value) if math.isfinite(value) else None

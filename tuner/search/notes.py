@@ -75,6 +75,7 @@ class StudyReview:
     fail_reasons: dict[str, int]
     export: str  # the command that exports the best model
     interrupted: bool = False
+    boosting: float | None = None  # the gradient-boosting baseline, when the study has one
 
 
 def periods(index: pd.DatetimeIndex, split: Split) -> Periods:
@@ -109,6 +110,7 @@ def review(
         data=data.spec,
         periods=periods(data.index, data.split),
         baseline=attrs.persistence_val_rmse(study.user_attrs) or math.nan,
+        boosting=attrs.boosting_val_rmse(study.user_attrs),
         best=best,
         states=tally.states,
         pruned_reasons=tally.pruned_reasons,
@@ -119,7 +121,7 @@ def review(
 
 
 def study_note(r: StudyReview) -> str:
-    """The study's note, in Markdown: the best against persistence, then how it was found."""
+    """The study's note, in Markdown: the best against the baselines, then how it was found."""
     metric = metric_name(r.data)
     if r.best is None:
         head = "**No completed trial yet.**"
@@ -127,8 +129,11 @@ def study_note(r: StudyReview) -> str:
         head = (
             f"**Best {metric}: {r.best.value:.3f}**, trial {r.best.trial} "
             f"({_params(r.best.params)}): {against_baseline(r.best.value, r.baseline)} "
-            "than persistence."
+            "than persistence"
         )
+        if r.boosting is not None:
+            head += f", {against_baseline(r.best.value, r.boosting)} than gradient boosting"
+        head += "."
     hours = "hour" if r.data.horizon == 1 else "hours"
     p = r.periods
     lines = [
@@ -136,6 +141,14 @@ def study_note(r: StudyReview) -> str:
         "",
         f"- **Persistence** (the value {r.data.horizon} {hours} earlier as the forecast): "
         f"{metric} {r.baseline:.3f}",
+        *(
+            [
+                "- **Gradient boosting** (LightGBM on the last 48 hours' lags, differences and "
+                f"rolling statistics, fitted once on the training rows): {metric} {r.boosting:.3f}"
+            ]
+            if r.boosting is not None
+            else []
+        ),
         f"- **Trials**: {_trials(r)}",
         f"- **Data**: `{r.data.path}`, sha256 `{r.data.sha256}`; target `{r.data.target}`, "
         f"{r.data.horizon} {hours} ahead",

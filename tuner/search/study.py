@@ -6,6 +6,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import optuna
 
@@ -31,6 +32,9 @@ from tuner.search.space import SearchSpace
 from tuner.search.storage import DatabaseFile, load_study, open_storage
 from tuner.search.summary import RunSummary, summarize
 from tuner.search.workers import TrialBudget, Worker, run_workers, usable_cores
+
+if TYPE_CHECKING:
+    from tuner.data.prepared import PreparedData
 
 # The pruners `tuner run --pruner` offers: tuner's own, and Optuna's two references.
 PRUNERS: dict[str, Callable[[], optuna.pruners.BasePruner]] = {
@@ -134,7 +138,8 @@ def run_study(config: RunConfig) -> RunSummary:
     open_store(artifacts)
     config = replace(config, location=replace(location, artifacts=artifacts.resolve()))
     try:
-        study = _open_study(storage, config, data.persistence_rmse("val"))
+        study = _open_study(storage, config)
+        _record_baselines(study, data)
     except STORAGE_ERRORS as e:  # the first write: a read-only database, say
         reason = describe(storage_cause(e))
         raise TunerError(f"{location}: cannot write the study: {reason}") from e
@@ -247,9 +252,7 @@ def _work(config: RunConfig, budget: TrialBudget, worker: Worker) -> None:
         raise KeyboardInterrupt
 
 
-def _open_study(
-    storage: optuna.storages.BaseStorage, config: RunConfig, baseline: float
-) -> optuna.Study:
+def _open_study(storage: optuna.storages.BaseStorage, config: RunConfig) -> optuna.Study:
     data_attrs = asdict(config.data)
     existing = {s.study_name for s in storage.get_all_studies()}
     if config.study_name in existing:
@@ -263,13 +266,33 @@ def _open_study(
     if config.study_name not in existing:
         study.set_user_attr(attrs.DATA, data_attrs)
         study.set_user_attr(attrs.SPACE, config.space.name)
-    if attrs.PERSISTENCE_VAL_RMSE not in study.user_attrs:  # new, or named before the schema
-        study.set_user_attr(attrs.PERSISTENCE_VAL_RMSE, baseline)
     notes.name_metric(study, config.data)
     artifacts = str(config.location.artifacts)
     if study.user_attrs.get(attrs.ARTIFACTS) != artifacts:
         study.set_user_attr(attrs.ARTIFACTS, artifacts)
     return study
+
+
+def _record_baselines(study: optuna.Study, data: PreparedData) -> None:
+    """Persistence and gradient boosting on validation, once per study: the bars a trial's
+    value is read against (`tuner best`, the note, the report, the pruner's skill)."""
+    if attrs.PERSISTENCE_VAL_RMSE not in study.user_attrs:  # new, or named before the schema
+        study.set_user_attr(attrs.PERSISTENCE_VAL_RMSE, data.persistence_rmse("val"))
+    if attrs.BOOSTING_VAL_RMSE not in study.user_attrs:  # new, or made before tuner fitted it
+        boosting = _boosting_val_rmse(data)
+        if boosting is not None:
+            study.set_user_attr(attrs.BOOSTING_VAL_RMSE, boosting)
+
+
+def _boosting_val_rmse(data: PreparedData) -> float | None:
+    """The gradient-boosting baseline on validation (seconds to fit); None when the training
+    rows are too few for its features, which the search itself can still use."""
+    from tuner.model.baseline import fit_baseline
+
+    try:
+        return fit_baseline(data).rmse("val")
+    except TunerError:
+        return None
 
 
 def _recorded_artifacts(storage: optuna.storages.BaseStorage, name: str) -> str | None:

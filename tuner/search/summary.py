@@ -15,11 +15,11 @@ from tuner.search.outcomes import outcomes
 
 @dataclass(frozen=True)
 class RunSummary:
-    """What a run left in its study: trial counts, the best trial, persistence, how long.
+    """What a run left in its study: trial counts, the best trial, the baselines, how long.
 
-    `best_value` and `persistence_val_rmse` are validation RMSEs in the target's units
-    (`unit` when tuner knows it); `failed_workers` counts worker processes that died rather
-    than trials that failed.
+    `best_value`, `persistence_val_rmse` and `boosting_val_rmse` (None when the study has
+    none) are validation RMSEs in the target's units (`unit` when tuner knows it);
+    `failed_workers` counts worker processes that died rather than trials that failed.
     """
 
     study_name: str
@@ -35,6 +35,7 @@ class RunSummary:
     interrupted: bool = False
     failed_workers: int = 0
     unit: str | None = None
+    boosting_val_rmse: float | None = None
 
     def describe(self) -> str:
         """Three lines: what the run left where, the best against persistence, what next."""
@@ -50,13 +51,20 @@ class RunSummary:
         if self.best_value is None:
             lines.append(f"no completed trial yet; {persistence}")
             return "\n".join(lines)
-        gain = 1 - self.best_value / self.persistence_val_rmse
-        than = f"{abs(gain):.1%} {'better' if gain >= 0 else 'worse'} than {persistence}"
+        than = _than(self.best_value, self.persistence_val_rmse, persistence)
+        if self.boosting_val_rmse is not None:
+            boosting = f"gradient boosting {self.boosting_val_rmse:.3f}"
+            than += f", {_than(self.best_value, self.boosting_val_rmse, boosting)}"
         lines.append(
             f"best: trial {self.best_trial}, validation RMSE {self.best_value:.3f}{unit}, {than}"
         )
         lines.append(f"next: {self.next_command}")
         return "\n".join(lines)
+
+
+def _than(value: float, reference: float, named: str) -> str:
+    gain = 1 - value / reference
+    return f"{abs(gain):.1%} {'better' if gain >= 0 else 'worse'} than {named}"
 
 
 def summarize(
@@ -84,4 +92,5 @@ def summarize(
         interrupted=interrupted,
         failed_workers=failed_workers,
         unit=unit,
+        boosting_val_rmse=attrs.boosting_val_rmse(study.user_attrs),
     )
