@@ -10,7 +10,6 @@ from tuner.errors import TunerError
 from tuner.search import attrs
 from tuner.search.space import load_space
 from tuner.search.study import PRUNERS, RunConfig, default_study_name
-from tuner.search.summary import RunSummary
 
 SPEC = DataSpec(path="sales.csv", name="sales", sha256="0" * 64, target="units")
 SPACE = load_space("lstm_baseline")
@@ -48,38 +47,6 @@ def test_every_pruner_name_builds_an_optuna_pruner():
         "MedianPruner",
         "NopPruner",
     }
-
-
-def _summary(**given) -> RunSummary:
-    fields = dict(
-        study_name="beijing-lstm_baseline",
-        storage="sqlite:///results/tuner.db",
-        next_command="tuner export --storage postgresql://tuner@db-host/studies --study beijing",
-        complete=97,
-        pruned=3,
-        failed=0,
-        best_value=22.922,
-        best_trial=71,
-        persistence_val_rmse=24.863,
-        seconds=2492.4,
-        unit="µg/m³",
-    )
-    return RunSummary(**{**fields, **given})
-
-
-def test_a_run_s_summary_names_the_storage_the_best_against_persistence_and_what_next():
-    assert _summary().describe().splitlines() == [
-        "study 'beijing-lstm_baseline' in sqlite:///results/tuner.db: 97 complete, 3 pruned, "
-        "0 failed (2492 s)",
-        "best: trial 71, validation RMSE 22.922 µg/m³, 7.8% better than persistence 24.863 µg/m³",
-        "next: tuner export --storage postgresql://tuner@db-host/studies --study beijing",
-    ]
-
-
-def test_a_summary_without_a_completed_trial_or_a_known_unit():
-    text = _summary(best_value=None, best_trial=None, unit=None, interrupted=True).describe()
-    assert text.splitlines()[1] == "no completed trial yet; persistence 24.863"
-    assert text.startswith("interrupted: ") and "next:" not in text
 
 
 def test_a_new_study_names_its_metric_and_a_resumed_one_without_a_name_gets_it():
