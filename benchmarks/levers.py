@@ -147,7 +147,7 @@ def evaluate(data, lever: Lever, params: ModelParams, seed: int, training) -> di
         steps_per_execution=STEPS_PER_EXECUTION,
     )
     score = ValidationRMSE()
-    # As `plateau_schedule`, on the value in the target's units whatever the loss.
+    # As the recipe's schedule (`tuner.model.training`), on the value in the target's units.
     schedule = [
         keras.callbacks.ReduceLROnPlateau(
             monitor="val_rmse_units",

@@ -13,9 +13,15 @@ import sys
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tuner import options
 from tuner.errors import TunerError
+
+if TYPE_CHECKING:
+    import optuna
+
+    from tuner.search.location import StudyLocation
 
 EXIT_OK, EXIT_FAILED = 0, 1
 EXIT_INTERRUPTED = 130
@@ -298,7 +304,7 @@ def _add_study(p: argparse.ArgumentParser) -> None:
     p.add_argument("--space", help="the space tuner run was given, for the default study name")
 
 
-def _load_study(args: argparse.Namespace, location):
+def _load_study(args: argparse.Namespace, location: StudyLocation) -> optuna.Study:
     from tuner.data.sources import BUILTINS
     from tuner.search.storage import load_study, open_storage
     from tuner.search.study import default_study_name

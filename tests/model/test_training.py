@@ -102,6 +102,13 @@ def test_the_epoch_hook_sees_each_value_and_can_stop_the_fit(data):
     assert [v for _, v in seen] == list(record.val_rmse)
 
 
+def test_a_stop_requested_before_the_fit_began_ends_it_in_its_first_epoch(data):
+    """Keras clears `stop_training` as a fit starts: a request made before is asked again."""
+    training = TrainingSettings(max_epochs=5, patience=5)
+    _, record = train(PARAMS, data, training, seed=0, stop_requested=lambda: True)
+    assert record.epochs == 1
+
+
 def test_a_non_finite_loss_ends_the_fit_as_diverged(data):
     exploding = replace(PARAMS, learning_rate=1e30)
     _, record = train(exploding, data, TrainingSettings(max_epochs=3, patience=3), seed=0)

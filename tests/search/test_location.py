@@ -49,7 +49,11 @@ def test_artifacts_flag_then_variable(given, environ, expected):
 
 @pytest.mark.parametrize(
     ("url", "message"),
-    [("redis://localhost/0", "unknown storage scheme 'redis'"), ("::", "not a storage URL")],
+    [
+        ("redis://localhost/0", "unknown storage scheme 'redis'"),
+        ("::", "the storage is not a URL"),
+        ("::secret@", "^the storage is not a URL"),
+    ],
 )
 def test_unknown_urls_are_refused(url, message):
     with pytest.raises(TunerError, match=message):

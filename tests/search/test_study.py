@@ -61,3 +61,35 @@ def test_a_new_study_names_its_metric_and_a_resumed_one_without_a_name_gets_it()
     made_before.set_user_attr(attrs.SPACE, SPACE.name)
     assert made_before.metric_names is None
     assert _open_study(storage, older).metric_names == ["validation RMSE of units"]
+
+
+def _hourly(tmp_path, hours: int):
+    import numpy as np
+    import pandas as pd
+
+    from tuner.data.prepared import prepare
+    from tuner.data.sources import resolve
+
+    times = pd.date_range("2021-01-01", periods=hours, freq="h")
+    load = 50 + 10 * np.sin(np.arange(hours) / 5) + np.random.default_rng(0).normal(0, 1, hours)
+    path = tmp_path / f"load{hours}.csv"
+    pd.DataFrame({"ts": times.strftime("%Y-%m-%d %H:%M"), "load": load}).to_csv(path, index=False)
+    return prepare(resolve(str(path), target="load", time_col="ts"))
+
+
+def test_a_study_gets_the_baselines_it_lacks_and_keeps_those_it_has(tmp_path):
+    from tuner.search.study import _missing_baselines
+
+    data = _hourly(tmp_path, 24 * 30)
+    found = _missing_baselines({}, data)
+    assert found[attrs.PERSISTENCE_VAL_RMSE] == data.persistence_rmse("val")
+    assert 0 < found[attrs.BOOSTING_VAL_RMSE] < found[attrs.PERSISTENCE_VAL_RMSE]
+    assert _missing_baselines(found, data) == {}
+    assert _missing_baselines({"baseline_val_rmse": 1.0}, data).keys() == found.keys()
+
+
+def test_data_too_short_for_the_boosting_features_leaves_it_out_and_the_search_goes_on(tmp_path):
+    from tuner.search.study import _missing_baselines
+
+    data = _hourly(tmp_path, 60)  # 42 training hours: none with 48 hours of history
+    assert _missing_baselines({}, data).keys() == {attrs.PERSISTENCE_VAL_RMSE}

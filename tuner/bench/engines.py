@@ -33,13 +33,9 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tuner.errors import TunerError
 from tuner.model.backend import DEFAULT_BACKEND
-
-if TYPE_CHECKING:
-    pass
 
 # `tuner run` as each engine runs it: (backend, --pruner).
 TUNER_ENGINES = {

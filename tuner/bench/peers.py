@@ -50,14 +50,17 @@ def optuna_objective(
     from tuner.model.training import train
 
     def objective(trial: optuna.Trial) -> float:
+        pruned = []
+
         def report(epoch: int, rmse: float) -> bool:
             trial.report(rmse, epoch)
-            return trial.should_prune()
+            pruned.append(trial.should_prune())
+            return pruned[-1]
 
         params = space.suggest(trial)
         seeded = derive_seed(seed, trial.number)
         _, record = train(params, data, space.training, seed=seeded, on_epoch=report)
-        if trial.should_prune() or record.diverged:
+        if any(pruned) or record.diverged:
             raise optuna.TrialPruned()
         return record.best
 
@@ -113,7 +116,9 @@ def hypermodel(data: PreparedData, space: SearchSpace, seed: int):
         return ModelParams(**{n: hyperparameter(hp, s) for n, s in space.params.items()})
 
     class LSTMBaseline(kt.HyperModel):
-        built = 0  # models built so far: each is seeded as the trial of that number
+        # Models built so far, KerasTuner's first build (which only reads the space)
+        # included: each model is seeded by its count, as a tuner trial by its number.
+        built = 0
 
         def build(self, hp: kt.HyperParameters):
             fresh_session()

@@ -183,13 +183,13 @@ def _score(
 def _boosting(data: PreparedData) -> dict[str, float | None]:
     """The gradient-boosting baseline refitted as `tuner run` fitted it (deterministic, on
     the training rows, stopped on validation), scored on validation and, once, on test."""
-    from tuner.model.baseline import fit_baseline
+    from tuner.model.baseline import FIT_ERRORS, fit_baseline
 
     try:
         baseline = fit_baseline(data)
-    except TunerError:  # too few training rows for its features: the bundle says so
+        return {part: baseline.rmse(part) for part in ("val", "test")}
+    except FIT_ERRORS:  # data it cannot serve: the bundle says it has no such score
         return {"val": None, "test": None}
-    return {part: baseline.rmse(part) for part in ("val", "test")}
 
 
 def _versions() -> dict[str, str]:

@@ -46,6 +46,10 @@ PARAMS = {
     "force_col_wise": True,  # a fixed histogram layout: the same model on every run
     "verbosity": -1,
 }
+# What fitting may raise on data it cannot serve (too few rows for its features, a
+# validation part without an observed target, a matrix too large for memory): the caller
+# goes on without the baseline, which the search does not need.
+FIT_ERRORS = (TunerError, lgb.basic.LightGBMError, ValueError, MemoryError)
 MAX_ROUNDS = 5000
 EARLY_STOPPING_ROUNDS = 100
 

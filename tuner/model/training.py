@@ -91,10 +91,13 @@ def train(
     epochs: int | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     on_model: Callable[[keras.Model], None] | None = None,
+    stop_requested: Callable[[], bool] | None = None,
 ) -> tuple[keras.Model, TrainingRecord]:
     """Build `params`'s model in a fresh session, seeded, and `fit` it.
 
-    `on_model` sees the model before it trains (to stop it from elsewhere: Ctrl-C).
+    To stop a fit from elsewhere (Ctrl-C), `on_model` is handed the model before it trains,
+    to set its `stop_training`; since Keras clears that flag as a fit starts, the fit also
+    asks `stop_requested` once it has begun.
     """
     fresh_session()
     if seed is not None:
@@ -103,7 +106,10 @@ def train(
     if on_model is not None:
         on_model(model)
     options = {"early_stopping": early_stopping, "epochs": epochs, "callbacks": callbacks}
-    return model, fit(model, params, data, training, on_epoch=on_epoch, **options)
+    record = fit(
+        model, params, data, training, on_epoch=on_epoch, stop_requested=stop_requested, **options
+    )
+    return model, record
 
 
 def fit(
@@ -116,6 +122,7 @@ def fit(
     early_stopping: bool = True,
     epochs: int | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
+    stop_requested: Callable[[], bool] | None = None,
     **fit_options,
 ) -> TrainingRecord:
     """Train `model` on the training windows of `params.seq_len`, validating every epoch.
@@ -129,18 +136,20 @@ def fit(
     every one of `epochs` (default `training.max_epochs`) is trained and the last kept.
 
     `callbacks` and `fit_options` are for an engine that drives the fit itself (KerasTuner
-    passes its own callbacks and epochs); they run after the recipe's record and before
-    its early stopping and schedule.
+    passes its own callbacks, epochs and initial epoch): the callbacks run after the
+    recipe's record and before its early stopping and schedule; the options go to Keras's
+    `fit` beside the recipe's own data, batch size and validation, which they cannot
+    replace. `stop_requested` is asked as the fit begins: True stops it there.
     """
     train_windows = whole_batches(data.windows("train", params.seq_len), params.batch_size)
     val = data.windows("val", params.seq_len)
-    record = _Record(data.target_std, on_epoch)
+    record = _Record(data.target_std, on_epoch, stop_requested)
     steps = [record, *callbacks, *_stopping(training, early_stopping), *_schedule(training)]
     if model.optimizer.use_ema:
         # First, so that the callbacks after it find the averaged weights in the model: the
         # weights validated, stopped on and kept are the average.
         steps = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True), *steps]
-    fit_options.setdefault("epochs", epochs or training.max_epochs)
+    fit_options.setdefault("epochs", training.max_epochs if epochs is None else epochs)
     model.fit(
         train_windows.x,
         train_windows.y,
@@ -199,14 +208,23 @@ class _Record(keras.callbacks.Callback):
     keep the training loop free of host synchronisation.
     """
 
-    def __init__(self, target_std: float, on_epoch: EpochHook | None) -> None:
+    def __init__(
+        self,
+        target_std: float,
+        on_epoch: EpochHook | None,
+        stop_requested: Callable[[], bool] | None = None,
+    ) -> None:
         super().__init__()
-        self._std, self._on_epoch = target_std, on_epoch
+        self._std, self._on_epoch, self._stop_requested = target_std, on_epoch, stop_requested
         self.values: list[float | None] = []
         self.rates: list[float] = []
         self.seconds: list[float] = []
         self.diverged: str | None = None
         self._start = 0.0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        if self._stop_requested is not None and self._stop_requested():
+            self.model.stop_training = True  # what arrived before Keras cleared the flag
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._start = time.perf_counter()

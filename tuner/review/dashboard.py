@@ -45,7 +45,7 @@ def make_app(location: StudyLocation, *, read_only: bool = False) -> Bottle:
     from optuna_dashboard import wsgi
 
     storage = open_storage(location, create=False)
-    recorded = {s.user_attrs.get(attrs.ARTIFACTS) for s in storage.get_all_studies()}
+    recorded = {s.user_attrs.get(attrs.ARTIFACTS) for s in storage.get_all_studies()} - {None}
     folder = location.store_to_read(recorded.pop() if len(recorded) == 1 else None)
     store = open_store(folder, create=False) if folder is not None else None
     app = wsgi(storage, artifact_store=store)

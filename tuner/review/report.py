@@ -57,6 +57,7 @@ class Report:
     artifact_id: str | None  # None when the study has no artifact store
     model: Path | None  # the bundle drawn on the test split
     test_rmse: tuple[float, float] | None  # (model, persistence); None without a bundle
+    boosting_test_rmse: float | None = None  # the bundle's gradient-boosting baseline
 
     def describe(self) -> str:
         lines = [f"report of study '{self.study}': {self.page} ({len(self.pngs)} figures)"]
@@ -68,7 +69,14 @@ class Report:
             lines.append("no test-split figures: give --model, a bundle of this study")
         else:
             model, persistence = self.test_rmse
-            lines.append(f"{self.model}: test RMSE {model:.3f} (persistence {persistence:.3f})")
+            boosting = (
+                ""
+                if self.boosting_test_rmse is None
+                else f", gradient boosting {self.boosting_test_rmse:.3f}"
+            )
+            lines.append(
+                f"{self.model}: test RMSE {model:.3f} (persistence {persistence:.3f}{boosting})"
+            )
         return "\n".join(lines)
 
 
@@ -99,7 +107,7 @@ def report_study(
     store = open_store(artifacts, create=False) if artifacts is not None else None  # exists
     spec = _data_of(study, Path(model)) if model is not None else None
     sections = [_search_section(study, found)]
-    forecast = None
+    forecast, meta = None, None
     if spec is not None:
         meta, forecast = forecast_test(model, spec)
         sections.append(_model_section(Path(model), meta, forecast, target_unit(spec)))
@@ -119,6 +127,7 @@ def report_study(
         artifact_id=artifact_id,
         model=Path(model) if model is not None else None,
         test_rmse=forecast.rmse() if forecast is not None else None,
+        boosting_test_rmse=meta.boosting_test_rmse if meta is not None else None,
     )
 
 

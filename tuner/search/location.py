@@ -131,11 +131,11 @@ def parse_url(url: str) -> URL:
     """The URL, refused in one line unless its scheme is supported and its driver installed."""
     try:
         parsed = make_url(url)
-    except sqlalchemy.exc.ArgumentError as e:
-        raise TunerError(f"{url}: not a storage URL (e.g. {DEFAULT_STORAGE})") from e
+    except sqlalchemy.exc.ArgumentError as e:  # not shown: it may hold a password
+        raise TunerError(f"the storage is not a URL (e.g. {DEFAULT_STORAGE})") from e
     if parsed.get_backend_name() not in SUPPORTED:
         raise TunerError(
-            f"{url}: unknown storage scheme '{parsed.get_backend_name()}' "
+            f"{parsed.render_as_string()}: unknown storage scheme '{parsed.get_backend_name()}' "
             f"(use one of: {', '.join(SUPPORTED)})"
         )
     _check_driver(parsed)

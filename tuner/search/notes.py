@@ -109,7 +109,7 @@ def review(
         study_name=study.study_name,
         data=data.spec,
         periods=periods(data.index, data.split),
-        baseline=attrs.persistence_val_rmse(study.user_attrs) or math.nan,
+        baseline=_or_nan(attrs.persistence_val_rmse(study.user_attrs)),
         boosting=attrs.boosting_val_rmse(study.user_attrs),
         best=best,
         states=tally.states,
@@ -143,8 +143,8 @@ def study_note(r: StudyReview) -> str:
         f"{metric} {r.baseline:.3f}",
         *(
             [
-                "- **Gradient boosting** (LightGBM on the last 48 hours' lags, differences and "
-                f"rolling statistics, fitted once on the training rows): {metric} {r.boosting:.3f}"
+                "- **Gradient boosting** (LightGBM on the target's lags, differences and rolling "
+                f"statistics, fitted once on the training rows): {metric} {r.boosting:.3f}"
             ]
             if r.boosting is not None
             else []
@@ -212,6 +212,10 @@ def _params(params: dict[str, Any]) -> str:
     return ", ".join(
         f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
     )
+
+
+def _or_nan(value: float | None) -> float:
+    return math.nan if value is None else value
 
 
 def _hour(timestamp: pd.Timestamp) -> str:

@@ -109,7 +109,13 @@ class Objective:
         seed = None if self._seed is None else derive_seed(self._seed, trial.number)
         try:
             model, record = train(
-                params, self._data, self._training, seed=seed, on_epoch=report, on_model=attach
+                params,
+                self._data,
+                self._training,
+                seed=seed,
+                on_epoch=report,
+                on_model=attach,
+                stop_requested=lambda: self.interrupted,
             )
         finally:
             self._model = None

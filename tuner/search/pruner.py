@@ -82,7 +82,7 @@ def noise_verdict(
             True, PrunedReason.DIVERGED, f"non-finite value at step {_first_non_finite(values)}"
         )
     if len(values) < noise_steps:
-        return Verdict(False, "", f"{len(values)} of {noise_steps} warm-up steps")
+        return Verdict(False, "", f"{len(values)} of {noise_steps} steps to judge noise on")
     best = min(values)
     sigma = _noise_scale(values)
     if reference is not None and best < reference + skill_margin * sigma:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import optuna
 
@@ -134,12 +134,15 @@ def run_study(config: RunConfig) -> RunSummary:
         open_store(location.artifacts or location.beside)
     storage = open_storage(location, heartbeat_interval=config.heartbeat)
     database = DatabaseFile.of(location)
-    artifacts = location.store_to_write(_recorded_artifacts(storage, config.study_name))
+    recorded = _recorded(storage, config.study_name)
+    artifacts = location.store_to_write(recorded.get(attrs.ARTIFACTS))
     open_store(artifacts)
     config = replace(config, location=replace(location, artifacts=artifacts.resolve()))
+    baselines = _missing_baselines(recorded, data)  # fitted before anything is written
     try:
         study = _open_study(storage, config)
-        _record_baselines(study, data)
+        for key, value in baselines.items():
+            study.set_user_attr(key, value)
     except STORAGE_ERRORS as e:  # the first write: a read-only database, say
         reason = describe(storage_cause(e))
         raise TunerError(f"{location}: cannot write the study: {reason}") from e
@@ -239,6 +242,9 @@ def _work(config: RunConfig, budget: TrialBudget, worker: Worker) -> None:
     signal.signal(signal.SIGINT, lambda *_: objective.interrupt())
     if worker.stopping.is_set():
         raise KeyboardInterrupt
+    # A trial left RUNNING by a worker that died, its heartbeat stale, must not hold a
+    # place in the budget: Optuna would fail it only once a trial runs.
+    optuna.storages.fail_stale_trials(study)
     if budget.allows(study):
         # No `gc_after_trial`: each trial starts with `fresh_session`, whose `clear_session`
         # collects already; a second full collection would only cost time.
@@ -273,34 +279,37 @@ def _open_study(storage: optuna.storages.BaseStorage, config: RunConfig) -> optu
     return study
 
 
-def _record_baselines(study: optuna.Study, data: PreparedData) -> None:
-    """Persistence and gradient boosting on validation, once per study: the bars a trial's
-    value is read against (`tuner best`, the note, the report, the pruner's skill)."""
-    if attrs.PERSISTENCE_VAL_RMSE not in study.user_attrs:  # new, or named before the schema
-        study.set_user_attr(attrs.PERSISTENCE_VAL_RMSE, data.persistence_rmse("val"))
-    if attrs.BOOSTING_VAL_RMSE not in study.user_attrs:  # new, or made before tuner fitted it
-        boosting = _boosting_val_rmse(data)
+def _missing_baselines(recorded: Mapping[str, Any], data: PreparedData) -> dict[str, float]:
+    """Persistence and gradient boosting on validation, for a study that lacks them (a new
+    one, or one made before tuner fitted them): the bars a trial's value is read against
+    (`tuner best`, the note, the report, the pruner's skill)."""
+    missing = {}
+    if attrs.PERSISTENCE_VAL_RMSE not in recorded:
+        missing[attrs.PERSISTENCE_VAL_RMSE] = data.persistence_rmse("val")
+    if attrs.BOOSTING_VAL_RMSE not in recorded:
+        boosting = boosting_val_rmse(data)
         if boosting is not None:
-            study.set_user_attr(attrs.BOOSTING_VAL_RMSE, boosting)
+            missing[attrs.BOOSTING_VAL_RMSE] = boosting
+    return missing
 
 
-def _boosting_val_rmse(data: PreparedData) -> float | None:
-    """The gradient-boosting baseline on validation (seconds to fit); None when the training
-    rows are too few for its features, which the search itself can still use."""
-    from tuner.model.baseline import fit_baseline
+def boosting_val_rmse(data: PreparedData) -> float | None:
+    """The gradient-boosting baseline on validation (seconds to fit); None when it cannot be
+    fitted (training rows too few for its features, say), which the search does not need."""
+    from tuner.model.baseline import FIT_ERRORS, fit_baseline
 
     try:
         return fit_baseline(data).rmse("val")
-    except TunerError:
+    except FIT_ERRORS:
         return None
 
 
-def _recorded_artifacts(storage: optuna.storages.BaseStorage, name: str) -> str | None:
-    """The artifact store folder the study `name` recorded, if it exists and recorded one."""
+def _recorded(storage: optuna.storages.BaseStorage, name: str) -> Mapping[str, Any]:
+    """The user attributes of the study `name`; empty when there is no such study yet."""
     for summary in storage.get_all_studies():
         if summary.study_name == name:
-            return summary.user_attrs.get(attrs.ARTIFACTS)
-    return None
+            return summary.user_attrs
+    return {}
 
 
 def _check_same_data(study: optuna.Study, data_attrs: dict, space: SearchSpace) -> None:

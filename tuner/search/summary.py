@@ -38,7 +38,7 @@ class RunSummary:
     boosting_val_rmse: float | None = None
 
     def describe(self) -> str:
-        """Three lines: what the run left where, the best against persistence, what next."""
+        """Three lines: what the run left where, the best against the baselines, what next."""
         head = "interrupted: " if self.interrupted else ""
         if self.failed_workers:
             head += f"{self.failed_workers} worker(s) failed: "
@@ -63,6 +63,8 @@ class RunSummary:
 
 
 def _than(value: float, reference: float, named: str) -> str:
+    if not reference > 0:  # a perfect (or unknown) reference has no relative gain
+        return f"{'level with' if value == reference else 'worse than'} {named}"
     gain = 1 - value / reference
     return f"{abs(gain):.1%} {'better' if gain >= 0 else 'worse'} than {named}"
 
@@ -87,10 +89,14 @@ def summarize(
         failed=tally.count(TrialState.FAIL),
         best_value=best.value if best else None,
         best_trial=best.number if best else None,
-        persistence_val_rmse=attrs.persistence_val_rmse(study.user_attrs) or math.nan,
+        persistence_val_rmse=_or_nan(attrs.persistence_val_rmse(study.user_attrs)),
         seconds=seconds,
         interrupted=interrupted,
         failed_workers=failed_workers,
         unit=unit,
         boosting_val_rmse=attrs.boosting_val_rmse(study.user_attrs),
     )
+
+
+def _or_nan(value: float | None) -> float:
+    return math.nan if value is None else value
