@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -244,7 +245,9 @@ def _work(config: RunConfig, budget: TrialBudget, worker: Worker) -> None:
         raise KeyboardInterrupt
     # A trial left RUNNING by a worker that died, its heartbeat stale, must not hold a
     # place in the budget: Optuna would fail it only once a trial runs.
-    optuna.storages.fail_stale_trials(study)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
     if budget.allows(study):
         # No `gc_after_trial`: each trial starts with `fresh_session`, whose `clear_session`
         # collects already; a second full collection would only cost time.
