@@ -44,6 +44,8 @@ def test_trial_reports_val_rmse_per_epoch_and_keeps_the_best(objective):
     assert first.state == optuna.trial.TrialState.COMPLETE
     assert first.user_attrs[attrs.EPOCHS] == len(first.intermediate_values) == 2
     assert len(first.user_attrs[attrs.LEARNING_RATES]) == 2
+    assert len(first.user_attrs[attrs.EPOCH_SECONDS]) == 2
+    assert all(s > 0 for s in first.user_attrs[attrs.EPOCH_SECONDS])
     kept = first.user_attrs[attrs.KEPT_EPOCH]
     assert first.intermediate_values[kept - 1] == first.value
     assert first.value == min(first.intermediate_values.values())

@@ -28,6 +28,7 @@ MODEL_PARAMS = "model_params"  # the ModelParams as a dict, fixed parameters inc
 EPOCHS = "epochs"  # epochs trained
 LEARNING_RATES = "learning_rates"  # the rate each epoch trained at, after the schedule
 KEPT_EPOCH = "kept_epoch"  # from 1: the epoch whose weights the trial's model holds
+EPOCH_SECONDS = "epoch_seconds"  # what each epoch cost, validation included
 FINAL_LEARNING_RATE = "final_learning_rate"  # after the plateau schedule
 RSS_MB = "rss_mb"  # the worker's resident memory after the trial
 ARTIFACT_ID = "artifact_id"  # the saved model in the artifact store

@@ -124,6 +124,7 @@ class Objective:
         trial.set_user_attr(attrs.EPOCHS, record.epochs)
         trial.set_user_attr(attrs.LEARNING_RATES, list(record.learning_rate))
         trial.set_user_attr(attrs.KEPT_EPOCH, record.kept_epoch)
+        trial.set_user_attr(attrs.EPOCH_SECONDS, list(record.seconds))
         rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
         trial.set_user_attr(attrs.FINAL_LEARNING_RATE, rate)
         trial.set_user_attr(attrs.RSS_MB, _rss_mb())
