@@ -346,12 +346,14 @@ def test_a_killed_worker_s_trial_is_failed_by_heartbeat_and_the_others_go_on(tmp
     space = _longer_trials(tmp_path, 20)  # long enough to be killed inside, short enough to end
     process = _start(tmp_path, "--space", space, "--jobs", "2", "--heartbeat", "1")
     _wait_for_running_trial(tmp_path, process, running=2)  # each worker inside a trial
-    running_before = {
-        t.number for t in _study(tmp_path, "beijing-fast_space").trials if t.state.name == "RUNNING"
-    }
     workers = [pid for pid in _workers(process) if Path(f"/proc/{pid}/cmdline").exists()]
     finished = _finished(tmp_path)
     os.kill(max(workers), signal.SIGKILL)
+    # Read at once, well within the heartbeat's 2 s of grace: the killed worker's trial is
+    # still RUNNING (read before the kill, a worker could have moved on to its next trial).
+    running_at_kill = {
+        t.number for t in _study(tmp_path, "beijing-fast_space").trials if t.state.name == "RUNNING"
+    }
     # the survivor goes on; stop it all with Ctrl-C once it has finished one more trial
     until(lambda: _finished(tmp_path) > finished, process, "a trial finished after the kill")
     process.send_signal(signal.SIGINT)
@@ -362,7 +364,7 @@ def test_a_killed_worker_s_trial_is_failed_by_heartbeat_and_the_others_go_on(tmp
     stale = [
         t for t in study.trials if t.state.name == "FAIL" and "fail_reason" not in t.user_attrs
     ]
-    assert len(stale) == 1 and stale[0].number in running_before  # the killed worker's trial
+    assert len(stale) == 1 and stale[0].number in running_at_kill  # the killed worker's trial
     report = json.loads(tuner("best", "--json", "--space", str(FAST_SPACE), cwd=tmp_path).stdout)
     assert report["fail_reasons"]["no heartbeat"] == 1
 
