@@ -54,6 +54,14 @@ def write_csv(path: Path, text: str) -> Path:
     return path
 
 
+def load_spec(path: Path, frame, **split) -> DataSpec:
+    """`frame` (an hourly `load` column, timestamps in `ts`) as a CSV at `path`, resolved as
+    `tuner run --data path --target load --time-col ts` would; `split`: val_start,
+    test_start, horizon."""
+    frame.to_csv(path, index=False)
+    return resolve(str(path), target="load", time_col="ts", **split)
+
+
 TUNER = [sys.executable, "-m", "tuner.cli"]
 FAST_SPACE = Path(__file__).parent / "fast_space.toml"
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import load_spec
 from tuner.data.prepared import prepare
-from tuner.data.sources import resolve
 from tuner.errors import TunerError
 
 HOURS = 24 * 30
@@ -33,16 +33,8 @@ def raw() -> pd.DataFrame:
 
 
 def _spec(tmp_path, raw, horizon=1):
-    path = tmp_path / "small.csv"
-    raw.to_csv(path, index=False)
-    return resolve(
-        str(path),
-        target="load",
-        time_col="ts",
-        val_start=VAL_START,
-        test_start=TEST_START,
-        horizon=horizon,
-    )
+    split = {"val_start": VAL_START, "test_start": TEST_START, "horizon": horizon}
+    return load_spec(tmp_path / "small.csv", raw, **split)
 
 
 def test_statistics_come_from_the_training_rows_and_test_rows_stay_out(tmp_path, raw):

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import load_spec
 from tuner.data.prepared import prepare
 from tuner.data.sources import resolve
 from tuner.errors import TunerError
@@ -37,16 +38,8 @@ def _series(hours: int = HOURS, *, seed: int = 0) -> pd.DataFrame:
 
 
 def _spec(tmp_path, frame: pd.DataFrame, *, name: str = "small.csv", horizon: int = 1):
-    path = tmp_path / name
-    frame.to_csv(path, index=False)
-    return resolve(
-        str(path),
-        target="load",
-        time_col="ts",
-        val_start=VAL_START,
-        test_start=TEST_START,
-        horizon=horizon,
-    )
+    split = {"val_start": VAL_START, "test_start": TEST_START, "horizon": horizon}
+    return load_spec(tmp_path / name, frame, **split)
 
 
 @pytest.fixture(scope="module")

@@ -67,14 +67,13 @@ def _hourly(tmp_path, hours: int):
     import numpy as np
     import pandas as pd
 
+    from tests.conftest import load_spec
     from tuner.data.prepared import prepare
-    from tuner.data.sources import resolve
 
     times = pd.date_range("2021-01-01", periods=hours, freq="h")
     load = 50 + 10 * np.sin(np.arange(hours) / 5) + np.random.default_rng(0).normal(0, 1, hours)
-    path = tmp_path / f"load{hours}.csv"
-    pd.DataFrame({"ts": times.strftime("%Y-%m-%d %H:%M"), "load": load}).to_csv(path, index=False)
-    return prepare(resolve(str(path), target="load", time_col="ts"))
+    frame = pd.DataFrame({"ts": times.strftime("%Y-%m-%d %H:%M"), "load": load})
+    return prepare(load_spec(tmp_path / f"load{hours}.csv", frame))
 
 
 def test_a_study_gets_the_baselines_it_lacks_and_keeps_those_it_has(tmp_path):

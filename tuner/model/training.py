@@ -105,9 +105,16 @@ def train(
     model = build(params, data.n_features, training)
     if on_model is not None:
         on_model(model)
-    options = {"early_stopping": early_stopping, "epochs": epochs, "callbacks": callbacks}
     record = fit(
-        model, params, data, training, on_epoch=on_epoch, stop_requested=stop_requested, **options
+        model,
+        params,
+        data,
+        training,
+        on_epoch=on_epoch,
+        early_stopping=early_stopping,
+        epochs=epochs,
+        callbacks=callbacks,
+        stop_requested=stop_requested,
     )
     return model, record
 

@@ -30,7 +30,7 @@ from tuner.search.progress import FINISHED, Progress
 from tuner.search.pruner import NoiseAwarePruner
 from tuner.search.seeds import derive_seed
 from tuner.search.space import SearchSpace
-from tuner.search.storage import DatabaseFile, load_study, open_storage
+from tuner.search.storage import DatabaseFile, open_storage
 from tuner.search.summary import RunSummary, summarize
 from tuner.search.workers import TrialBudget, Worker, run_workers, usable_cores
 
@@ -136,6 +136,9 @@ def run_study(config: RunConfig) -> RunSummary:
     storage = open_storage(location, heartbeat_interval=config.heartbeat)
     database = DatabaseFile.of(location)
     recorded = _recorded(storage, config.study_name)
+    if recorded is not None:  # resumed: refused before the baselines cost seconds to fit
+        _check_same_data(config.study_name, recorded, asdict(config.data), config.space)
+    recorded = recorded or {}
     artifacts = location.store_to_write(recorded.get(attrs.ARTIFACTS))
     open_store(artifacts)
     config = replace(config, location=replace(location, artifacts=artifacts.resolve()))
@@ -262,10 +265,8 @@ def _work(config: RunConfig, budget: TrialBudget, worker: Worker) -> None:
 
 
 def _open_study(storage: optuna.storages.BaseStorage, config: RunConfig) -> optuna.Study:
-    data_attrs = asdict(config.data)
+    """The study `config` names, made if new; its data were checked by `_check_same_data`."""
     existing = {s.study_name for s in storage.get_all_studies()}
-    if config.study_name in existing:
-        _check_same_data(load_study(storage, config.study_name), data_attrs, config.space)
     study = optuna.create_study(
         study_name=config.study_name,
         storage=storage,
@@ -273,7 +274,7 @@ def _open_study(storage: optuna.storages.BaseStorage, config: RunConfig) -> optu
         load_if_exists=True,
     )
     if config.study_name not in existing:
-        study.set_user_attr(attrs.DATA, data_attrs)
+        study.set_user_attr(attrs.DATA, asdict(config.data))
         study.set_user_attr(attrs.SPACE, config.space.name)
     notes.name_metric(study, config.data)
     artifacts = str(config.location.artifacts)
@@ -307,25 +308,28 @@ def boosting_val_rmse(data: PreparedData) -> float | None:
         return None
 
 
-def _recorded(storage: optuna.storages.BaseStorage, name: str) -> Mapping[str, Any]:
-    """The user attributes of the study `name`; empty when there is no such study yet."""
+def _recorded(storage: optuna.storages.BaseStorage, name: str) -> Mapping[str, Any] | None:
+    """The user attributes of the study `name`; None when there is no such study yet."""
     for summary in storage.get_all_studies():
         if summary.study_name == name:
             return summary.user_attrs
-    return {}
+    return None
 
 
-def _check_same_data(study: optuna.Study, data_attrs: dict, space: SearchSpace) -> None:
-    stored = study.user_attrs.get(attrs.DATA, {})
+def _check_same_data(
+    name: str, recorded: Mapping[str, Any], data_attrs: dict, space: SearchSpace
+) -> None:
+    """Refuse to resume the study `name` (its attributes `recorded`) on other data or space."""
+    stored = recorded.get(attrs.DATA, {})
     same = ("sha256", "target", "val_start", "test_start", "horizon", "time_col")
     for key in same:
         if stored.get(key) != data_attrs[key]:
             raise TunerError(
-                f"study '{study.study_name}' was made with {key}={stored.get(key)!r}, "
+                f"study '{name}' was made with {key}={stored.get(key)!r}, "
                 f"not {data_attrs[key]!r}: choose another --study"
             )
-    if study.user_attrs.get(attrs.SPACE) != space.name:
+    if recorded.get(attrs.SPACE) != space.name:
         raise TunerError(
-            f"study '{study.study_name}' searches space '{study.user_attrs.get(attrs.SPACE)}', "
+            f"study '{name}' searches space '{recorded.get(attrs.SPACE)}', "
             f"not '{space.name}': choose another --study"
         )
