@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -21,6 +22,7 @@ from tuner.errors import TunerError
 if TYPE_CHECKING:
     import optuna
 
+    from tuner.deploy.members import ExportPlan
     from tuner.search.location import StudyLocation
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -155,16 +157,40 @@ def export(args: argparse.Namespace) -> int:
     options.quiet_native_logs(args)
     from tuner.deploy.export import export_best
 
+    plan = _export_plan(args)
     location = options.location(args)
     study = _load_study(args, location)
     folder = location.store_to_read(study.user_attrs.get(attrs.ARTIFACTS))
-    meta = export_best(study, folder, Path(args.out))
+    start = time.monotonic()
+    meta = export_best(study, folder, Path(args.out), plan, progress=_progress_line(args))
+    if meta.members:
+        what = f"the mean of {len(meta.members)} refitted models (best trial {meta.trial})"
+        validation = "validation rows used in training"
+    else:
+        what = f"trial {meta.trial}"
+        validation = f"val RMSE {meta.val_rmse:.3f}"
     print(
-        f"exported trial {meta.trial} to {args.out}: test RMSE {meta.test_rmse:.3f} "
-        f"(persistence {meta.persistence_test_rmse:.3f}{_boosting(meta.boosting_test_rmse)}), "
-        f"val RMSE {meta.val_rmse:.3f}"
+        f"exported {what} to {args.out} in {time.monotonic() - start:.0f} s: test RMSE "
+        f"{meta.test_rmse:.3f} (persistence {meta.persistence_test_rmse:.3f}"
+        f"{_boosting(meta.boosting_test_rmse)}), {validation}"
     )
     return EXIT_OK
+
+
+def _export_plan(args: argparse.Namespace) -> ExportPlan:
+    from tuner.deploy.members import MAX_MEMBERS, SINGLE, ExportPlan
+
+    if args.single:
+        return SINGLE
+    if not 1 <= args.members <= MAX_MEMBERS:
+        raise TunerError(f"--members must be between 1 and {MAX_MEMBERS}, got {args.members}")
+    return ExportPlan(members=args.members)
+
+
+def _progress_line(args: argparse.Namespace) -> Callable[[str], None] | None:
+    if args.quiet:
+        return None
+    return lambda line: print(line, file=sys.stderr, flush=True)
 
 
 def _boosting(rmse: float | None) -> str:
@@ -173,9 +199,23 @@ def _boosting(rmse: float | None) -> str:
 
 def _export_arguments(p: argparse.ArgumentParser) -> None:
     from tuner.deploy.bundle import DEFAULT_FOLDER
+    from tuner.deploy.members import DEFAULT
 
     _add_study(p)
     p.add_argument("--out", default=DEFAULT_FOLDER, help="bundle folder (default: %(default)s)")
+    p.add_argument(
+        "--members",
+        type=int,
+        default=DEFAULT.members,
+        help="the model averages this many of the best configurations, each trained again "
+        "on training + validation (default: %(default)s)",
+    )
+    p.add_argument(
+        "--single",
+        action="store_true",
+        help="export the best trial's own model, as the search trained it, instead",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress output")
     options.add_backend(p)
 
 

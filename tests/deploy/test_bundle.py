@@ -9,7 +9,12 @@ import pytest
 from tuner.data.preprocessing import Preprocessing
 from tuner.deploy.bundle import METADATA_FILE, MODEL_FILE, read_bundle
 from tuner.deploy.manifest import write_manifest
-from tuner.deploy.metadata import FORMAT_VERSION, MAX_METADATA_BYTES, BundleMetadata
+from tuner.deploy.metadata import (
+    FORMAT_VERSION,
+    MAX_METADATA_BYTES,
+    BundleMember,
+    BundleMetadata,
+)
 from tuner.errors import TunerError
 from tuner.model.params import ModelParams
 
@@ -67,6 +72,24 @@ def test_the_gradient_boosting_scores_round_trip_and_a_bundle_without_them_reads
     assert read_bundle(_bundle(tmp_path / "older", json.dumps(document))) == META
 
 
+ENSEMBLE = replace(
+    META,
+    val_rmse=None,
+    refit=True,
+    members=(
+        BundleMember(41, META.hyperparameters, 9),
+        BundleMember(7, ModelParams(units=16, seq_len=12, learning_rate=0.01, batch_size=32), 5),
+    ),
+)
+
+
+def test_an_ensemble_s_members_round_trip_and_an_older_bundle_has_none(tmp_path):
+    assert read_bundle(_bundle(tmp_path / "ensemble", ENSEMBLE.to_json())) == ENSEMBLE
+    document = json.loads(META.to_json())
+    del document["members"], document["refit"]  # an export before ensembles
+    assert read_bundle(_bundle(tmp_path / "older", json.dumps(document))) == META
+
+
 def _with(**changes):
     document = json.loads(META.to_json())
     for dotted, value in changes.items():
@@ -97,6 +120,11 @@ def _with(**changes):
         ({"features": ["pm2.5"]}, "features do not match"),
         ({"test_rmse": True}, "test_rmse: expected a finite number"),
         ({"boosting_test_rmse": "20"}, "boosting_test_rmse: expected a finite number"),
+        ({"hyperparameters__seq_len": 25}, "hyperparameters.seq_len: must be between 1 and 24"),
+        ({"members": {"trial": 1}}, "members: expected list"),
+        ({"members": [7]}, "members: expected dict"),
+        ({"members": [{"trial": 1, "epochs": 3}]}, "members\\[0\\].hyperparameters: expected dict"),
+        ({"refit": "yes"}, "refit: expected bool"),
     ],
 )
 def test_malformed_metadata_is_refused_in_one_line(tmp_path, changes, message):

@@ -42,3 +42,15 @@ def test_the_card_says_how_to_load_each_format_and_what_the_checksums_cover():
     assert 'session.run(None, {"features": np.zeros((1, 24, 8), dtype=np.float32)})' in card
     assert "`SHA256SUMS` holds the sha256 of every other file" in card
     assert "`model.onnx`, each file under `saved_model/`, `metadata.json` and this README" in card
+
+
+def test_an_ensemble_s_card_lists_its_members_and_how_they_were_chosen():
+    from tests.deploy.test_bundle import ENSEMBLE
+
+    card = model_card(ENSEMBLE, unit="µg/m³")
+    prose = _prose(card)
+    assert card.startswith("# beijing-lstm_baseline: the mean of its 2 best configurations")
+    assert "as the mean of 2 networks, each one LSTM and one Dense(1)" in prose
+    assert "trials 41, 7, best first" in prose and "`tuner export --single`" in prose
+    assert "| 41 | 32 | 24 | 0.003 | 64 | 9 |" in card and "| 7 | 16 | 12 | 0.01 | 32 | 5 |" in card
+    assert "| validation (from 2013-01-01) | — (trained on it) |" in card

@@ -1,11 +1,13 @@
 """The single-LSTM network and its deployable wrapper (no training)."""
 
+from dataclasses import replace
+
 import keras
 import numpy as np
 import pytest
 
 from tuner.data.preprocessing import Preprocessing
-from tuner.model.network import VALIDATION_MSE, build_model, for_deployment
+from tuner.model.network import VALIDATION_MSE, build_model, ensemble, for_deployment
 from tuner.model.params import ModelParams, TrainingSettings
 
 PARAMS = ModelParams(units=5, seq_len=4, learning_rate=0.003, batch_size=16)
@@ -92,3 +94,27 @@ def test_the_deployed_model_takes_raw_values_and_returns_target_units():
     assert not np.allclose(raw, scaled)
     expected = core.predict(scaled, verbose=0) * PREP.std["load"] + PREP.mean["load"]
     np.testing.assert_allclose(deployed.predict(raw, verbose=0), expected, rtol=1e-4, atol=1e-3)
+
+
+def test_an_ensemble_is_the_mean_of_its_members_each_on_its_own_last_hours():
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    short = replace(PARAMS, seq_len=2)
+    settings = _settings(predict="change")
+    members = [
+        build_model(PARAMS, N_FEATURES, settings, name="member_0"),
+        build_model(short, N_FEATURES, settings, name="member_1"),
+    ]
+    model = ensemble(members)
+    assert model.input_shape == (None, PARAMS.seq_len, N_FEATURES)
+    x = _windows()
+    expected = (members[0].predict(x, verbose=0) + members[1].predict(x[:, -2:], verbose=0)) / 2
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    weighted = [type(layer).__name__ for m in members for layer in m.layers if layer.weights]
+    assert weighted == ["LSTM", "Dense", "LSTM", "Dense"]  # each still one LSTM, one Dense
+
+
+def test_an_ensemble_of_one_is_that_model():
+    keras.backend.clear_session()
+    member = build_model(PARAMS, N_FEATURES, _settings())
+    assert ensemble([member]) is member

@@ -4,12 +4,21 @@ import math
 from dataclasses import replace
 
 import keras
+import numpy as np
 import pytest
 
 from tuner.data.prepared import prepare
 from tuner.model.network import VALIDATION_MSE
 from tuner.model.params import ModelParams, TrainingSettings
-from tuner.model.training import VALIDATION_BATCH, _schedule, build, fit, fresh_session, train
+from tuner.model.training import (
+    VALIDATION_BATCH,
+    _schedule,
+    build,
+    fit,
+    fresh_session,
+    refit,
+    train,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -147,3 +156,55 @@ def test_the_rate_falls_on_a_plateau_of_the_validation_mse_unless_turned_off():
     assert isinstance(schedule, keras.callbacks.ReduceLROnPlateau)
     assert (schedule.monitor, schedule.patience, schedule.factor) == (VALIDATION_MSE, 2, 0.25)
     assert schedule.mode == "min"
+
+
+def test_a_refit_trains_on_training_and_validation_at_the_rates_given(data):
+    """One epoch per rate, nothing held out: the rate the last epoch trained at is the last
+    one given, and the windows are those of both parts."""
+    training = TrainingSettings(max_epochs=30, patience=1, lr_patience=1, ema_momentum=0.99)
+    rates = [0.01, 0.005, 0.0025]
+    seen = []
+
+    class Spy(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            seen.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+
+    both = len(data.windows("train", SMALL.seq_len)) + len(data.windows("val", SMALL.seq_len))
+    assert len(data.windows("train_val", SMALL.seq_len)) == both
+    fit_calls = []
+    original = keras.Model.fit
+
+    def spying_fit(self, x, y, **options):
+        fit_calls.append(len(x))
+        options["callbacks"] = [*options["callbacks"], Spy()]
+        return original(self, x, y, **options)
+
+    keras.Model.fit = spying_fit
+    try:
+        model = refit(SMALL, data, training, learning_rates=rates, seed=0)
+    finally:
+        keras.Model.fit = original
+    assert seen == pytest.approx(rates)
+    assert fit_calls == [both - both % SMALL.batch_size]  # whole batches of both parts
+    assert _weights_finite(model)
+
+
+def test_a_refit_is_seeded(data):
+    training = TrainingSettings(max_epochs=30, patience=1)
+    x = data.windows("val", SMALL.seq_len).x[:64]
+    first, again, other = (
+        refit(SMALL, data, training, learning_rates=[0.003], seed=seed).predict(x, verbose=0)
+        for seed in (0, 0, 1)
+    )
+    np.testing.assert_array_equal(first, again)
+    assert not np.allclose(first, other)
+
+
+def test_a_refit_that_diverges_says_so(data):
+    training = TrainingSettings(max_epochs=30, patience=1)
+    with pytest.raises(FloatingPointError, match="training mse inf at epoch 1"):
+        refit(PARAMS, data, training, learning_rates=[1e30, 1e30], seed=0)
+
+
+def _weights_finite(model: keras.Model) -> bool:
+    return all(np.isfinite(w).all() for w in model.get_weights())

@@ -21,7 +21,8 @@ from tuner.data.split import Split, chronological_split
 from tuner.data.windows import Windows, make_windows, target_rows
 from tuner.errors import TunerError
 
-Part = Literal["train", "val", "test"]
+# "train_val" is training and validation together, for a model refitted on both.
+Part = Literal["train", "val", "test", "train_val"]
 
 
 class PreparedData:
@@ -44,6 +45,7 @@ class PreparedData:
             "train": (0, val),
             "val": (val, test),
             "test": (test, len(self.index)),
+            "train_val": (0, test),
         }
         self._cache: dict[tuple[Part, int], Windows] = {}
 

@@ -34,10 +34,16 @@ def model_card(
         kept_epoch: the epoch (from 1) whose weights the model has, when known.
     """
     units = unit or f"`{meta.target}`'s own units"
+    if meta.members:
+        title = f"# {meta.study}: the mean of its {len(meta.members)} best configurations\n"
+        summary = _ensemble_summary(meta, units)
+    else:
+        title = f"# {meta.study}, trial {meta.trial}\n"
+        summary = _summary(meta, units, kept_epoch)
     return "\n".join(
         [
-            f"# {meta.study}, trial {meta.trial}\n",
-            _summary(meta, units, kept_epoch),
+            title,
+            summary,
             _scores(meta, units),
             _input_output(meta, units),
             _loading(meta),
@@ -59,11 +65,38 @@ for {_count(meta.epochs, "epoch")}{kept}."""
     return textwrap.fill(" ".join(text.split()), CARD_WIDTH) + "\n"
 
 
+def _ensemble_summary(meta: BundleMetadata, units: str) -> str:
+    dataset = meta.dataset
+    trials = ", ".join(str(m.trial) for m in meta.members)
+    text = f"""Forecasts `{meta.target}` {_hours(meta.horizon)} ahead, in {units}, from the raw
+values of the previous {_hours(meta.seq_len)}, as the mean of {len(meta.members)} networks,
+each one LSTM and one Dense(1): the {len(meta.members)} best distinct configurations of the
+search (trials {trials}, best first), each trained again on the training and validation
+rows of the {dataset["name"]} data (`{dataset["file"]}`, sha256 {dataset["sha256"][:12]}…)
+for the epochs, and at the learning rates, that its trial kept, on the {meta.backend}
+backend. Each network reads the last hours of the window that its configuration takes.
+Averaging configurations that one validation year cannot tell apart, each trained with a
+year more, forecasts new data better than the single best trial's model: how that was
+measured without reading the test rows is in tuner's benchmarks/README.md ("The exported
+model"). `tuner export --single` exports the best trial's own model instead."""
+    rows = "\n".join(
+        f"| {m.trial} | {m.hyperparameters.units} | {m.hyperparameters.seq_len} | "
+        f"{m.hyperparameters.learning_rate:.3g} | {m.hyperparameters.batch_size} | {m.epochs} |"
+        for m in meta.members
+    )
+    table = f"""| trial | units | seq_len | learning rate | batch | epochs |
+| --- | --- | --- | --- | --- | --- |
+{rows}
+"""
+    return textwrap.fill(" ".join(text.split()), CARD_WIDTH) + "\n\n" + table
+
+
 def _scores(meta: BundleMetadata, units: str) -> str:
     val, test = meta.split["val_start"][:10], meta.split["test_start"][:10]
+    model_val = "— (trained on it)" if meta.val_rmse is None else f"{meta.val_rmse:.3f}"
     return f"""| split | RMSE, in {units} | persistence RMSE | gradient-boosting RMSE |
 | --- | --- | --- | --- |
-| validation (from {val}) | {meta.val_rmse:.3f} | {_number(meta.persistence_val_rmse)} | \
+| validation (from {val}) | {model_val} | {_number(meta.persistence_val_rmse)} | \
 {_number(meta.boosting_val_rmse)} |
 | test (from {test}, scored once, at export) | {meta.test_rmse:.3f} | \
 {meta.persistence_test_rmse:.3f} | {_number(meta.boosting_test_rmse)} |

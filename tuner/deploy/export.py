@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import platform
 import shutil
+from collections.abc import Callable
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
@@ -38,58 +39,85 @@ from tuner.deploy.convert import (
     onnx_disagreement,
     write_formats,
 )
-from tuner.deploy.metadata import BundleMetadata
+from tuner.deploy.members import DEFAULT, ExportPlan, Member, as_member, choose
+from tuner.deploy.metadata import BundleMember, BundleMetadata
 from tuner.deploy.publish import publish, staging_folder
 from tuner.errors import TunerError
-from tuner.model.network import for_deployment
-from tuner.model.params import ModelParams
+from tuner.model.network import build_model, ensemble, for_deployment
+from tuner.model.params import ModelParams, TrainingSettings
+from tuner.model.training import fresh_session, refit
 from tuner.search import attrs
 from tuner.search.artifacts import load_model, open_store
+from tuner.search.seeds import derive_seed
+
+# The seed a member's refit derives its own from, with its trial's number: an export of the
+# same study trains the same models.
+REFIT_SEED = 0
 
 # Recorded in the metadata: what wrote each format.
 VERSIONED = ("tuner", "keras", "tensorflow", "jax", "tf2onnx", "onnx", "onnxruntime", "optuna")
 VERSIONED += ("numpy", "pandas")
 
 
-def export_best(study: optuna.Study, artifacts: Path | None, out: Path) -> BundleMetadata:
-    """Write the best trial's bundle to `out` and return its metadata.
+def export_best(
+    study: optuna.Study,
+    artifacts: Path | None,
+    out: Path,
+    plan: ExportPlan = DEFAULT,
+    progress: Callable[[str], None] | None = None,
+) -> BundleMetadata:
+    """Write the study's bundle to `out` and return its metadata.
 
     Args:
         study: a study made by `tuner run` (its data and best model are found through it).
-        artifacts: the folder of the artifact store the study's models were saved in.
+        artifacts: the folder of the artifact store the study's models were saved in;
+            only the single best trial's model (`SINGLE`) is read from it.
         out: the bundle folder; an earlier bundle there is replaced.
+        plan: the model to build (`members`): by default, the best few configurations
+            refitted on training and validation and averaged.
+        progress: told, in a line each, which member is being trained.
     """
     out = Path(out)
     _check_replaceable(out)
     check_installed()
-    trial = _best_trial(study)
-    if artifacts is None:
-        raise TunerError(f"study '{study.study_name}': no artifact store found; give --artifacts")
-    store = open_store(artifacts, create=False)
+    trial = _best_trial(study, saved=plan.single)
     spec = attrs.data_spec(study.user_attrs)
     if spec is None:
         raise TunerError(f"study '{study.study_name}' does not say which data it searched")
     spec = relocate(spec)
-    params = ModelParams(**trial.user_attrs[attrs.MODEL_PARAMS])
-    data = prepare(spec, with_test=True)
-    model = for_deployment(load_model(store, trial.user_attrs[attrs.ARTIFACT_ID]), data.prep)
+    if plan.single:
+        if artifacts is None:
+            raise TunerError(
+                f"study '{study.study_name}': no artifact store found; give --artifacts"
+            )
+        store = open_store(artifacts, create=False)
+        data = prepare(spec, with_test=True)
+        core = load_model(store, trial.user_attrs[attrs.ARTIFACT_ID])
+        members: list[Member] = []
+    else:
+        members, training = _plan_members(study, plan)
+        data = prepare(spec, with_test=True)
+        core = ensemble(_refit_all(members, data, training, progress or (lambda line: None)))
+    model = for_deployment(core, data.prep)
+    seq_len = int(model.input_shape[1])
 
-    windows = {part: data.raw_windows(part, params.seq_len) for part in ("val", "test")}
+    windows = {part: data.raw_windows(part, seq_len) for part in ("val", "test")}
     forecasts = {part: _forecast(model, w.x) for part, w in windows.items()}
     scores = {part: _score(data, part, windows[part], forecasts[part]) for part in windows}
     boosting = _boosting(data)
     meta = BundleMetadata(
         target=spec.target,
         horizon=spec.horizon,
-        seq_len=params.seq_len,
+        seq_len=seq_len,
         time_col=spec.time_col,
         features=data.prep.features,
         preprocessing=data.prep,
-        hyperparameters=params,
+        hyperparameters=ModelParams(**trial.user_attrs[attrs.MODEL_PARAMS]),
         dataset={"name": spec.name, "file": Path(spec.path).name, "sha256": spec.sha256},
         split={"val_start": str(data.split.val_start), "test_start": str(data.split.test_start)},
         epochs=trial.user_attrs.get(attrs.EPOCHS),
-        val_rmse=scores["val"]["rmse"],
+        # a refitted model trained on the validation rows: it has no validation score
+        val_rmse=None if plan.refit else scores["val"]["rmse"],
         search_val_rmse=trial.value,
         test_rmse=scores["test"]["rmse"],
         persistence_val_rmse=attrs.persistence_val_rmse(study.user_attrs),
@@ -101,6 +129,8 @@ def export_best(study: optuna.Study, artifacts: Path | None, out: Path) -> Bundl
         trial=trial.number,
         backend=keras.backend.backend(),
         versions=_versions(),
+        members=tuple(BundleMember(m.trial, m.params, m.epochs) for m in members),
+        refit=plan.refit,
     )
 
     try:
@@ -142,14 +172,75 @@ def _check_replaceable(out: Path) -> None:
         raise TunerError(f"{out}: a non-empty folder that is not an export; will not replace it")
 
 
-def _best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
+def _best_trial(study: optuna.Study, *, saved: bool) -> optuna.trial.FrozenTrial:
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not complete:
         raise TunerError(f"study '{study.study_name}' has no completed trial to export")
     trial = min(complete, key=lambda t: t.value)
-    if attrs.ARTIFACT_ID not in trial.user_attrs:
+    if saved and attrs.ARTIFACT_ID not in trial.user_attrs:
         raise TunerError(f"trial {trial.number} of '{study.study_name}' has no saved model")
     return trial
+
+
+def _plan_members(study: optuna.Study, plan: ExportPlan) -> tuple[list[Member], TrainingSettings]:
+    """The members `plan` asks for and how the study trained them, or a one-line refusal
+    before anything trains."""
+    training = attrs.training_settings(study.user_attrs)
+    if training is None:
+        training = _builtin_training(study.user_attrs.get(attrs.SPACE))
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    candidates = [m for t in complete if (m := as_member(t.number, t.value, t.user_attrs))]
+    if training is None or not candidates:
+        raise TunerError(
+            f"study '{study.study_name}' was made by a tuner that did not record how its "
+            "trials trained: export its best trial's model with --single"
+        )
+    return choose(candidates, plan.members), training
+
+
+def _builtin_training(space: object) -> TrainingSettings | None:
+    """A study made before tuner recorded its training settings: a built-in space's own."""
+    from tuner.search.space import builtin_spaces, load_space
+
+    if isinstance(space, str) and space in builtin_spaces():
+        return load_space(space).training
+    return None
+
+
+def _refit_all(
+    members: list[Member],
+    data: PreparedData,
+    training: TrainingSettings,
+    progress: Callable[[str], None],
+) -> list[keras.Model]:
+    """Each member refitted, then all rebuilt in one Keras session from their weights: a
+    fit starts a fresh session, which under JAX frees the arrays of the models before it."""
+    weights = []
+    for i, member in enumerate(members):
+        p = member.params
+        progress(
+            f"training {i + 1} of {len(members)}: trial {member.trial} (units {p.units}, "
+            f"seq_len {p.seq_len}, batch {p.batch_size}) for {member.epochs} epochs "
+            "on training + validation"
+        )
+        try:
+            model = refit(
+                p,
+                data,
+                training,
+                learning_rates=member.learning_rates,
+                seed=derive_seed(REFIT_SEED, member.trial),
+            )
+        except FloatingPointError as e:
+            raise TunerError(f"trial {member.trial}'s refit diverged: {e}; try --single") from e
+        weights.append(model.get_weights())
+    fresh_session()
+    models = []
+    for i, (member, member_weights) in enumerate(zip(members, weights, strict=True)):
+        model = build_model(member.params, data.n_features, training, name=f"member_{i}")
+        model.set_weights(member_weights)
+        models.append(model)
+    return models
 
 
 def _kept_epoch(trial: optuna.trial.FrozenTrial) -> int | None:

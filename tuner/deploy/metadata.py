@@ -19,11 +19,27 @@ from tuner.model.params import MAX_BATCH_SIZE, MAX_SEQ_LEN, MAX_UNITS, ModelPara
 FORMAT_VERSION = 2  # the layout and metadata this reader expects; SHA256SUMS is required
 MAX_METADATA_BYTES = 1 << 20  # a real one is a few kilobytes
 MAX_HORIZON = MAX_SEQ_LEN
+MAX_EPOCHS = 1 << 20
+
+
+@dataclass(frozen=True)
+class BundleMember:
+    """One network of an ensemble bundle: the trial whose configuration it has, and the
+    epochs it trained for."""
+
+    trial: int
+    hyperparameters: ModelParams
+    epochs: int
 
 
 @dataclass(frozen=True)
 class BundleMetadata:
-    """What a bundle's model expects and how well it did; `metadata.json` as a value."""
+    """What a bundle's model expects and how well it did; `metadata.json` as a value.
+
+    `hyperparameters` and `trial` are the search's best trial; `members` the networks the
+    model averages when it is an ensemble (empty: the best trial's own model), `refit`
+    whether they trained on the validation rows too, in which case `val_rmse` is None.
+    """
 
     target: str
     horizon: int
@@ -35,7 +51,7 @@ class BundleMetadata:
     dataset: dict[str, str]  # name, file, sha256
     split: dict[str, str]  # val_start, test_start
     epochs: int | None
-    val_rmse: float
+    val_rmse: float | None
     search_val_rmse: float
     test_rmse: float
     persistence_val_rmse: float | None
@@ -51,6 +67,8 @@ class BundleMetadata:
     # is too short for its features.
     boosting_val_rmse: float | None = None
     boosting_test_rmse: float | None = None
+    members: tuple[BundleMember, ...] = ()
+    refit: bool = False
 
     def to_json(self) -> str:
         document = asdict(self)
@@ -78,8 +96,11 @@ class BundleMetadata:
             raise ValueError(
                 f"target {shown(target)} is not the preprocessing's {shown(prep.target)}"
             )
-        params = _of(dict, d.get("hyperparameters"), "hyperparameters")
         seq_len = _bounded_int(d.get("seq_len"), "seq_len", MAX_SEQ_LEN)
+        members = tuple(
+            _member(member, f"members[{i}]", seq_len)
+            for i, member in enumerate(_list_of(dict, d.get("members", []), "members"))
+        )
         return cls(
             target=target,
             horizon=_bounded_int(d.get("horizon"), "horizon", MAX_HORIZON),
@@ -87,16 +108,11 @@ class BundleMetadata:
             time_col=_optional(str, d.get("time_col"), "time_col"),
             features=features,
             preprocessing=prep,
-            hyperparameters=ModelParams(
-                units=_bounded_int(params.get("units"), "hyperparameters.units", MAX_UNITS),
-                seq_len=seq_len,
-                learning_rate=_number(params.get("learning_rate"), "hyperparameters.learning_rate"),
-                batch_size=_bounded_int(params.get("batch_size"), "batch_size", MAX_BATCH_SIZE),
-            ),
+            hyperparameters=_params(d.get("hyperparameters"), "hyperparameters", seq_len),
             dataset={k: str(v) for k, v in _of(dict, d.get("dataset"), "dataset").items()},
             split={k: str(v) for k, v in _of(dict, d.get("split"), "split").items()},
             epochs=_optional(int, d.get("epochs"), "epochs"),
-            val_rmse=_number(d.get("val_rmse"), "val_rmse"),
+            val_rmse=_optional(float, d.get("val_rmse"), "val_rmse"),
             search_val_rmse=_number(d.get("search_val_rmse"), "search_val_rmse"),
             test_rmse=_number(d.get("test_rmse"), "test_rmse"),
             persistence_val_rmse=_optional(float, d.get("persistence_val_rmse"), "persistence"),
@@ -108,7 +124,30 @@ class BundleMetadata:
             versions={k: str(v) for k, v in _of(dict, d.get("versions", {}), "versions").items()},
             boosting_val_rmse=_optional(float, d.get("boosting_val_rmse"), "boosting_val_rmse"),
             boosting_test_rmse=_optional(float, d.get("boosting_test_rmse"), "boosting_test_rmse"),
+            members=members,
+            refit=_of(bool, d.get("refit", False), "refit"),
         )
+
+
+def _params(value: Any, name: str, seq_len: int) -> ModelParams:
+    """A network's hyperparameters; its window is at most the bundle's (an ensemble's
+    members read the last hours of the longest), and is the bundle's when not given."""
+    params = _of(dict, value, name)
+    own = params.get("seq_len", seq_len)
+    return ModelParams(
+        units=_bounded_int(params.get("units"), f"{name}.units", MAX_UNITS),
+        seq_len=_bounded_int(own, f"{name}.seq_len", seq_len),
+        learning_rate=_number(params.get("learning_rate"), f"{name}.learning_rate"),
+        batch_size=_bounded_int(params.get("batch_size"), f"{name}.batch_size", MAX_BATCH_SIZE),
+    )
+
+
+def _member(value: dict, name: str, seq_len: int) -> BundleMember:
+    return BundleMember(
+        trial=_of(int, value.get("trial"), f"{name}.trial"),
+        hyperparameters=_params(value.get("hyperparameters"), f"{name}.hyperparameters", seq_len),
+        epochs=_bounded_int(value.get("epochs"), f"{name}.epochs", MAX_EPOCHS),
+    )
 
 
 def parse_metadata(data: bytes, *, source: str) -> BundleMetadata:

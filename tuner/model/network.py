@@ -7,6 +7,8 @@ of the target to that output, taken out of the input by layers without weights. 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import keras
 
 from tuner.data.preprocessing import Preprocessing
@@ -23,6 +25,7 @@ def build_model(
     training: TrainingSettings,
     *,
     steps_per_execution: int = 1,
+    name: str | None = None,
 ) -> keras.Model:
     """Compiled LSTM + Dense on scaled inputs (the target is feature 0), Adam.
 
@@ -30,14 +33,15 @@ def build_model(
     weights that Adam keeps when `ema_momentum` > 0 (`use_ema`), which `training.fit`
     validates and keeps in place of the raw weights. The model always returns the
     standardised target and reports its MSE as `VALIDATION_MSE`. `steps_per_execution` is
-    Keras's: batches between two calls of the batch callbacks.
+    Keras's: batches between two calls of the batch callbacks; `name`
+    tells members of an ensemble apart.
     """
     predict, loss, ema_momentum = training.predict, training.loss, training.ema_momentum
     inputs = keras.Input(shape=(params.seq_len, n_features))
     output = keras.layers.Dense(1)(keras.layers.LSTM(params.units)(inputs))
     if predict == "change":
         output = keras.layers.Add()([output, _last_target(inputs, params.seq_len, n_features)])
-    model = keras.Model(inputs, output, name="lstm_baseline")
+    model = keras.Model(inputs, output, name=name or "lstm_baseline")
     model.compile(
         optimizer=keras.optimizers.Adam(
             learning_rate=params.learning_rate,
@@ -57,6 +61,26 @@ def _last_target(inputs: keras.KerasTensor, seq_len: int, n_features: int) -> ke
     by_feature = keras.layers.Permute((2, 1))(last_hour)  # (batch, features, 1)
     target = keras.layers.Cropping1D((0, n_features - 1))(by_feature)  # (batch, 1, 1)
     return keras.layers.Reshape((1,))(target)
+
+
+def ensemble(members: Sequence[keras.Model]) -> keras.Model:
+    """One model whose forecast is the mean of `members`' forecasts; one member is itself.
+
+    The input is the longest of the members' windows and each member reads its own last
+    hours of it, so the ensemble takes windows as any single member does and every format
+    a bundle holds serves it unchanged. Members must have distinct names.
+    """
+    if len(members) == 1:
+        return members[0]
+    n_features = members[0].input_shape[-1]
+    longest = max(member.input_shape[1] for member in members)
+    inputs = keras.Input(shape=(longest, n_features))
+    forecasts = []
+    for member in members:
+        crop = longest - member.input_shape[1]
+        window = keras.layers.Cropping1D((crop, 0))(inputs) if crop else inputs
+        forecasts.append(member(window))
+    return keras.Model(inputs, keras.layers.Average()(forecasts), name="lstm_ensemble")
 
 
 def for_deployment(core: keras.Model, prep: Preprocessing) -> keras.Model:

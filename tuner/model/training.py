@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import keras
+import numpy as np
 
 from tuner.data.prepared import PreparedData
 from tuner.data.windows import Windows, whole_batches
@@ -30,6 +31,8 @@ VALIDATION_BATCH = 16384
 # and their order, and Ctrl-C still stops a fit at the end of a group
 # (benchmarks/README.md, "Overhead per trial").
 STEPS_PER_EXECUTION = 32
+
+TRAINING_MSE = VALIDATION_MSE.removeprefix("val_")
 
 # Called after each epoch with (epoch from 0, validation RMSE in target units); True stops
 # the fit there (a pruned trial).
@@ -168,6 +171,49 @@ def fit(
         **fit_options,
     )
     return record.result(early_stopping=early_stopping)
+
+
+def refit(
+    params: ModelParams,
+    data: PreparedData,
+    training: TrainingSettings,
+    *,
+    learning_rates: Sequence[float],
+    seed: int | None,
+) -> keras.Model:
+    """`params`'s model trained afresh on training and validation together, one epoch per
+    rate of `learning_rates` at that rate: a searched trial's run replayed with a year more.
+
+    Nothing is held out, so nothing stops or schedules the fit: the epochs and rates are
+    those the trial kept, and the weights kept are the moving average at the last epoch
+    when `training` keeps one (Keras writes it into the model as the fit ends).
+
+    Raises:
+        FloatingPointError: the training loss, or a weight, was not finite.
+    """
+    if not learning_rates:
+        raise ValueError("a refit needs at least one epoch's learning rate")
+    fresh_session()
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    model = build(params, data.n_features, training)
+    windows = whole_batches(data.windows("train_val", params.seq_len), params.batch_size)
+    rates = [float(rate) for rate in learning_rates]
+    history = model.fit(
+        windows.x,
+        windows.y,
+        batch_size=params.batch_size,
+        epochs=len(rates),
+        callbacks=[keras.callbacks.LearningRateScheduler(lambda epoch: rates[epoch])],
+        verbose=0,
+    )
+    for name in ("loss", TRAINING_MSE):
+        for epoch, value in enumerate(history.history[name]):
+            if not math.isfinite(value):
+                raise FloatingPointError(f"training {name} {value:.4g} at epoch {epoch + 1}")
+    if not all(np.isfinite(weights).all() for weights in model.get_weights()):
+        raise FloatingPointError("weights not finite after the last epoch")
+    return model
 
 
 def _validation_batch(val: Windows) -> int:

@@ -248,6 +248,12 @@ def _search_section(study: optuna.Study, found: list[Curve]) -> Section:
     return Section("The search", tuple(facts), tuple(figures), tuple(notes))
 
 
+def _holds(meta: BundleMetadata) -> str:
+    if meta.members:
+        return f"the mean of {len(meta.members)} refitted models, best trial {meta.trial}"
+    return f"trial {meta.trial}"
+
+
 def _model_section(
     bundle: Path, meta: BundleMetadata, forecast: Forecasts, unit: str | None
 ) -> Section:
@@ -260,7 +266,7 @@ def _model_section(
         else f", gradient boosting {meta.boosting_test_rmse:.3f}"
     )
     facts = (
-        ("bundle", f"{bundle} (trial {meta.trial}, {meta.backend} backend)"),
+        ("bundle", f"{bundle} ({_holds(meta)}, {meta.backend} backend)"),
         (
             "test RMSE",
             f"model {model_rmse:.3f}, persistence {persistence_rmse:.3f}{boosting} over "

@@ -14,10 +14,12 @@ from typing import Any
 
 from tuner.data.sources import DataSpec
 from tuner.errors import TunerError
+from tuner.model.params import TrainingSettings
 
 # On the study.
 DATA = "data"  # the DataSpec as a dict: file, checksum, target, split, horizon
 SPACE = "space"  # the search space's name
+TRAINING = "training"  # the space's TrainingSettings as a dict: how its trials trained
 PERSISTENCE_VAL_RMSE = "persistence_val_rmse"  # the persistence forecast on validation
 BOOSTING_VAL_RMSE = "boosting_val_rmse"  # the gradient-boosting baseline on validation
 ARTIFACTS = "artifacts"  # the artifact store's folder, absolute, where the study's models are
@@ -69,6 +71,17 @@ def _finite(study_attrs: Mapping[str, Any], *keys: str) -> float | None:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value) if math.isfinite(value) else None
     return None
+
+
+def training_settings(study_attrs: Mapping[str, Any]) -> TrainingSettings | None:
+    """How a study's trials were trained; None for a study made before tuner recorded it."""
+    recorded = study_attrs.get(TRAINING)
+    if not isinstance(recorded, dict):
+        return None
+    try:
+        return TrainingSettings(**recorded)
+    except (TypeError, ValueError):
+        return None
 
 
 def data_spec(study_attrs: Mapping[str, Any]) -> DataSpec | None:

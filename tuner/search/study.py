@@ -276,6 +276,8 @@ def _open_study(storage: optuna.storages.BaseStorage, config: RunConfig) -> optu
     if config.study_name not in existing:
         study.set_user_attr(attrs.DATA, asdict(config.data))
         study.set_user_attr(attrs.SPACE, config.space.name)
+    if attrs.TRAINING not in study.user_attrs:
+        study.set_user_attr(attrs.TRAINING, asdict(config.space.training))
     notes.name_metric(study, config.data)
     artifacts = str(config.location.artifacts)
     if study.user_attrs.get(attrs.ARTIFACTS) != artifacts:

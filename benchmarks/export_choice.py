@@ -1,0 +1,175 @@
+"""What an export should hold: the best trial's model, or an average of the best few
+configurations, each trained on the training rows or refitted on training + validation.
+
+Usage: python benchmarks/export_choice.py --storage URL [--study NAME] [--members 5]
+       [--seeds 3] [--out FILE.jsonl]
+
+Every model is trained through tuner's own recipe (`tuner.model.training`), chosen by
+tuner's own rule (`tuner.deploy.members.choose`) from a study made by `tuner run`, and
+scored on that study's test part; the members' forecasts are averaged as the packed
+ensemble averages them. To choose without reading the test year, run it on a study whose
+test part is a year before the real one: for the Beijing file, the file cut after 2013
+and searched with `--val-start 2012-01-01 --test-start 2013-01-01`, so that models train
+on 2010-2011, select on 2012 and are scored here on 2013. Then run it once on the default
+study to confirm on 2014.
+
+Trained per study: the best `--members` configurations on the training rows (seed 0, as
+a trial trains: early stopping on validation), the same refitted on training +
+validation (seeds 0 .. `--seeds` - 1), and the best trial's saved model as exported.
+Each model's forecast is appended to `--out` as a JSON line, so an interrupted run
+resumes; the summary is printed from the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import optuna
+from optuna.trial import TrialState
+
+from tuner.data.prepared import PreparedData, prepare
+from tuner.data.sources import relocate
+from tuner.deploy.members import as_member, choose
+from tuner.model.backend import use_backend
+from tuner.search import attrs
+from tuner.search.seeds import derive_seed
+from tuner.search.space import load_space
+
+
+def forecast(model, data: PreparedData, seq_len: int) -> np.ndarray:
+    from tuner.model.network import for_deployment
+
+    deployed = for_deployment(model, data.prep)
+    windows = data.raw_windows("test", seq_len)
+    return deployed.predict(windows.x, batch_size=4096, verbose=0).reshape(-1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--storage", required=True)
+    parser.add_argument("--study")
+    parser.add_argument("--members", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    use_backend("jax")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+    names = optuna.get_all_study_names(args.storage)
+    study = optuna.load_study(study_name=args.study or names[0], storage=args.storage)
+    spec = relocate(attrs.data_spec(study.user_attrs))
+    training = attrs.training_settings(study.user_attrs)
+    if training is None:
+        training = load_space(study.user_attrs[attrs.SPACE]).training
+    data = prepare(spec, with_test=True)
+    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    candidates = [m for t in trials if (m := as_member(t.number, t.value, t.user_attrs))]
+    members = choose(candidates, args.members)
+
+    done = {}
+    if args.out.exists():
+        for line in args.out.read_text().splitlines():
+            row = json.loads(line)
+            done[row["key"]] = row
+    actual = data.to_target_units(data.windows("test", 1).y)
+
+    def record(key: str, make) -> None:
+        if key in done:
+            return
+        start = time.perf_counter()
+        model, seq_len = make()
+        row = {
+            "key": key,
+            "forecast": [round(float(v), 4) for v in forecast(model, data, seq_len)],
+            "seconds": round(time.perf_counter() - start, 1),
+        }
+        done[key] = row
+        with args.out.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+        print(key, f"{rmse(row['forecast'], actual):.3f}", f"{row['seconds']} s", flush=True)
+
+    from tuner.model.training import refit, train
+    from tuner.search.artifacts import load_model, open_store
+
+    best = min(trials, key=lambda t: t.value)
+    store = open_store(study.user_attrs[attrs.ARTIFACTS], create=False)
+    saved = load_model(store, best.user_attrs[attrs.ARTIFACT_ID])
+    record(f"saved:{best.number}", lambda: (saved, saved.input_shape[1]))
+    for m in members:
+        seed = derive_seed(0, m.trial)
+        record(
+            f"train:{m.trial}:0",
+            lambda m=m, seed=seed: (
+                train(m.params, data, training, seed=seed)[0],
+                m.params.seq_len,
+            ),
+        )
+        for s in range(args.seeds):
+            record(
+                f"refit:{m.trial}:{s}",
+                lambda m=m, s=s: (
+                    refit(
+                        m.params,
+                        data,
+                        training,
+                        learning_rates=m.learning_rates,
+                        seed=derive_seed(s, m.trial),
+                    ),
+                    m.params.seq_len,
+                ),
+            )
+    summarize(done, members, args.seeds, actual, best.number, data)
+
+
+def rmse(predicted, actual) -> float:
+    return math.sqrt(float(np.mean((np.asarray(predicted) - actual) ** 2)))
+
+
+def summarize(done, members, seeds, actual, best, data) -> None:
+    def mean_of(keys):
+        return rmse(np.mean([done[k]["forecast"] for k in keys], axis=0), actual)
+
+    top = [m.trial for m in members]
+    rows = [("the best trial's saved model (export today)", [f"saved:{best}"])]
+    for k in (1, 3, len(top)):
+        rows.append(
+            (f"best {k}, trained on training rows, seed 0", [f"train:{t}:0" for t in top[:k]])
+        )
+    for k in (1, 3, len(top)):
+        rows.append(
+            (f"best {k}, refitted on train + val, seed 0", [f"refit:{t}:0" for t in top[:k]])
+        )
+    rows.append((f"best 1, refitted, {seeds} seeds", [f"refit:{top[0]}:{s}" for s in range(seeds)]))
+    for k in (3, len(top)):
+        rows.append(
+            (
+                f"best {k}, refitted, {seeds} seeds each",
+                [f"refit:{t}:{s}" for t in top[:k] for s in range(seeds)],
+            )
+        )
+    print(
+        f"test part from {data.split.test_start}; persistence {data.persistence_rmse('test'):.3f}"
+    )
+    print(f"members (trial, value): {[(m.trial, round(m.value, 3)) for m in members]}")
+    singles = {k: rmse(done[k]["forecast"], actual) for k in done}
+    for kind in ("train", "refit"):
+        values = [v for k, v in singles.items() if k.startswith(kind)]
+        print(
+            f"single {kind} models: median {statistics.median(values):.3f}, "
+            f"min {min(values):.3f}, max {max(values):.3f} ({len(values)})"
+        )
+    print("| export | models | test RMSE |")
+    print("| --- | --- | --- |")
+    for name, keys in rows:
+        if all(k in done for k in keys):
+            print(f"| {name} | {len(keys)} | {mean_of(keys):.3f} |")
+
+
+if __name__ == "__main__":
+    main()
