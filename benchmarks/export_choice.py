@@ -83,9 +83,10 @@ def main() -> None:
         if key in done:
             return
         start = time.perf_counter()
-        model, seq_len = make()
+        model, seq_len, val = make()
         row = {
             "key": key,
+            "val_rmse": val,
             "forecast": [round(float(v), 4) for v in forecast(model, data, seq_len)],
             "seconds": round(time.perf_counter() - start, 1),
         }
@@ -100,7 +101,7 @@ def main() -> None:
     best = min(trials, key=lambda t: t.value)
     store = open_store(study.user_attrs[attrs.ARTIFACTS], create=False)
     saved = load_model(store, best.user_attrs[attrs.ARTIFACT_ID])
-    record(f"saved:{best.number}", lambda: (saved, saved.input_shape[1]))
+    record(f"saved:{best.number}", lambda: (saved, saved.input_shape[1], best.value))
     for m in members:
         seed = derive_seed(0, m.trial)
         record(
@@ -122,9 +123,44 @@ def main() -> None:
                         seed=derive_seed(s, m.trial),
                     ),
                     m.params.seq_len,
+                    None,
                 ),
             )
     summarize(done, members, args.seeds, actual, best.number, data)
+
+
+def boosting(data: PreparedData) -> dict[str, float]:
+    """The gradient-boosting baseline on the test part as tuner fits it (training rows,
+    stopped on validation), and refitted like the members: on training + validation, for
+    the rounds that early stopping chose."""
+    import lightgbm as lgb
+
+    from tuner.model import baseline as gb
+
+    fitted = gb.fit_baseline(data)
+    horizon = data.spec.horizon
+    rows = data.scored_rows("train_val")
+    rows = rows[rows - horizon >= gb.HISTORY - 1]
+    y = data.raw[:, 0].astype("float64")
+    features = gb.lag_features(data.raw[: data.bounds("val")[1]], len(data.prep.numeric))
+    alpha = float(np.std(y[rows] - y[rows - horizon]))
+    booster = lgb.train(
+        {**gb.PARAMS, "alpha": alpha, "seed": 0},
+        lgb.Dataset(features[rows - horizon], label=y[rows] - y[rows - horizon]),
+        num_boost_round=fitted.best_iteration,
+    )
+    refitted = gb.Baseline(booster=booster, best_iteration=fitted.best_iteration, data=data)
+    return {
+        "as tuner fits it": fitted.rmse("test"),
+        "refitted on train + val": refitted.rmse("test"),
+    }
+
+
+def trained(model_and_record, member):
+    """A model trained as a trial trains, with its validation RMSE: against the trial's own
+    value, what another seed alone moves the same configuration by."""
+    model, record = model_and_record
+    return model, member.params.seq_len, record.best
 
 
 def rmse(predicted, actual) -> float:
@@ -164,8 +200,21 @@ def summarize(done, members, seeds, actual, best, data) -> None:
             f"single {kind} models: median {statistics.median(values):.3f}, "
             f"min {min(values):.3f}, max {max(values):.3f} ({len(values)})"
         )
+    moved = [
+        abs(done[f"train:{m.trial}:0"]["val_rmse"] - m.value)
+        for m in members
+        if done.get(f"train:{m.trial}:0", {}).get("val_rmse") is not None
+    ]
+    if moved:
+        print(
+            f"validation RMSE moved by another seed, same configuration: median "
+            f"{statistics.median(moved):.3f}, max {max(moved):.3f} ({len(moved)} configurations); "
+            f"the best {len(members)} trials span {members[-1].value - members[0].value:.3f}"
+        )
     print("| export | models | test RMSE |")
     print("| --- | --- | --- |")
+    for name, value in boosting(data).items():
+        print(f"| gradient boosting, {name} | 1 | {value:.3f} |")
     for name, keys in rows:
         if all(k in done for k in keys):
             print(f"| {name} | {len(keys)} | {mean_of(keys):.3f} |")

@@ -84,6 +84,8 @@ CASES = {
         "no completed trial",
     ),
     "export of an unknown study": (["export", "--study", "nope"], "no study 'nope'"),
+    "export of no member": (["export", "--members", "0"], "--members must be between 1 and 20"),
+    "export of too many members": (["export", "--members", "21"], "--members must be between"),
     "export with no study named from a storage of two": (
         ["export", "--storage", "sqlite:///{i}/two.db"],
         "which study? give --study: it holds beijing-lstm_baseline, sales-lstm_baseline",

@@ -8,12 +8,14 @@ import sqlite3
 import subprocess
 import sys
 import urllib.request
+import warnings
 from pathlib import Path
 
 import numpy as np
 import optuna
 import pandas as pd
 import pytest
+from optuna.trial import TrialState
 
 from tests.conftest import FAST_SPACE, TUNER, cli_env, tuner
 from tests.waiting import answering, ended, until
@@ -81,7 +83,13 @@ def test_export_bundle(trained):
     meta = json.loads((bundle / "metadata.json").read_text())
     study = _study(trained)
     assert meta["trial"] == study.best_trial.number
-    assert meta["val_rmse"] == pytest.approx(study.best_value, rel=1e-4)  # the same model
+    # by default, the mean of the best distinct configurations, each refitted on training
+    # and validation for the epochs its trial kept: it has no validation score of its own
+    complete = sorted(study.get_trials(states=(TrialState.COMPLETE,)), key=lambda t: t.value)
+    assert [m["trial"] for m in meta["members"]] == [t.number for t in complete][:5]
+    assert [m["epochs"] for m in meta["members"]] == [t.user_attrs["kept_epoch"] for t in complete]
+    assert meta["refit"] is True and meta["val_rmse"] is None
+    assert meta["seq_len"] == max(t.params["seq_len"] for t in complete)
     assert meta["persistence_test_rmse"] == pytest.approx(22.136, abs=1e-3)
     # refitted at export as the run fitted it: the same model, so the same validation score
     study = _study(trained)
@@ -97,19 +105,33 @@ def test_export_bundle(trained):
     assert "  model.onnx\n" in listed and "  saved_model/1/saved_model.pb\n" in listed
     import keras
 
-    keras.saving.load_model(bundle / "model.keras", safe_mode=True)
+    with warnings.catch_warnings():  # nor an optimizer of a member left in the file
+        warnings.simplefilter("error")
+        keras.saving.load_model(bundle / "model.keras", safe_mode=True)
 
 
-def test_model_card_says_units_kept_epoch_and_how_to_load_each_format(trained):
+def test_model_card_says_units_members_and_how_to_load_each_format(trained):
     card = " ".join((trained / "results" / "best" / "README.md").read_text().split())
     best = _study(trained).best_trial
-    kept = 1 + min(sorted(best.intermediate_values.items()), key=lambda item: item[1])[0]
     assert "`pm2.5` 1 hour ahead, in µg/m³" in card and "(s)" not in card
-    assert f"for 2 epochs; the weights are those of epoch {kept}," in card
+    assert f"(trials {best.number}, " in card and "each one LSTM and one Dense(1)" in card
     assert 'keras.saving.load_model("model.keras")' in card
     assert 'tf.saved_model.load("saved_model/1")' in card and "--model_base_path" in card
     assert 'onnxruntime.InferenceSession("model.onnx")' in card
     assert "`SHA256SUMS` holds the sha256 of every other file" in card
+
+
+def test_the_best_trial_s_own_model_is_one_flag_away(trained, tmp_path):
+    exported = tuner("export", "--single", "--out", str(tmp_path / "single"), cwd=trained)
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.startswith(f"exported trial {_study(trained).best_trial.number} to ")
+    meta = json.loads((tmp_path / "single" / "metadata.json").read_text())
+    best = _study(trained).best_trial
+    assert meta["val_rmse"] == pytest.approx(best.value, rel=1e-4)  # the trial's own model
+    assert meta["members"] == [] and meta["refit"] is False
+    assert meta["seq_len"] == best.params["seq_len"]
+    card = " ".join((tmp_path / "single" / "README.md").read_text().split())
+    assert f"for 2 epochs; the weights are those of epoch {best.user_attrs['kept_epoch']}," in card
 
 
 SERVE = """
@@ -193,15 +215,18 @@ def test_tensorflow_backend_end_to_end(tmp_path, beijing_spec):
     args = ["--backend", "tensorflow", "--space", str(FAST_SPACE)]
     run = tuner("run", *args, "--trials", "2", "--max-epochs", "1", "--quiet", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    exported = tuner("export", *args, cwd=tmp_path)
-    assert exported.returncode == 0, exported.stderr
-    bundle = tmp_path / "results" / "best"
-    meta = json.loads((bundle / "metadata.json").read_text())
-    assert meta["backend"] == "tensorflow"
+    single = tuner("export", *args, "--single", "--out", "single", cwd=tmp_path)
+    assert single.returncode == 0, single.stderr
+    meta = json.loads((tmp_path / "single" / "metadata.json").read_text())
     # TensorFlow swaps the averaged weights in by its own path: the exported model is still
     # the one whose val RMSE the trial reported.
     study = _study(tmp_path, "beijing-fast_space")
-    assert meta["val_rmse"] == pytest.approx(study.best_value, rel=1e-4)
+    assert meta["val_rmse"] == pytest.approx(study.best_value, rel=1e-4) and not meta["members"]
+    exported = tuner("export", *args, cwd=tmp_path)  # the mean of refitted members
+    assert exported.returncode == 0, exported.stderr
+    bundle = tmp_path / "results" / "best"
+    meta = json.loads((bundle / "metadata.json").read_text())
+    assert meta["backend"] == "tensorflow" and len(meta["members"]) == 2
     x = _real_windows(beijing_spec, meta["seq_len"], every=97)
     np.save(tmp_path / "x.npy", x)
     served = subprocess.run(

@@ -237,7 +237,9 @@ def _refit_all(
     fresh_session()
     models = []
     for i, (member, member_weights) in enumerate(zip(members, weights, strict=True)):
-        model = build_model(member.params, data.n_features, training, name=f"member_{i}")
+        model = build_model(
+            member.params, data.n_features, training, name=f"member_{i}", compiled=False
+        )
         model.set_weights(member_weights)
         models.append(model)
     return models

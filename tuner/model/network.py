@@ -26,6 +26,7 @@ def build_model(
     *,
     steps_per_execution: int = 1,
     name: str | None = None,
+    compiled: bool = True,
 ) -> keras.Model:
     """Compiled LSTM + Dense on scaled inputs (the target is feature 0), Adam.
 
@@ -34,7 +35,8 @@ def build_model(
     validates and keeps in place of the raw weights. The model always returns the
     standardised target and reports its MSE as `VALIDATION_MSE`. `steps_per_execution` is
     Keras's: batches between two calls of the batch callbacks; `name`
-    tells members of an ensemble apart.
+    tells members of an ensemble apart, which are not `compiled` (a model that will not
+    train again carries no optimizer into its file).
     """
     predict, loss, ema_momentum = training.predict, training.loss, training.ema_momentum
     inputs = keras.Input(shape=(params.seq_len, n_features))
@@ -42,6 +44,8 @@ def build_model(
     if predict == "change":
         output = keras.layers.Add()([output, _last_target(inputs, params.seq_len, n_features)])
     model = keras.Model(inputs, output, name=name or "lstm_baseline")
+    if not compiled:
+        return model
     model.compile(
         optimizer=keras.optimizers.Adam(
             learning_rate=params.learning_rate,
