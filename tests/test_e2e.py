@@ -294,6 +294,41 @@ def test_resume_counts_finished_trials_of_the_study(tmp_path):
     assert done.returncode == 0 and len(_study(tmp_path, "beijing-fast_space").trials) == 3
 
 
+def test_a_run_measures_its_noise_floor_by_training_its_best_again(tmp_path):
+    """After its trials, the run trains its best distinct configurations once more, with
+    other seeds and never pruned; `tuner best` and the note say what the seed moved."""
+    args = ["--space", str(FAST_SPACE), "--max-epochs", "1", "--quiet", "--trials", "10"]
+    run = tuner("run", *args, "--replicates", "2", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    study = _study(tmp_path, "beijing-fast_space")
+    replicates = [t for t in study.trials if attrs.REPLICATE_OF in t.user_attrs]
+    originals = sorted(
+        (t for t in study.trials if t.state == TrialState.COMPLETE and t not in replicates),
+        key=lambda t: t.value,
+    )[:2]
+    assert len(study.trials) == 12 and [t.number for t in replicates] == [10, 11]
+    assert {t.user_attrs[attrs.REPLICATE_OF] for t in replicates} == {t.number for t in originals}
+    for replicate in replicates:
+        original = study.trials[replicate.user_attrs[attrs.REPLICATE_OF]]
+        assert replicate.state == TrialState.COMPLETE and replicate.params == original.params
+        assert replicate.value != original.value  # another seed
+    moved = max(
+        abs(r.value - study.trials[r.user_attrs[attrs.REPLICATE_OF]].value) for r in replicates
+    )
+    shown = tuner("best", "--space", str(FAST_SPACE), cwd=tmp_path).stdout
+    assert (
+        f"noise floor: the seed alone moved the best 2 configurations by up to {moved:.3f}" in shown
+    )
+    from optuna_dashboard import get_note
+
+    assert (
+        f"- **Noise floor**: the seed alone moved the best 2 configurations by up to {moved:.3f}"
+        in get_note(study)
+    )
+    again = tuner("run", *args, "--replicates", "2", cwd=tmp_path)
+    assert again.returncode == 0 and len(_study(tmp_path, "beijing-fast_space").trials) == 12
+
+
 def _start(workspace: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [*TUNER, "run", "--space", str(FAST_SPACE), "--trials", "50", *args],

@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         "max_epochs": args.max_epochs,
         "heartbeat": args.heartbeat,
         "jobs": args.jobs,
+        "replicates": args.replicates,
     }
     config = RunConfig(
         data=options.data_spec(args),
@@ -117,6 +118,13 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
         "--jobs",
         type=int,
         help="worker processes, each held to its share of the cores (default: one per core)",
+    )
+    p.add_argument(
+        "--replicates",
+        type=int,
+        help="then train the best this many configurations again with another seed, as "
+        "extra trials, to measure how far the seed alone moves a trial's value (default: "
+        f"{RunConfig.replicates}; 0 for none)",
     )
     p.add_argument(
         "--pruner",

@@ -8,7 +8,7 @@ import optuna
 from optuna.trial import TrialState
 
 from tuner.data.sources import target_unit
-from tuner.search import attrs
+from tuner.search import attrs, replicates
 from tuner.search.outcomes import against_baseline, outcomes
 
 DEFAULT_TOP = 10
@@ -34,6 +34,7 @@ def best_report(study: optuna.Study, top: int = DEFAULT_TOP) -> dict[str, Any]:
         key=lambda t: t.value,
     )
     rows = [_row(trial, baseline) for trial in complete[:top]]
+    floor = replicates.noise_floor(trials)
     return {
         "study": study.study_name,
         "unit": _unit(study),
@@ -44,6 +45,8 @@ def best_report(study: optuna.Study, top: int = DEFAULT_TOP) -> dict[str, Any]:
         "boosting_val_rmse": attrs.boosting_val_rmse(study.user_attrs),
         "best": rows[0] if rows else None,
         "top": rows,
+        "noise_floor": None if floor is None else floor.to_dict(),
+        "within_noise_floor": None if floor is None else replicates.within(trials, floor),
     }
 
 
@@ -57,6 +60,7 @@ def _row(trial: optuna.trial.FrozenTrial, baseline: float | None) -> dict[str, A
         "vs_baseline": gain,
         "vs_baseline_pct": 100 * gain / baseline if gain is not None else None,
         "artifact_id": trial.user_attrs.get(attrs.ARTIFACT_ID),
+        "replicate_of": trial.user_attrs.get(attrs.REPLICATE_OF),
     }
 
 
@@ -84,6 +88,13 @@ def format_report(report: dict[str, Any]) -> str:
         if boosting is not None:
             line += f", {against_baseline(best['val_rmse'], boosting)} than gradient boosting"
         lines.append(line)
+    floor = report.get("noise_floor")
+    if floor is not None:
+        pairs = tuple((p["trial"], p["value"], p["replicate"]) for p in floor["pairs"])
+        sentence = replicates.describe(
+            replicates.NoiseFloor(pairs), report["within_noise_floor"], unit
+        )
+        lines.append(f"noise floor: {sentence}")
     lines.append("trials: " + _counts(report["trials"]))
     if report["pruned_reasons"]:
         lines.append("pruned: " + _counts(report["pruned_reasons"]))
@@ -109,7 +120,7 @@ def top_table(rows: list[dict[str, Any]], unit: str | None) -> list[str]:
     body = [
         [
             str(rank),
-            str(row["trial"]),
+            str(row["trial"]) if row.get("replicate_of") is None else f"{row['trial']}*",
             f"{row['val_rmse']:.3f}",
             "-" if row["vs_baseline_pct"] is None else f"{-row['vs_baseline_pct']:+.1f}%",
             "-" if row["epochs"] is None else str(row["epochs"]),
@@ -119,10 +130,13 @@ def top_table(rows: list[dict[str, Any]], unit: str | None) -> list[str]:
         for rank, row in enumerate(rows, start=1)
     ]
     widths = [max(len(line[i]) for line in (header, *body)) for i in range(len(header))]
-    return [
+    table = [
         "  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         for line in (header, *body)
     ]
+    if any(row.get("replicate_of") is not None for row in rows):
+        table.append("* a replicate: a better trial's configuration trained again, another seed")
+    return table
 
 
 def _counts(counts: dict[str, int]) -> str:

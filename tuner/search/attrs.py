@@ -37,6 +37,7 @@ ARTIFACT_ID = "artifact_id"  # the saved model in the artifact store
 PRUNED_REASON = "pruned_reason"  # a `PrunedReason`, or another pruner's class name
 PRUNED_DETAIL = "pruned_detail"  # the figures behind the verdict
 FAIL_REASON = "fail_reason"  # "interrupted", or the error's type and message
+REPLICATE_OF = "replicate_of"  # the trial whose configuration this one trains again (replicates)
 
 # The name studies made before tuner 0.1.0's schema gave the persistence baseline.
 _LEGACY_PERSISTENCE_VAL_RMSE = "baseline_val_rmse"

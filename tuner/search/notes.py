@@ -19,7 +19,7 @@ import pandas as pd
 
 from tuner.data.sources import DataSpec, target_unit
 from tuner.data.split import Split
-from tuner.search import attrs
+from tuner.search import attrs, replicates
 from tuner.search.location import StudyLocation
 from tuner.search.outcomes import against_baseline, outcomes
 from tuner.search.pruner import Verdict
@@ -76,6 +76,7 @@ class StudyReview:
     export: str  # the command that exports the best model
     interrupted: bool = False
     boosting: float | None = None  # the gradient-boosting baseline, when the study has one
+    noise: str | None = None  # what the replicates measured (`replicates.describe`)
 
 
 def periods(index: pd.DatetimeIndex, split: Split) -> Periods:
@@ -100,7 +101,9 @@ def review(
     study: optuna.Study, data: PreparedData, location: StudyLocation, *, interrupted: bool = False
 ) -> StudyReview:
     """The study as its note describes it, from its attributes and trials and the run's data."""
-    tally = outcomes(study.get_trials(deepcopy=False))
+    trials = study.get_trials(deepcopy=False)
+    tally = outcomes(trials)
+    floor = replicates.noise_floor(trials)
     best = None
     if tally.best is not None:
         params = tally.best.user_attrs.get(attrs.MODEL_PARAMS, tally.best.params)
@@ -117,6 +120,9 @@ def review(
         fail_reasons=tally.fail_reasons,
         export=export_command(location, study.study_name),
         interrupted=interrupted,
+        noise=None
+        if floor is None
+        else replicates.describe(floor, replicates.within(trials, floor)),
     )
 
 
@@ -150,6 +156,7 @@ def study_note(r: StudyReview) -> str:
             else []
         ),
         f"- **Trials**: {_trials(r)}",
+        *([f"- **Noise floor**: {r.noise}"] if r.noise else []),
         f"- **Data**: `{r.data.path}`, sha256 `{r.data.sha256}`; target `{r.data.target}`, "
         f"{r.data.horizon} {hours} ahead",
         f"- **Split**: train {p.train[0]} to {p.train[1]}; validation {p.val[0]} to {p.val[1]}; "

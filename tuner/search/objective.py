@@ -94,10 +94,11 @@ class Objective:
         params = self._space.suggest(trial)
         trial.set_user_attr(attrs.MODEL_PARAMS, asdict(params))
         verdicts: list[Verdict] = []
+        replicate = attrs.REPLICATE_OF in trial.user_attrs  # measures the seed: never pruned
 
         def report(epoch: int, rmse: float) -> bool:
             trial.report(rmse, epoch)
-            if trial.should_prune():
+            if not replicate and trial.should_prune():
                 verdicts.append(_explain(trial))
             return bool(verdicts)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import signal
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import optuna
+from optuna.trial import FrozenTrial
 
 from tuner.data.sources import DataSpec, target_unit
 from tuner.errors import TunerError
@@ -28,6 +29,7 @@ from tuner.search.failures import (
 from tuner.search.location import StudyLocation
 from tuner.search.progress import FINISHED, Progress
 from tuner.search.pruner import NoiseAwarePruner
+from tuner.search.replicates import REPLICATES, to_replicate
 from tuner.search.seeds import derive_seed
 from tuner.search.space import SearchSpace
 from tuner.search.storage import DatabaseFile, open_storage
@@ -70,6 +72,9 @@ class RunConfig:
         verbose: let the workers' libraries (TensorFlow, XLA, absl) log to the terminal.
         pruner: which trials to stop early, a key of `PRUNERS`: `NoiseAwarePruner`
             ("noise-aware"), Optuna's `MedianPruner` ("median"), or none.
+        replicates: once the study has its trials, its best this many distinct
+            configurations are each trained once more with another seed, as trials beyond
+            `trials` (`tuner.search.replicates`): the study's noise floor. 0 measures none.
     """
 
     data: DataSpec
@@ -85,6 +90,7 @@ class RunConfig:
     quiet: bool = False
     verbose: bool = False
     pruner: str = "noise-aware"
+    replicates: int = REPLICATES
 
     def __post_init__(self) -> None:
         if self.pruner not in PRUNERS:
@@ -104,6 +110,8 @@ class RunConfig:
             raise TunerError(f"heartbeat must be at least 1 second, got {self.heartbeat}")
         if self.seed < 0:
             raise TunerError(f"seed must be 0 or more, got {self.seed}")
+        if self.replicates < 0:
+            raise TunerError(f"replicates must be 0 or more, got {self.replicates}")
 
 
 def default_study_name(data_name: str, space_name: str) -> str:
@@ -150,27 +158,23 @@ def run_study(config: RunConfig) -> RunSummary:
     except STORAGE_ERRORS as e:  # the first write: a read-only database, say
         reason = describe(storage_cause(e))
         raise TunerError(f"{location}: cannot write the study: {reason}") from e
-    interrupted, failed_workers = False, 0
     finished = len(study.get_trials(deepcopy=False, states=FINISHED))
-    budget = TrialBudget(config.trials, finished)
-    if budget.remaining > 0:
-        progress = Progress(config.trials, quiet=config.quiet)
-        jobs = min(config.jobs, budget.remaining)  # each worker starts one trial at least
-        try:
-            interrupted, failed_workers = run_workers(
-                work,
-                WorkerTask(config, budget),
-                jobs,
-                study,
-                progress,
-                grace_period=2 * config.heartbeat,
-                watch=database.lost if database else lambda: None,
+    interrupted, failed_workers = _search(config, study, database, config.trials, finished)
+    if not interrupted:
+        trials = study.get_trials(deepcopy=False)
+        pending = (
+            []
+            if finished_count(trials) < config.trials
+            else to_replicate(trials, config.replicates)
+        )
+        for original in pending:
+            study.enqueue_trial(original.params, user_attrs={attrs.REPLICATE_OF: original.number})
+        if pending:
+            finished = finished_count(trials)
+            interrupted, failed = _search(
+                config, study, database, finished + len(pending), finished
             )
-        finally:
-            progress.close()
-        lost = database.lost() if database else None
-        if lost:
-            raise RunStopped(f"{lost}; stopped, since no trial of it could be kept")
+            failed_workers += failed
     try:
         reviewed = notes.review(study, data, location, interrupted=interrupted)
         notes.save_note(study, notes.study_note(reviewed))
@@ -184,6 +188,41 @@ def run_study(config: RunConfig) -> RunSummary:
         interrupted=interrupted,
         failed_workers=failed_workers,
     )
+
+
+def _search(
+    config: RunConfig,
+    study: optuna.Study,
+    database: DatabaseFile | None,
+    trials: int,
+    finished: int,
+) -> tuple[bool, int]:
+    """Workers until the study has `trials` finished ones: (interrupted, failed workers)."""
+    budget = TrialBudget(trials, finished)
+    if budget.remaining <= 0:
+        return False, 0
+    progress = Progress(trials, quiet=config.quiet)
+    jobs = min(config.jobs, budget.remaining)  # each worker starts one trial at least
+    try:
+        interrupted, failed_workers = run_workers(
+            work,
+            WorkerTask(config, budget),
+            jobs,
+            study,
+            progress,
+            grace_period=2 * config.heartbeat,
+            watch=database.lost if database else lambda: None,
+        )
+    finally:
+        progress.close()
+    lost = database.lost() if database else None
+    if lost:
+        raise RunStopped(f"{lost}; stopped, since no trial of it could be kept")
+    return interrupted, failed_workers
+
+
+def finished_count(trials: Sequence[FrozenTrial]) -> int:
+    return sum(t.state in FINISHED for t in trials)
 
 
 @dataclass(frozen=True)
