@@ -300,6 +300,7 @@ def test_a_run_measures_its_noise_floor_by_training_its_best_again(tmp_path):
     args = ["--space", str(FAST_SPACE), "--max-epochs", "1", "--quiet", "--trials", "10"]
     run = tuner("run", *args, "--replicates", "2", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
+    assert "\nnoise floor: the seed alone moved the best 2 configurations by up to " in run.stdout
     study = _study(tmp_path, "beijing-fast_space")
     replicates = [t for t in study.trials if attrs.REPLICATE_OF in t.user_attrs]
     originals = sorted(

@@ -126,6 +126,11 @@ def review(
     )
 
 
+def _unit(spec: DataSpec) -> str:
+    unit = target_unit(spec)
+    return f" {unit}" if unit else ""
+
+
 def study_note(r: StudyReview) -> str:
     """The study's note, in Markdown: the best against the baselines, then how it was found."""
     metric = metric_name(r.data)

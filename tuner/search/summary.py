@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import TrialState
 
-from tuner.search import attrs, notes
+from tuner.search import attrs, notes, replicates
 from tuner.search.location import StudyLocation
 from tuner.search.outcomes import outcomes
 
@@ -36,9 +36,11 @@ class RunSummary:
     failed_workers: int = 0
     unit: str | None = None
     boosting_val_rmse: float | None = None
+    noise: str | None = None  # what the replicates measured (`replicates.describe`)
 
     def describe(self) -> str:
-        """Three lines: what the run left where, the best against the baselines, what next."""
+        """Three lines: what the run left where, the best against the baselines (and the
+        noise floor, once measured), what next."""
         head = "interrupted: " if self.interrupted else ""
         if self.failed_workers:
             head += f"{self.failed_workers} worker(s) failed: "
@@ -58,6 +60,8 @@ class RunSummary:
         lines.append(
             f"best: trial {self.best_trial}, validation RMSE {self.best_value:.3f}{unit}, {than}"
         )
+        if self.noise:
+            lines.append(f"noise floor: {self.noise}")
         lines.append(f"next: {self.next_command}")
         return "\n".join(lines)
 
@@ -78,8 +82,10 @@ def summarize(
     interrupted: bool = False,
     failed_workers: int = 0,
 ) -> RunSummary:
-    tally = outcomes(study.get_trials(deepcopy=False))
+    trials = study.get_trials(deepcopy=False)
+    tally = outcomes(trials)
     best = tally.best
+    floor = replicates.noise_floor(trials)
     return RunSummary(
         study_name=study.study_name,
         storage=str(location),
@@ -95,6 +101,11 @@ def summarize(
         failed_workers=failed_workers,
         unit=unit,
         boosting_val_rmse=attrs.boosting_val_rmse(study.user_attrs),
+        noise=None
+        if floor is None
+        else replicates.describe(
+            floor, replicates.within(trials, floor), f" {unit}" if unit else ""
+        ),
     )
 
 
