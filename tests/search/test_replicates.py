@@ -78,8 +78,15 @@ def test_the_floor_is_the_largest_move_and_the_trials_within_it_of_the_best():
     text = describe(floor, within(trials, floor), " µg/m³")
     assert text == (
         "the seed alone moved the best 2 configurations by up to 0.120 µg/m³ (median 0.075); "
-        "within that of the best: trials 1, 4, 11, 3, 10"
+        "within that of the best: 5 trials (1, 4, 11, 3, 10)"
     )
+
+
+def test_a_long_list_of_trials_within_the_floor_is_counted_and_cut():
+    floor = NoiseFloor(((1, 22.5, 22.6),))
+    text = describe(floor, list(range(20)))
+    assert text.endswith("within that of the best: 20 trials (0, 1, 2, 3, 4, 5, 6, 7, …)")
+    assert describe(floor, [1]).endswith("within that of the best: 1 trial (1)")
 
 
 def test_no_floor_before_a_replicate_completed():

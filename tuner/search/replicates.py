@@ -23,6 +23,8 @@ from tuner.search import attrs
 
 REPLICATES = 3  # the best distinct configurations a run trains again, by default
 
+SHOWN = 8  # trials named by `describe`
+
 # A noise floor among the best of a handful of trials would say little about a search.
 MIN_FINISHED = 10
 
@@ -104,12 +106,15 @@ def within(trials: Sequence[FrozenTrial], floor: NoiseFloor) -> list[int]:
 
 
 def describe(floor: NoiseFloor, close: Sequence[int], unit: str = "") -> str:
-    """One sentence for `tuner best` and the note."""
-    trials = ", ".join(str(n) for n in close)
+    """One sentence for `tuner best` and the note; the first `SHOWN` trials within the floor."""
+    trials = ", ".join(str(n) for n in close[:SHOWN])
+    if len(close) > SHOWN:
+        trials += ", …"
+    count = "1 trial" if len(close) == 1 else f"{len(close)} trials"
     return (
         f"the seed alone moved the best {len(floor.pairs)} configurations by up to "
         f"{floor.floor:.3f}{unit} (median {floor.median:.3f}); within that of the best: "
-        f"trial{'s' if len(close) > 1 else ''} {trials}"
+        f"{count} ({trials})"
     )
 
 
