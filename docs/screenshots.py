@@ -11,6 +11,7 @@ driver (Debian: `apt-get install chromium chromium-driver`).
 from __future__ import annotations
 
 import argparse
+import shutil
 import socket
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import optuna
 from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -62,10 +64,13 @@ def main() -> None:
 
 
 def _browser() -> webdriver.Chrome:
+    """Debian's Chromium and its driver, named, so that Selenium looks for nothing online."""
     options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
         options.add_argument(flag)
-    return webdriver.Chrome(options=options)
+    driver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    return webdriver.Chrome(options=options, service=Service(executable_path=driver))
 
 
 def _wait_for(url: str, seconds: float = 60) -> None:
