@@ -328,6 +328,14 @@ def test_a_run_measures_its_noise_floor_by_training_its_best_again(tmp_path):
     )
     again = tuner("run", *args, "--replicates", "2", cwd=tmp_path)
     assert again.returncode == 0 and len(_study(tmp_path, "beijing-fast_space").trials) == 12
+    # A replicate an interrupted run left waiting is trained by the next run.
+    third = next(t for t in study.trials if t.number not in {o.number for o in originals})
+    study.enqueue_trial(third.params, user_attrs={attrs.REPLICATE_OF: third.number})
+    resumed = tuner("run", *args, "--replicates", "2", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    last = _study(tmp_path, "beijing-fast_space").trials[-1]
+    assert last.number == 12 and last.state == TrialState.COMPLETE
+    assert last.params == third.params
 
 
 def _start(workspace: Path, *args: str) -> subprocess.Popen:

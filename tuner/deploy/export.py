@@ -1,4 +1,8 @@
-"""Best trial -> a deployable bundle (`bundle.py`); the only reader of the test split.
+"""A study -> a deployable bundle (`bundle.py`); the only reader of the test split.
+
+The model is what the `ExportPlan` says (`members.py`): by default the best few
+configurations refitted on training + validation and packed as one Keras model
+(`network.ensemble`), or the best trial's own saved model.
 
 The bundle is written in a hidden folder beside `out` and swapped into place at once
 (`publish.py`), so that a failed export leaves the previous bundle as it was and a reader

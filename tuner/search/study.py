@@ -5,12 +5,12 @@ from __future__ import annotations
 import signal
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import optuna
-from optuna.trial import FrozenTrial
+from optuna.trial import TrialState
 
 from tuner.data.sources import DataSpec, target_unit
 from tuner.errors import TunerError
@@ -161,20 +161,8 @@ def run_study(config: RunConfig) -> RunSummary:
     finished = len(study.get_trials(deepcopy=False, states=FINISHED))
     interrupted, failed_workers = _search(config, study, database, config.trials, finished)
     if not interrupted:
-        trials = study.get_trials(deepcopy=False)
-        pending = (
-            []
-            if finished_count(trials) < config.trials
-            else to_replicate(trials, config.replicates)
-        )
-        for original in pending:
-            study.enqueue_trial(original.params, user_attrs={attrs.REPLICATE_OF: original.number})
-        if pending:
-            finished = finished_count(trials)
-            interrupted, failed = _search(
-                config, study, database, finished + len(pending), finished
-            )
-            failed_workers += failed
+        interrupted, failed = _replicate(config, study, database)
+        failed_workers += failed
     try:
         reviewed = notes.review(study, data, location, interrupted=interrupted)
         notes.save_note(study, notes.study_note(reviewed))
@@ -221,8 +209,19 @@ def _search(
     return interrupted, failed_workers
 
 
-def finished_count(trials: Sequence[FrozenTrial]) -> int:
-    return sum(t.state in FINISHED for t in trials)
+def _replicate(
+    config: RunConfig, study: optuna.Study, database: DatabaseFile | None
+) -> tuple[bool, int]:
+    """Once the study has its trials, train the best configurations again as new trials
+    (`tuner.search.replicates`), with the replicates an interrupted run left waiting."""
+    trials = study.get_trials(deepcopy=False)
+    finished = sum(t.state in FINISHED for t in trials)
+    if finished < config.trials:
+        return False, 0
+    for original in to_replicate(trials, config.replicates):
+        study.enqueue_trial(original.params, user_attrs={attrs.REPLICATE_OF: original.number})
+    waiting = len(study.get_trials(deepcopy=False, states=(TrialState.WAITING,)))
+    return _search(config, study, database, finished + waiting, finished)
 
 
 @dataclass(frozen=True)
