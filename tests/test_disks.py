@@ -52,6 +52,14 @@ def _one_line(result: subprocess.CompletedProcess, code: int, message: str) -> N
     assert err.startswith("error: ") and err.count("\n") == 1 and message in err, err
 
 
+def _after_progress(result: subprocess.CompletedProcess, code: int, message: str) -> None:
+    """Export's progress lines (one per member trained), then one error line."""
+    *progress, error, end = result.stderr.split("\n")
+    assert result.returncode == code and end == "", (result.returncode, result.stderr)
+    assert progress and all(line.startswith("training ") for line in progress), progress
+    assert error.startswith("error: ") and message in error, error
+
+
 @pytest.fixture
 def read_only(tmp_path) -> Path:
     """An empty folder of mode 0555 that the commands here cannot write to."""
@@ -158,7 +166,7 @@ def test_export_to_a_full_disk_keeps_the_previous_bundle(workspace, small_disk):
     bundle, before = _files(small_disk / "best"), _snapshot(workspace)
     _fill(small_disk)
     result = _tuner("export", "--out", str(small_disk / "best"), cwd=workspace)
-    _one_line(result, 2, "No space left on device")
+    _after_progress(result, 2, "No space left on device")
     assert sorted(os.listdir(small_disk)) == ["best", "filler"]  # no staging folder left
     assert _files(small_disk / "best") == bundle and verify_files(small_disk / "best")
     assert _snapshot(workspace) == before

@@ -100,6 +100,7 @@ def export_best(
         members: list[Member] = []
     else:
         members, training = _plan_members(study, plan)
+        _check_writable(out)  # before minutes of training, not after
         data = prepare(spec, with_test=True)
         core = ensemble(_refit_all(members, data, training, progress or (lambda line: None)))
     model = for_deployment(core, data.prep)
@@ -174,6 +175,13 @@ def _check_replaceable(out: Path) -> None:
         raise TunerError(f"{out}: exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not (out / METADATA_FILE).is_file():
         raise TunerError(f"{out}: a non-empty folder that is not an export; will not replace it")
+
+
+def _check_writable(out: Path) -> None:
+    try:
+        shutil.rmtree(staging_folder(out))
+    except OSError as e:
+        raise TunerError(f"{out}: cannot write the bundle here: {e.strerror}") from e
 
 
 def _best_trial(study: optuna.Study, *, saved: bool) -> optuna.trial.FrozenTrial:
