@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +16,8 @@ from tuner.errors import TunerError
 from tuner.search.location import StudyLocation
 
 SQLITE_BUSY_TIMEOUT_S = 60
+# Tries to open a storage whose schema other processes may be making at the same moment.
+SCHEMA_ATTEMPTS = 5
 
 
 def open_storage(
@@ -34,26 +38,37 @@ def open_storage(
                 raise TunerError(f"{path}: no study database here; run 'tuner run' first")
             path.parent.mkdir(parents=True, exist_ok=True)
             _enable_wal(parsed)
-    try:
+    heartbeat = {}
+    if heartbeat_interval is not None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            heartbeat = {}
-            if heartbeat_interval is not None:
-                heartbeat = {
-                    "heartbeat_interval": heartbeat_interval,
-                    "grace_period": 2 * heartbeat_interval,
-                    "heartbeat_stale_trial_callback": (
-                        optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
-                    ),
-                }
-            return optuna.storages.RDBStorage(
-                parsed.render_as_string(hide_password=False),
-                engine_kwargs=engine_kwargs,
-                **heartbeat,
-            )
-    except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as e:
-        reason = str(getattr(e, "orig", None) or e).splitlines()[0]
-        raise TunerError(f"{location}: cannot open storage: {reason}") from e
+            retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
+        heartbeat = {
+            "heartbeat_interval": heartbeat_interval,
+            "grace_period": 2 * heartbeat_interval,
+            "heartbeat_stale_trial_callback": retry,
+        }
+    url = parsed.render_as_string(hide_password=False)
+    attempt = 1
+    while True:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **heartbeat)
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError) as e:
+            # Processes that find a fresh database at once all make its schema; those that
+            # lose the race find it made when they look again.
+            if attempt == SCHEMA_ATTEMPTS:
+                raise _cannot_open(location, e) from e
+            attempt += 1
+            time.sleep(random.uniform(0.05, 0.5))
+        except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as e:
+            raise _cannot_open(location, e) from e
+
+
+def _cannot_open(location: StudyLocation, error: Exception) -> TunerError:
+    reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+    return TunerError(f"{location}: cannot open storage: {reason}")
 
 
 def _enable_wal(parsed: URL) -> None:
