@@ -171,7 +171,10 @@ def export(args: argparse.Namespace) -> int:
     folder = location.store_to_read(study.user_attrs.get(attrs.ARTIFACTS))
     start = time.monotonic()
     meta = export_best(study, folder, Path(args.out), plan, progress=_progress_line(args))
-    if meta.members:
+    if len(meta.members) == 1:
+        what = f"trial {meta.trial}'s configuration refitted"
+        validation = "validation rows used in training"
+    elif meta.members:
         what = f"the mean of {len(meta.members)} refitted models (best trial {meta.trial})"
         validation = "validation rows used in training"
     else:

@@ -50,7 +50,19 @@ def test_an_ensemble_s_card_lists_its_members_and_how_they_were_chosen():
     card = model_card(ENSEMBLE, unit="µg/m³")
     prose = _prose(card)
     assert card.startswith("# beijing-lstm_baseline: the mean of its 2 best configurations")
-    assert "as the mean of 2 networks, each one LSTM and one Dense(1)" in prose
+    assert "by the mean of 2 networks, each one LSTM and one Dense(1)" in prose
     assert "trials 41, 7, best first" in prose and "`tuner export --single`" in prose
     assert "| 41 | 32 | 24 | 0.003 | 64 | 9 |" in card and "| 7 | 16 | 12 | 0.01 | 32 | 5 |" in card
     assert "| validation (from 2013-01-01) | — (trained on it) |" in card
+
+
+def test_a_card_of_one_refitted_member_says_so():
+    from tests.deploy.test_bundle import ENSEMBLE
+
+    one = replace(ENSEMBLE, members=ENSEMBLE.members[:1])
+    card = model_card(one, unit="µg/m³")
+    assert card.startswith("# beijing-lstm_baseline: trial 41's configuration, refitted")
+    assert (
+        "by one network, one LSTM and one Dense(1): the search's best configuration (trial 41)"
+        in _prose(card)
+    )

@@ -36,6 +36,8 @@ def model_card(
     units = unit or f"`{meta.target}`'s own units"
     if meta.members:
         title = f"# {meta.study}: the mean of its {len(meta.members)} best configurations\n"
+        if len(meta.members) == 1:
+            title = f"# {meta.study}: trial {meta.trial}'s configuration, refitted\n"
         summary = _ensemble_summary(meta, units)
     else:
         title = f"# {meta.study}, trial {meta.trial}\n"
@@ -68,17 +70,23 @@ for {_count(meta.epochs, "epoch")}{kept}."""
 def _ensemble_summary(meta: BundleMetadata, units: str) -> str:
     dataset = meta.dataset
     trials = ", ".join(str(m.trial) for m in meta.members)
+    n = len(meta.members)
+    which = (
+        f"one network, one LSTM and one Dense(1): the search's best configuration (trial {trials})"
+        if n == 1
+        else f"the mean of {n} networks, each one LSTM and one Dense(1): the {n} best "
+        f"distinct configurations of the search (trials {trials}, best first)"
+    )
     text = f"""Forecasts `{meta.target}` {_hours(meta.horizon)} ahead, in {units}, from the raw
-values of the previous {_hours(meta.seq_len)}, as the mean of {len(meta.members)} networks,
-each one LSTM and one Dense(1): the {len(meta.members)} best distinct configurations of the
-search (trials {trials}, best first), each trained again on the training and validation
-rows of the {dataset["name"]} data (`{dataset["file"]}`, sha256 {dataset["sha256"][:12]}…)
-for the epochs, and at the learning rates, that its trial kept, on the {meta.backend}
-backend. Each network reads the last hours of the window that its configuration takes.
-Averaging configurations that one validation year cannot tell apart, each trained with a
-year more, forecasts new data better than the single best trial's model: how that was
-measured without reading the test rows is in tuner's benchmarks/README.md ("The exported
-model"). `tuner export --single` exports the best trial's own model instead."""
+values of the previous {_hours(meta.seq_len)}, by {which}, each trained again on the
+training and validation rows of the {dataset["name"]} data (`{dataset["file"]}`, sha256
+{dataset["sha256"][:12]}…) for the epochs, and at the learning rates, that its trial
+kept, on the {meta.backend} backend. Each network reads the last hours of the window
+that its configuration takes. Averaging configurations that one validation year cannot
+tell apart, each trained with a year more, forecasts new data better than the single best
+trial's model: how that was measured without reading the test rows is in tuner's
+benchmarks/README.md ("The exported model"). `tuner export --single` exports the best
+trial's own model instead."""
     rows = "\n".join(
         f"| {m.trial} | {m.hyperparameters.units} | {m.hyperparameters.seq_len} | "
         f"{m.hyperparameters.learning_rate:.3g} | {m.hyperparameters.batch_size} | {m.epochs} |"
