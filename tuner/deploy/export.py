@@ -232,7 +232,8 @@ def _refit_all(
         p = member.params
         progress(
             f"training {i + 1} of {len(members)}: trial {member.trial} (units {p.units}, "
-            f"seq_len {p.seq_len}, batch {p.batch_size}) for {member.epochs} epochs "
+            f"seq_len {p.seq_len}, batch {p.batch_size}) for {member.epochs} "
+            f"epoch{'s' if member.epochs > 1 else ''} "
             "on training + validation"
         )
         try:
