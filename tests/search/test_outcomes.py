@@ -3,7 +3,7 @@
 from optuna.trial import TrialState, create_trial
 
 from tuner.search import attrs
-from tuner.search.outcomes import against_baseline, outcomes
+from tuner.search.outcomes import against_baseline, best_distinct, outcomes
 
 
 def test_states_reasons_and_the_best():
@@ -31,3 +31,10 @@ def test_nothing_completed_has_no_best():
 def test_against_the_baseline_in_every_report_s_words():
     assert against_baseline(22.671, 24.863) == "2.192 (8.8%) better"
     assert against_baseline(26.0, 25.0) == "1.000 (4.0%) worse"
+
+
+def test_the_best_distinct_are_the_first_of_each_configuration_in_rank_order():
+    ranked = [("a", 1), ("b", 2), ("a", 3), ("c", 4), ("d", 5)]
+    assert best_distinct(ranked, 3, config=lambda item: item[0]) == [("a", 1), ("b", 2), ("c", 4)]
+    assert best_distinct(ranked, 0, config=lambda item: item[0]) == []
+    assert len(best_distinct(ranked, 9, config=lambda item: item[0])) == 4

@@ -16,6 +16,7 @@ from typing import Any
 
 from tuner.model.params import ModelParams
 from tuner.search import attrs
+from tuner.search.outcomes import best_distinct
 
 MAX_MEMBERS = 20  # each member trains for as long as its trial did
 
@@ -84,12 +85,5 @@ def as_member(number: int, value: float, user_attrs: Mapping[str, Any]) -> Membe
 def choose(candidates: Iterable[Member], count: int) -> list[Member]:
     """The `count` best distinct configurations, best first; a configuration met twice
     (a resumed or enqueued trial) counts once, at its better value."""
-    chosen: list[Member] = []
-    seen: set[ModelParams] = set()
-    for member in sorted(candidates, key=lambda m: (m.value, m.trial)):
-        if member.params not in seen:
-            seen.add(member.params)
-            chosen.append(member)
-        if len(chosen) == count:
-            break
-    return chosen
+    ranked = sorted(candidates, key=lambda m: (m.value, m.trial))
+    return best_distinct(ranked, count, config=lambda m: m.params)

@@ -6,12 +6,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from optuna.trial import FrozenTrial, TrialState
 
 from tuner.search import attrs
+
+T = TypeVar("T")
 
 NO_HEARTBEAT = "no heartbeat"  # a trial failed by the heartbeat could not say why itself
 
@@ -57,3 +60,17 @@ def against_baseline(value: float, baseline: float) -> str:
     gain = baseline - value
     side = "better" if gain > 0 else "worse"
     return f"{abs(gain):.3f} ({abs(100 * gain / baseline):.1f}%) {side}"
+
+
+def best_distinct(ranked: Iterable[T], count: int, config: Callable[[T], Hashable]) -> list[T]:
+    """The first `count` of `ranked` (best first) whose `config` no earlier one had: the best
+    few configurations, each at its best value (export's members, the run's replicates)."""
+    chosen: list[T] = []
+    seen: set[Hashable] = set()
+    for item in ranked:
+        if len(chosen) == count:
+            break
+        if config(item) not in seen:
+            seen.add(config(item))
+            chosen.append(item)
+    return chosen

@@ -20,6 +20,7 @@ from typing import Any
 from optuna.trial import FrozenTrial, TrialState
 
 from tuner.search import attrs
+from tuner.search.outcomes import best_distinct
 
 REPLICATES = 3  # the best distinct configurations a run trains again, by default
 
@@ -119,8 +120,6 @@ def describe(floor: NoiseFloor, close: Sequence[int], unit: str = "") -> str:
 
 
 def _best_distinct(trials: Sequence[FrozenTrial], count: int) -> list[FrozenTrial]:
-    chosen: list[FrozenTrial] = []
-    seen: set[tuple] = set()
     originals = (
         t
         for t in trials
@@ -128,11 +127,5 @@ def _best_distinct(trials: Sequence[FrozenTrial], count: int) -> list[FrozenTria
         and t.value is not None
         and attrs.REPLICATE_OF not in t.user_attrs
     )
-    for t in sorted(originals, key=lambda t: (t.value, t.number)):
-        key = tuple(sorted(t.params.items()))
-        if key not in seen:
-            seen.add(key)
-            chosen.append(t)
-        if len(chosen) == count:
-            break
-    return chosen
+    ranked = sorted(originals, key=lambda t: (t.value, t.number))
+    return best_distinct(ranked, count, config=lambda t: tuple(sorted(t.params.items())))
