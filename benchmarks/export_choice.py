@@ -96,11 +96,12 @@ def main() -> None:
         print(key, f"{rmse(row['forecast'], actual):.3f}", f"{row['seconds']} s", flush=True)
 
     from tuner.model.training import refit, train
-    from tuner.search.artifacts import load_model, open_store
+    from tuner.search.artifacts import load_model
+    from tuner.search.stores import open_store, parse_store
 
     best = min(trials, key=lambda t: t.value)
-    store = open_store(study.user_attrs[attrs.ARTIFACTS], create=False)
-    saved = load_model(store, best.user_attrs[attrs.ARTIFACT_ID])
+    where = parse_store(study.user_attrs[attrs.ARTIFACTS])
+    saved = load_model(open_store(where, create=False), best, where)
     record(f"saved:{best.number}", lambda: (saved, saved.input_shape[1], best.value))
     for m in members:
         seed = derive_seed(0, m.trial)

@@ -54,9 +54,9 @@ def add_location(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--artifacts",
-        help=f"artifact store folder for trial models (default: ${ARTIFACTS_VARIABLE}, else "
-        "the study's own: the folder its run was given, or artifacts/ beside an SQLite "
-        "database)",
+        help="where trial models are kept: a folder, or s3://BUCKET/PREFIX (endpoint and "
+        f"credentials from the AWS environment) (default: ${ARTIFACTS_VARIABLE}, else the "
+        "study's own: the store its run was given, or artifacts/ beside an SQLite database)",
     )
 
 

@@ -133,7 +133,7 @@ def objective_with(data, monkeypatch, tmp_path):
     from tests.conftest import FAST_SPACE
     from tuner.model import training as recipe
     from tuner.search import objective as module
-    from tuner.search.artifacts import open_store
+    from tuner.search.stores import open_store
     from tuner.search.space import load_space
 
     def make(*injected):

@@ -24,7 +24,7 @@ def data(beijing_spec):
 
 @pytest.fixture
 def objective(data, tmp_path):
-    from tuner.search.artifacts import open_store
+    from tuner.search.stores import open_store
 
     def make(max_epochs: int = 2, lr_patience: int = 0, space=None) -> Objective:
         space = space or load_space(FAST_SPACE)

@@ -51,8 +51,9 @@ from tuner.model.network import build_model, ensemble, for_deployment
 from tuner.model.params import ModelParams, TrainingSettings
 from tuner.model.training import fresh_session, refit
 from tuner.search import attrs
-from tuner.search.artifacts import load_model, open_store
+from tuner.search.artifacts import load_model
 from tuner.search.seeds import derive_seed
+from tuner.search.stores import Store, open_store
 
 # The seed a member's refit derives its own from, with its trial's number: an export of the
 # same study trains the same models.
@@ -65,7 +66,7 @@ VERSIONED += ("numpy", "pandas")
 
 def export_best(
     study: optuna.Study,
-    artifacts: Path | None,
+    artifacts: Store | None,
     out: Path,
     plan: ExportPlan = DEFAULT,
     progress: Callable[[str], None] | None = None,
@@ -74,8 +75,8 @@ def export_best(
 
     Args:
         study: a study made by `tuner run` (its data and best model are found through it).
-        artifacts: the folder of the artifact store the study's models were saved in;
-            only the single best trial's model (`SINGLE`) is read from it.
+        artifacts: the artifact store the study's models were saved in (a folder or a
+            bucket); only the single best trial's model (`SINGLE`) is read from it.
         out: the bundle folder; an earlier bundle there is replaced.
         plan: the model to build (`members`): by default, the best few configurations
             refitted on training and validation and averaged.
@@ -96,7 +97,7 @@ def export_best(
             )
         store = open_store(artifacts, create=False)
         data = prepare(spec, with_test=True)
-        core = load_model(store, trial.user_attrs[attrs.ARTIFACT_ID])
+        core = load_model(store, trial, artifacts)
         members: list[Member] = []
     else:
         members, training = _plan_members(study, plan)

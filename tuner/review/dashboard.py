@@ -6,9 +6,9 @@ import ipaddress
 from typing import TYPE_CHECKING
 
 from tuner.search import attrs
-from tuner.search.artifacts import open_store
 from tuner.search.location import StudyLocation
 from tuner.search.storage import open_storage
+from tuner.search.stores import open_store
 
 if TYPE_CHECKING:
     from bottle import Bottle
@@ -46,8 +46,8 @@ def make_app(location: StudyLocation, *, read_only: bool = False) -> Bottle:
 
     storage = open_storage(location, create=False)
     recorded = {s.user_attrs.get(attrs.ARTIFACTS) for s in storage.get_all_studies()} - {None}
-    folder = location.store_to_read(recorded.pop() if len(recorded) == 1 else None)
-    store = open_store(folder, create=False) if folder is not None else None
+    where = location.store_to_read(recorded.pop() if len(recorded) == 1 else None)
+    store = open_store(where, create=False) if where is not None else None
     app = wsgi(storage, artifact_store=store)
     if read_only:
         app.add_hook("before_request", _refuse_writes)

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 import optuna
-from optuna.artifacts import FileSystemArtifactStore, upload_artifact
+from optuna.artifacts import upload_artifact
 from optuna.trial import FrozenTrial, TrialState
 
 from tuner.data.sources import DataSpec, relocate, target_unit
@@ -29,11 +29,11 @@ from tuner.review.fates import Curve, counts, curves
 from tuner.review.forecasts import Forecasts, forecast_test, week_starts
 from tuner.review.page import Plot, Section, render
 from tuner.search import attrs
-from tuner.search.artifacts import open_store
 from tuner.search.attrs import PrunedReason
 from tuner.search.failures import STORAGE_ERRORS, stop_reason
 from tuner.search.notes import METRIC, metric_name
 from tuner.search.outcomes import against_baseline
+from tuner.search.stores import Store, describe_store_error, open_store, parse_store, store_errors
 
 PAGE_FILE = "report.html"
 TEST_WEEKS = 3
@@ -85,7 +85,7 @@ def report_study(
     out: str | Path = DEFAULT_OUT,
     *,
     model: str | Path | None = None,
-    artifacts: str | Path | None = None,
+    artifacts: str | Store | None = None,
 ) -> Report:
     """Write the report of `study` to `out/<study name>/` and attach the page to the study.
 
@@ -94,7 +94,8 @@ def report_study(
         out: the folder of reports; each study's has a folder in it, replaced file by file.
         model: a bundle of this study from `tuner export`, for the figures of the test split;
             None leaves them out.
-        artifacts: the study's artifact store; None writes the report without attaching it.
+        artifacts: the study's artifact store (a folder or a bucket); None writes the report
+            without attaching it.
 
     Raises:
         TunerError: no finished trial; a bundle that cannot be read or is another study's;
@@ -104,7 +105,9 @@ def report_study(
     found = curves(study.get_trials(deepcopy=False))
     if not found:
         raise TunerError(f"study '{study.study_name}' has no finished trial to report")
-    store = open_store(artifacts, create=False) if artifacts is not None else None  # exists
+    where = parse_store(artifacts) if artifacts is not None else None
+    if where is not None:
+        open_store(where, create=False)  # refused now if it is not there, before the figures
     spec = _data_of(study, Path(model)) if model is not None else None
     sections = [_search_section(study, found)]
     forecast, meta = None, None
@@ -119,7 +122,7 @@ def report_study(
         sections,
     )
     pngs = _write(folder, [p for s in sections for p in s.plots], page)
-    artifact_id = _attach(study, folder / PAGE_FILE, Path(artifacts)) if store else None
+    artifact_id = _attach(study, folder / PAGE_FILE, where) if where is not None else None
     return Report(
         study=study.study_name,
         page=folder / PAGE_FILE,
@@ -323,21 +326,23 @@ def _write(folder: Path, figures: list[Plot], page: str) -> tuple[Path, ...]:
     return tuple(folder / name for name in files if name != PAGE_FILE)
 
 
-def _attach(study: optuna.Study, page: Path, folder: Path) -> str:
+def _attach(study: optuna.Study, page: Path, where: Store) -> str:
     """Upload the page as the study's artifact.
 
-    Optuna records an artifact on the study before it writes the file, so the store is
-    tried with a real write first: the study never lists a page that is not there.
+    The store is tried with a real write first, so that one the report cannot use is
+    refused before the study lists a page.
     """
-    open_store(folder)
+    store = open_store(where)
     try:
         artifact_id = upload_artifact(
-            artifact_store=FileSystemArtifactStore(str(folder)),
+            artifact_store=store,
             file_path=str(page),
             study_or_trial=study,
             mimetype="text/html",
         )
         study.set_user_attr(attrs.REPORT_ARTIFACT_ID, artifact_id)
+    except store_errors() as e:
+        raise TunerError(f"{where}: cannot attach the report: {describe_store_error(e)}") from e
     except (OSError, *STORAGE_ERRORS) as e:
         raise TunerError(f"cannot attach the report to the study: {stop_reason(e)}") from e
     return artifact_id

@@ -1,4 +1,5 @@
-"""Trial models in Optuna's artifact store: saved when a trial becomes the best, fetched by id."""
+"""Trial models in the study's artifact store (`stores`): saved when a trial becomes the best,
+fetched by id."""
 
 from __future__ import annotations
 
@@ -7,29 +8,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import optuna
-from optuna.artifacts import FileSystemArtifactStore, download_artifact, upload_artifact
-from optuna.trial import TrialState
+from optuna.artifacts import download_artifact, upload_artifact
+from optuna.artifacts.exceptions import ArtifactNotFound
+from optuna.trial import FrozenTrial, TrialState
 
 from tuner.errors import TunerError
 from tuner.search import attrs
+from tuner.search.failures import ModelNotSaved
+from tuner.search.stores import describe_store_error, store_errors
 
 if TYPE_CHECKING:
     import keras
-
-
-def open_store(path: str | Path, *, create: bool = True) -> FileSystemArtifactStore:
-    """The store in `path`; with `create`, made and checked writable, else it must exist."""
-    path = Path(path)
-    if not create:
-        if not path.is_dir():
-            raise TunerError(f"{path}: no artifact store here; give --artifacts")
-        return FileSystemArtifactStore(str(path))
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        tempfile.TemporaryFile(dir=path).close()  # as a real write: root passes os.access
-    except OSError as e:
-        raise TunerError(f"{path}: cannot write the artifact store: {e.strerror}") from e
-    return FileSystemArtifactStore(str(path))
+    from optuna.artifacts._protocol import ArtifactStore
 
 
 def beats_best(study: optuna.Study, value: float) -> bool:
@@ -38,25 +28,44 @@ def beats_best(study: optuna.Study, value: float) -> bool:
     return not completed or value < study.best_value
 
 
-def save_model(store: FileSystemArtifactStore, trial: optuna.Trial, model: keras.Model) -> str:
-    """Upload `model` as a `.keras` file attached to `trial`; record and return its id."""
+def save_model(store: ArtifactStore, trial: optuna.Trial, model: keras.Model) -> str:
+    """Upload `model` as a `.keras` file attached to `trial`; record and return its id.
+
+    Raises:
+        ModelNotSaved: a bucket that still refused it after its retries (`stores`).
+    """
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"trial-{trial.number}.keras"
         model.save(path)
-        artifact_id = upload_artifact(
-            artifact_store=store, file_path=str(path), study_or_trial=trial
-        )
+        try:
+            artifact_id = upload_artifact(
+                artifact_store=store, file_path=str(path), study_or_trial=trial
+            )
+        except store_errors() as e:
+            raise ModelNotSaved(f"the model upload failed: {describe_store_error(e)}") from e
     trial.set_user_attr(attrs.ARTIFACT_ID, artifact_id)
     return artifact_id
 
 
-def load_model(store: FileSystemArtifactStore, artifact_id: str) -> keras.Model:
+def load_model(store: ArtifactStore, trial: FrozenTrial, where: object) -> keras.Model:
+    """The model `trial` saved, from `store` (named `where` in messages)."""
     import keras
 
+    artifact_id = trial.user_attrs.get(attrs.ARTIFACT_ID)
+    if artifact_id is None:
+        raise TunerError(f"trial {trial.number} saved no model")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"
         try:
             download_artifact(artifact_store=store, file_path=str(path), artifact_id=artifact_id)
+        except ArtifactNotFound as e:
+            raise TunerError(
+                f"{where}: trial {trial.number}'s model (artifact {artifact_id}) is missing "
+                "from the artifact store"
+            ) from e
         except Exception as e:  # the store raises backend-specific errors
-            raise TunerError(f"artifact {artifact_id}: cannot fetch the model ({e})") from e
+            raise TunerError(
+                f"{where}: cannot fetch trial {trial.number}'s model (artifact {artifact_id}): "
+                f"{describe_store_error(e)}"
+            ) from e
         return keras.saving.load_model(path, safe_mode=True)

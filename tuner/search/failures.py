@@ -4,9 +4,10 @@ A configuration can fail on its own: out of memory at a large batch, an XLA or K
 for one shape. That trial is failed with its reason and the search goes on, as KerasTuner's
 `FailedTrialError` does. An error of the run's surroundings (the storage lost, the data or
 the artifact folder unreadable or full, an interrupt) would fail every later trial the same
-way, so it stops the run, as KerasTuner's `FatalError` does. Anything else is a bug: it
-stops the run and keeps its traceback. A curve that turns NaN is not an error: the pruner
-stops it as "diverged".
+way, so it stops the run, as KerasTuner's `FatalError` does. A bucket that refuses a model
+after its retries fails that trial only (`ModelNotSaved`): the store may be back for the
+next best. Anything else is a bug: it stops the run and keeps its traceback. A curve that
+turns NaN is not an error: the pruner stops it as "diverged".
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ class TrialFailed(Exception):
 CATCH = (TrialFailed,)
 
 
+class ModelNotSaved(Exception):
+    """The artifact store did not take a trial's model, after its own retries."""
+
+
 class RunStopped(TunerError):
     """An error that every later trial would meet too: the run stops, in one line.
 
@@ -58,7 +63,7 @@ def fails_trial(error: BaseException) -> bool:
     """True when `error` is the configuration's own: the trial fails and the search goes on."""
     if isinstance(error, STOPS_RUN):
         return False
-    if isinstance(error, (MemoryError, ArithmeticError)):
+    if isinstance(error, (MemoryError, ArithmeticError, ModelNotSaved)):
         return True
     defined_in = {cls.__module__.split(".")[0] for cls in type(error).__mro__}
     return bool(defined_in & TRAINING_LIBRARIES) or _raised_in(error.__traceback__)

@@ -5,10 +5,11 @@ flags and the environment, then handed down to `run`, `best`, `export`, `report`
 The lookup order, the one every command follows:
 - storage: `--storage`, else `$TUNER_STORAGE`, else `$OPTUNA_STORAGE` (Optuna's own CLI
   reads it), else `sqlite:///results/tuner.db`;
-- artifact store, where trial models are: `--artifacts`, else `$TUNER_ARTIFACTS`, else
-  the folder the study recorded when its run started (if it is a folder here), else
-  `artifacts/` beside an SQLite database. A run writes where a reader will look: a store
-  given for a study that recorded another is refused, and a study outside SQLite needs one.
+- artifact store, where trial models are (a folder or `s3://bucket/prefix`, `stores`):
+  `--artifacts`, else `$TUNER_ARTIFACTS`, else the store the study recorded when its run
+  started (a bucket, or a folder that exists here), else `artifacts/` beside an SQLite
+  database. A run writes where a reader will look: a store given for a study that recorded
+  another is refused, and a study outside SQLite needs one.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import sqlalchemy
 from sqlalchemy.engine import URL, make_url
 
 from tuner.errors import TunerError
+from tuner.search.stores import Store, is_here, parse_store, same_store
 
 DEFAULT_STORAGE = "sqlite:///results/tuner.db"
 STORAGE_VARIABLES = ("TUNER_STORAGE", "OPTUNA_STORAGE")
@@ -47,13 +49,13 @@ class StudyLocation:
     """
 
     url: URL
-    artifacts: Path | None = None
+    artifacts: Store | None = None
 
     @classmethod
     def of(
         cls,
         storage: str | None = None,
-        artifacts: str | Path | None = None,
+        artifacts: str | Store | None = None,
         environ: Mapping[str, str] = os.environ,
     ) -> StudyLocation:
         """From what the user gave, then the environment, then the defaults (module doc)."""
@@ -61,7 +63,7 @@ class StudyLocation:
             (environ[name] for name in STORAGE_VARIABLES if environ.get(name)), DEFAULT_STORAGE
         )
         store = artifacts or environ.get(ARTIFACTS_VARIABLE) or None
-        return cls(parse_url(url), Path(store) if store else None)
+        return cls(parse_url(url), parse_store(store) if store else None)
 
     @property
     def sqlite_file(self) -> Path | None:
@@ -87,30 +89,31 @@ class StudyLocation:
             url = url.set(database=str(self.sqlite_file.resolve()))
         return f"--storage {shlex.quote(url.render_as_string(hide_password=True))}"
 
-    def store_to_read(self, recorded: str | None) -> Path | None:
+    def store_to_read(self, recorded: str | None) -> Store | None:
         """Where a study's models are found: the store given, else the one the study
-        recorded, else the one beside its database; None when none is a folder here.
+        recorded, else the one beside its database; None when none is reachable here.
 
-        The recorded folder comes before the one beside the database since the run may
+        The recorded store comes before the one beside the database since the run may
         have been given another; after the given one, since a study folder that was moved
         leaves a stale record.
         """
         if self.artifacts is not None:
             return self.artifacts
         for candidate in (recorded, self.beside):
-            if candidate is not None and Path(candidate).is_dir():
-                return Path(candidate)
+            if candidate is not None and is_here(store := parse_store(candidate)):
+                return store
         return None
 
-    def store_to_write(self, recorded: str | None) -> Path:
+    def store_to_write(self, recorded: str | None) -> Store:
         """Where `tuner run` keeps a study's models, refused in one line when it cannot say.
 
         A study keeps one store: its best model must be where export will look. Storages
         other than SQLite have no folder of their own, so a new study there needs one.
         """
-        kept = Path(recorded) if recorded is not None and Path(recorded).is_dir() else None
+        kept = parse_store(recorded) if recorded is not None else None
+        kept = kept if kept is not None and is_here(kept) else None
         if self.artifacts is not None:
-            if kept is not None and kept.resolve() != self.artifacts.resolve():
+            if kept is not None and not same_store(kept, self.artifacts):
                 raise TunerError(
                     f"{self.artifacts}: this study keeps its models in {kept}; give that or none"
                 )
@@ -123,7 +126,7 @@ class StudyLocation:
             raise TunerError(f"{recorded}: the study's artifact store is not a folder here")
         raise TunerError(
             "a study outside SQLite needs an artifact store (--artifacts or "
-            f"${ARTIFACTS_VARIABLE}): a folder every worker reaches"
+            f"${ARTIFACTS_VARIABLE}): a folder every worker reaches, or s3://BUCKET/PREFIX"
         )
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 import resource
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import keras
 import optuna
-from optuna.artifacts import FileSystemArtifactStore
 from optuna.trial import FrozenTrial
 
 from tuner.data.prepared import PreparedData
@@ -28,6 +28,9 @@ from tuner.search.failures import (
 from tuner.search.pruner import NoiseAwarePruner, Verdict
 from tuner.search.seeds import derive_seed
 from tuner.search.space import SearchSpace
+
+if TYPE_CHECKING:
+    from optuna.artifacts._protocol import ArtifactStore
 
 
 def _explain(trial: optuna.Trial) -> Verdict:
@@ -54,7 +57,7 @@ class Objective:
         training: TrainingSettings,
         *,
         seed: int | None = None,
-        store: FileSystemArtifactStore | None = None,
+        store: ArtifactStore | None = None,
     ) -> None:
         self._data, self._space, self._training = data, space, training
         self._seed, self._store = seed, store

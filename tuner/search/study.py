@@ -16,7 +16,6 @@ from tuner.data.sources import DataSpec, target_unit
 from tuner.errors import TunerError
 from tuner.model.backend import silence_native_logs
 from tuner.search import attrs, notes
-from tuner.search.artifacts import open_store
 from tuner.search.failures import (
     CATCH,
     STORAGE_ERRORS,
@@ -33,6 +32,7 @@ from tuner.search.replicates import REPLICATES, to_replicate
 from tuner.search.seeds import derive_seed
 from tuner.search.space import SearchSpace
 from tuner.search.storage import DatabaseFile, open_storage
+from tuner.search.stores import open_store, same_store, settled
 from tuner.search.summary import RunSummary, summarize
 from tuner.search.workers import TrialBudget, Worker, run_workers, usable_cores
 
@@ -139,8 +139,9 @@ def run_study(config: RunConfig) -> RunSummary:
     data = prepare(config.data)
     data.check_enough_rows(config.space.max_seq_len)
     location = config.location
-    if location.artifacts or location.beside:  # checked before the storage is made
-        open_store(location.artifacts or location.beside)
+    checked = location.artifacts or location.beside
+    if checked is not None:  # before the storage is made
+        open_store(checked)
     storage = open_storage(location, heartbeat_interval=config.heartbeat)
     database = DatabaseFile.of(location)
     recorded = _recorded(storage, config.study_name)
@@ -148,8 +149,9 @@ def run_study(config: RunConfig) -> RunSummary:
         _check_same_data(config.study_name, recorded, asdict(config.data), config.space)
     recorded = recorded or {}
     artifacts = location.store_to_write(recorded.get(attrs.ARTIFACTS))
-    open_store(artifacts)
-    config = replace(config, location=replace(location, artifacts=artifacts.resolve()))
+    if checked is None or not same_store(checked, artifacts):
+        open_store(artifacts)
+    config = replace(config, location=replace(location, artifacts=settled(artifacts)))
     baselines = _missing_baselines(recorded, data)  # fitted before anything is written
     try:
         study = _open_study(storage, config)
@@ -279,7 +281,7 @@ def _work(config: RunConfig, budget: TrialBudget, worker: Worker) -> None:
         config.space,
         training,
         seed=derive_seed(config.seed, worker.index),
-        store=open_store(config.location.artifacts),
+        store=open_store(config.location.artifacts, create=False),
     )
     signal.signal(signal.SIGINT, lambda *_: objective.interrupt())
     if worker.stopping.is_set():
