@@ -74,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "max_epochs": args.max_epochs,
         "heartbeat": args.heartbeat,
+        "storage_wait": args.storage_wait,
         "jobs": args.jobs,
         "replicates": args.replicates,
     }
@@ -113,6 +114,13 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
         type=int,
         help="seconds between trial heartbeats; a trial silent for twice that is failed "
         f"and retried (default: {RunConfig.heartbeat})",
+    )
+    p.add_argument(
+        "--storage-wait",
+        type=float,
+        metavar="SECONDS",
+        help="how long to wait for a database server that stops answering (a restart) "
+        f"before the run stops (default: {RunConfig.storage_wait:.0f})",
     )
     p.add_argument(
         "--jobs",

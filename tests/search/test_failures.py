@@ -133,8 +133,8 @@ def objective_with(data, monkeypatch, tmp_path):
     from tests.conftest import FAST_SPACE
     from tuner.model import training as recipe
     from tuner.search import objective as module
-    from tuner.search.stores import open_store
     from tuner.search.space import load_space
+    from tuner.search.stores import open_store
 
     def make(*injected):
         actions = iter(injected)

@@ -1,77 +1,27 @@
-"""Two workers on one study in a real PostgreSQL server, started here on loopback."""
+"""Two workers on one study in a real PostgreSQL server, started here on loopback (the
+many-machines tests, with an object store and faults, are in test_machines.py)."""
 
-import glob
-import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 import optuna
 import pytest
 
 from tests.conftest import FAST_SPACE, cli_env, tuner
+from tests.servers import Postgres
 from tests.waiting import until
 from tuner.search import attrs
 
 pytestmark = pytest.mark.e2e
 
 
-def _pg_bin(name: str) -> str:
-    found = shutil.which(name) or next(iter(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")), None)
-    assert found, f"{name} not found: install PostgreSQL's server (Debian: postgresql)"
-    return found
-
-
-def _as_postgres(args: list[str]) -> list[str]:
-    """initdb refuses to run as root: use the postgres account there."""
-    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
-
-
 @pytest.fixture(scope="module")
 def postgres():
-    # Not under pytest's tmp_path, whose parents the postgres account may not enter.
-    folder = Path(tempfile.mkdtemp(prefix="tuner-pg-"))
-    data = folder / "data"
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    subprocess.run(
-        _as_postgres([_pg_bin("initdb"), "-D", str(data), "-U", "tuner", "--auth=trust"]),
-        check=True,
-        capture_output=True,
-    )
-    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1"
-    subprocess.run(
-        _as_postgres(
-            [
-                _pg_bin("pg_ctl"),
-                "-D",
-                str(data),
-                "-o",
-                options,
-                "-w",
-                "start",
-                "-l",
-                str(folder / "log"),
-            ]
-        ),
-        check=True,
-        capture_output=True,
-    )
+    server = Postgres()
     try:
-        # The plain form, as the README shows it: SQLAlchemy picks the `postgres` extra's driver.
-        yield f"postgresql://tuner@127.0.0.1:{port}/postgres"
+        yield server.url
     finally:
-        subprocess.run(
-            _as_postgres([_pg_bin("pg_ctl"), "-D", str(data), "-m", "fast", "stop"]),
-            capture_output=True,
-        )
-        shutil.rmtree(folder, ignore_errors=True)
+        server.close()
 
 
 def test_a_new_study_outside_sqlite_needs_an_artifact_folder(postgres, tmp_path):

@@ -32,6 +32,7 @@ S3_SCHEME = "s3://"
 UPLOAD_RETRIES = 7
 UPLOAD_FIRST_DELAY_S = 0.2
 UPLOAD_MAX_DELAY_S = 6.4
+CONNECT_TIMEOUT_S = 10
 PROBE_KEY = ".tuner-probe-"
 
 
@@ -52,10 +53,10 @@ class Bucket:
 Store = Path | Bucket
 
 
-def parse_store(text: str | Path) -> Store:
+def parse_store(text: str | Store) -> Store:
     """A folder, or `s3://bucket/prefix`; any other URL is refused in one line rather than
     taken for a folder named after its scheme."""
-    if isinstance(text, Path):
+    if isinstance(text, (Path, Bucket)):
         return text
     if text.startswith(S3_SCHEME):
         name, _, prefix = text[len(S3_SCHEME) :].partition("/")
@@ -155,8 +156,12 @@ def _open_bucket(bucket: Bucket, *, probe: bool) -> ArtifactStore:
     from optuna.artifacts import Boto3ArtifactStore
 
     # boto3 1.36+ sends checksums that several S3-compatible servers reject; AWS needs none.
+    # Backoff is the one layer of retries, so that an outage costs a known time.
     config = Config(
-        request_checksum_calculation="when_required", response_checksum_validation="when_required"
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        retries={"total_max_attempts": 1},
+        connect_timeout=CONNECT_TIMEOUT_S,
     )
     try:
         client = boto3.client("s3", config=config)

@@ -31,7 +31,7 @@ from tuner.search.pruner import NoiseAwarePruner
 from tuner.search.replicates import REPLICATES, to_replicate
 from tuner.search.seeds import derive_seed
 from tuner.search.space import SearchSpace
-from tuner.search.storage import DatabaseFile, open_storage
+from tuner.search.storage import STORAGE_WAIT_S, DatabaseFile, open_storage
 from tuner.search.stores import open_store, same_store, settled
 from tuner.search.summary import RunSummary, summarize
 from tuner.search.workers import TrialBudget, Worker, run_workers, usable_cores
@@ -66,6 +66,8 @@ class RunConfig:
         max_epochs: a cap on the space's `max_epochs`, for quick runs.
         heartbeat: seconds between a trial's heartbeats; a trial silent for twice as long
             is failed, and retried once.
+        storage_wait: seconds a call waits for a database server that stopped answering
+            (a restart) before the run stops (`tuner.search.storage.PatientStorage`).
         jobs: worker processes, each held to its share of the cores; one per core by
             default.
         quiet: no progress display.
@@ -86,6 +88,7 @@ class RunConfig:
     seed: int = 0
     max_epochs: int | None = None
     heartbeat: int = 60
+    storage_wait: float = STORAGE_WAIT_S
     jobs: int = field(default_factory=lambda: len(usable_cores()))
     quiet: bool = False
     verbose: bool = False
@@ -106,6 +109,8 @@ class RunConfig:
             raise TunerError(f"timeout must be positive, got {self.timeout}")
         if self.jobs < 1:
             raise TunerError(f"jobs must be at least 1, got {self.jobs}")
+        if not self.storage_wait >= 0:
+            raise TunerError(f"storage_wait must be 0 or more, got {self.storage_wait}")
         if self.heartbeat < 1:
             raise TunerError(f"heartbeat must be at least 1 second, got {self.heartbeat}")
         if self.seed < 0:
@@ -142,7 +147,7 @@ def run_study(config: RunConfig) -> RunSummary:
     checked = location.artifacts or location.beside
     if checked is not None:  # before the storage is made
         open_store(checked)
-    storage = open_storage(location, heartbeat_interval=config.heartbeat)
+    storage = open_storage(location, heartbeat_interval=config.heartbeat, wait=config.storage_wait)
     database = DatabaseFile.of(location)
     recorded = _recorded(storage, config.study_name)
     if recorded is not None:  # resumed: refused before the baselines cost seconds to fit
@@ -256,7 +261,9 @@ def _work(config: RunConfig, budget: TrialBudget, worker: Worker) -> None:
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     data = prepare(config.data)
-    storage = open_storage(config.location, heartbeat_interval=config.heartbeat)
+    storage = open_storage(
+        config.location, heartbeat_interval=config.heartbeat, wait=config.storage_wait
+    )
     previous = len(storage.get_all_trials(storage.get_study_id_from_name(config.study_name)))
     # Seeded by worker and by the trials already run: a resumed study must not replay samples.
     # The constant liar counts the other workers' running trials as bad, so that two workers
