@@ -163,7 +163,7 @@ class Gate:
     def close(self) -> None:
         with self._lock:
             if self._listener is not None:
-                self._listener.close()
+                self._sockets.append(self._listener)  # shut down: a blocked accept() returns
                 self._listener = None
             for s in self._sockets:
                 try:

@@ -10,7 +10,6 @@ import pytest
 from tests.conftest import FAST_SPACE, cli_env, tuner
 from tests.servers import Postgres
 from tests.waiting import until
-from tuner.search import attrs
 
 pytestmark = pytest.mark.e2e
 
@@ -31,39 +30,6 @@ def test_a_new_study_outside_sqlite_needs_an_artifact_folder(postgres, tmp_path)
     assert "needs an artifact store (--artifacts or $TUNER_ARTIFACTS)" in run.stderr
     assert "no-folder" not in [s.study_name for s in optuna.get_all_study_summaries(postgres)]
     assert not any(tmp_path.iterdir())
-
-
-def test_two_workers_share_a_postgres_study(postgres, tmp_path):
-    args = ["--storage", postgres, "--space", str(FAST_SPACE), "--max-epochs", "1"]
-    store = tmp_path / "shared" / "artifacts"
-    run = tuner(
-        "run",
-        *args,
-        "--artifacts",
-        str(store),
-        "--trials",
-        "4",
-        "--jobs",
-        "2",
-        "--quiet",
-        cwd=tmp_path,
-    )
-    assert run.returncode == 0, run.stderr
-    study = optuna.load_study(study_name="beijing-fast_space", storage=postgres)
-    states = [t.state.name for t in study.trials]
-    assert states.count("COMPLETE") + states.count("PRUNED") == 4 and "RUNNING" not in states
-    assert study.user_attrs[attrs.PERSISTENCE_VAL_RMSE] == pytest.approx(24.863, abs=1e-3)
-    started = sorted(t.datetime_start for t in study.trials)
-    assert started[1] < min(t.datetime_complete for t in study.trials)  # two at once
-    assert study.user_attrs["artifacts"] == str(store)
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    best = tuner("best", "--json", *args[:4], cwd=elsewhere)
-    assert best.returncode == 0 and '"complete"' in best.stdout
-    # Export finds the models through the study's record, from any folder.
-    exported = tuner("export", *args[:4], "--out", str(tmp_path / "bundle"), cwd=elsewhere)
-    assert exported.returncode == 0, exported.stderr
-    assert (tmp_path / "bundle" / "model.keras").is_file() and not any(elsewhere.iterdir())
 
 
 OPEN_AT_ONCE = """

@@ -84,6 +84,11 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {lines[0] if lines else ''}"[:500]
 
 
+def _reported(error: BaseException) -> BaseException:
+    """A storage error as a stopped run names it: tuner's own says what it waited for."""
+    return error if type(error).__module__.startswith("tuner.") else storage_cause(error)
+
+
 def storage_cause(error: BaseException) -> BaseException:
     """The innermost error behind a storage error: the driver's, which says what happened
     (Optuna's own says only that a commit failed)."""
@@ -92,12 +97,28 @@ def storage_cause(error: BaseException) -> BaseException:
     return error
 
 
+def storage_error_behind(error: BaseException) -> BaseException | None:
+    """The storage error `error` was raised while handling, if any, or `error` itself.
+
+    Optuna's own bookkeeping after a trial reads the storage again when telling it failed,
+    and with the storage gone raises an UnboundLocalError of its own from there: the error
+    to report is the storage's.
+    """
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, STORAGE_ERRORS):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
+
+
 def stop_reason(error: BaseException) -> str:
     """What a stopped run says about `error`, naming the storage for a storage error."""
-    if isinstance(error, STORAGE_ERRORS):
-        return f"storage lost: {describe(storage_cause(error))}"
     if isinstance(error, TunerError):
         return str(error)
+    if isinstance(error, STORAGE_ERRORS):
+        return f"storage lost: {describe(_reported(error))}"
     return describe(error)
 
 

@@ -24,6 +24,7 @@ from tuner.search.failures import (
     describe,
     stop_reason,
     storage_cause,
+    storage_error_behind,
 )
 from tuner.search.location import StudyLocation
 from tuner.search.progress import FINISHED, Progress
@@ -208,6 +209,8 @@ def _search(
             grace_period=2 * config.heartbeat,
             watch=database.lost if database else lambda: None,
         )
+    except STORAGE_ERRORS as e:  # after the workers: the storage went with them
+        raise RunStopped(stop_reason(e)) from e
     finally:
         progress.close()
     lost = database.lost() if database else None
@@ -251,8 +254,11 @@ def work(task: WorkerTask, worker: Worker) -> None:
         silence_native_logs()
     try:
         _work(task.config, task.budget, worker)
-    except STORAGE_ERRORS as e:  # outside a trial: loading the study, asking, telling
-        raise RunStopped(f"worker {worker.index}: {stop_reason(e)}") from e
+    except Exception as e:  # outside a trial: loading the study, asking, telling
+        lost = None if isinstance(e, RunStopped) else storage_error_behind(e)
+        if lost is None:
+            raise
+        raise RunStopped(f"worker {worker.index}: {stop_reason(lost)}") from e
 
 
 def _work(config: RunConfig, budget: TrialBudget, worker: Worker) -> None:

@@ -23,6 +23,7 @@ import optuna
 from optuna.trial import TrialState
 
 from tuner.errors import TunerError
+from tuner.search.failures import STORAGE_ERRORS
 from tuner.search.progress import FINISHED, Progress
 
 EXIT_FAILED, EXIT_INTERRUPTED = 1, 130
@@ -153,7 +154,10 @@ def run_workers(
                     if worker.is_alive():
                         os.kill(worker.pid, signum)
                 deadline = time.monotonic() + wait
-            _show_new(study, seen, progress)
+            try:
+                _show_new(study, seen, progress)
+            except STORAGE_ERRORS:  # the workers meet it too, and stop if it lasts
+                pass
     finally:
         for signum, handler in handlers.items():
             signal.signal(signum, handler)
