@@ -189,3 +189,21 @@ def test_an_error_of_the_surroundings_stops_the_run(objective_with, inject, mess
     [trial] = study.trials
     assert trial.state.name == "FAIL"
     assert trial.user_attrs.get(attrs.FAIL_REASON, "").split(":")[0] == (reason or "")
+
+
+def test_the_storage_error_behind_optuna_s_own_error_is_the_one_reported():
+    """Optuna reads the storage again when telling a trial failed, and then raises an
+    UnboundLocalError of its own: the storage's error is what the run reports."""
+    import optuna
+
+    from tuner.search.failures import storage_error_behind
+
+    lost = optuna.exceptions.StorageInternalError("commit failed")
+    try:
+        try:
+            raise lost
+        except Exception:
+            raise UnboundLocalError("cannot access local variable 'updated_state'")  # noqa: B904
+    except UnboundLocalError as e:
+        assert storage_error_behind(e) is lost
+    assert storage_error_behind(ValueError("a bug")) is None

@@ -122,9 +122,17 @@ def _longer_trials(folder: Path, epochs: int) -> str:
 def test_two_machines_share_one_study_through_the_database_and_the_bucket(postgres, s3, tmp_path):
     storage = postgres.new_database()
     machines = [_machine(tmp_path / f"machine-{i}", s3.endpoint) for i in range(2)]
-    args = ["--storage", storage, "--artifacts", STORE, "--max-epochs", "1", "--trials", "8"]
-    # Started at the same moment, as a scheduler starts them, on a database with no schema.
-    runs = [_start(folder, env, *args, "--jobs", "2") for folder, env in machines]
+    # The command of docs/kubernetes.md and docs/slurm.md: the study's place from the
+    # environment, a seed per machine. Started at the same moment, as a scheduler starts
+    # them, on a database with no schema.
+    runs = [
+        _start(
+            folder,
+            {**env, "TUNER_STORAGE": storage, "TUNER_ARTIFACTS": STORE},
+            *("--max-epochs", "1", "--trials", "8", "--jobs", "2", "--seed", str(i)),
+        )
+        for i, (folder, env) in enumerate(machines)
+    ]
     for run in runs:
         _, stderr = _ended(run)
         assert run.returncode == 0, stderr

@@ -55,3 +55,119 @@ def test_with_no_name_the_storage_s_only_study_is_read(tmp_path):
     assert load_study(storage, "beijing-lstm_baseline").study_name == "beijing-lstm_baseline"
     with pytest.raises(TunerError, match="no study 'other' in this storage"):
         load_study(storage, "other")
+
+
+def _operational(message: str, sqlstate: str | None = None) -> Exception:
+    import sqlalchemy
+
+    class DriverError(Exception):
+        pass
+
+    orig = DriverError(message)
+    orig.sqlstate = sqlstate
+    return sqlalchemy.exc.OperationalError("SELECT 1", {}, orig)
+
+
+@pytest.fixture
+def patient(tmp_path, monkeypatch):
+    """A PatientStorage (on an SQLite file: the waiting is the same for any server) that
+    waits 1 s, trying again every 0.01 s."""
+    from tuner.search import storage as module
+
+    monkeypatch.setattr(module, "RETRY_FIRST_DELAY_S", 0.01)
+    monkeypatch.setattr(module, "RETRY_MAX_DELAY_S", 0.01)
+    return module.PatientStorage(f"sqlite:///{tmp_path / 'db'}", wait=1.0)
+
+
+def test_an_outage_shorter_than_the_wait_is_ridden_out(patient):
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise _operational("connection refused")
+        return "answered"
+
+    assert patient._patiently(flaky) == "answered" and len(calls) == 3
+
+
+def test_a_longer_outage_is_one_error_that_says_how_long_it_waited(patient):
+    from tuner.search.failures import STORAGE_ERRORS, stop_reason
+    from tuner.search.storage import StorageUnreachable
+
+    def away():
+        raise _operational("connection refused\nIs the server running?")
+
+    with pytest.raises(StorageUnreachable) as raised:
+        patient._patiently(away)
+    assert isinstance(raised.value, STORAGE_ERRORS)  # stops the run, never fails a trial
+    assert stop_reason(raised.value) == (
+        "storage lost: StorageUnreachable: no answer from the database for 1 s (connection refused)"
+    )
+
+
+def test_a_wrong_request_is_not_waited_for(patient):
+    import sqlalchemy
+
+    calls = []
+
+    def wrong():
+        calls.append(1)
+        raise sqlalchemy.exc.IntegrityError("INSERT", {}, Exception("duplicate key"))
+
+    with pytest.raises(sqlalchemy.exc.IntegrityError):
+        patient._patiently(wrong)
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("message", "sqlstate"),
+    [
+        ("connection failed: FATAL:  sorry, too many clients already", None),
+        ('too many connections for role "tuner"', "53300"),
+        ("remaining connection slots are reserved for roles with SUPERUSER", None),
+        ("(1040, 'Too many connections')", None),
+    ],
+)
+def test_a_server_out_of_connections_is_one_line_with_the_budget_at_once(
+    patient, message, sqlstate
+):
+    from tuner.search.storage import CONNECTION_LIMIT, ConnectionLimitReached
+
+    calls = []
+
+    def full():
+        calls.append(1)
+        raise _operational(message, sqlstate)
+
+    with pytest.raises(ConnectionLimitReached, match="connection limit is reached") as raised:
+        patient._patiently(full)
+    assert len(calls) == 1 and str(raised.value) == CONNECTION_LIMIT
+    assert "2 × (--jobs + 1)" in CONNECTION_LIMIT
+
+
+def test_a_call_inside_a_patient_call_does_not_wait_again(patient):
+    """Optuna's cache calls `create_new_trial`, which calls `_create_new_trial`: both are
+    patient, and the outer one alone waits."""
+    inner_calls = []
+
+    def inner():
+        inner_calls.append(1)
+        raise _operational("connection refused")
+
+    def outer():
+        return patient._patiently(inner)
+
+    with pytest.raises(Exception, match="no answer from the database"):
+        patient._patiently(outer)
+    assert len(inner_calls) > 1  # each outer attempt reaches the driver once
+
+
+def test_a_missed_heartbeat_is_skipped_not_waited_for(patient, monkeypatch):
+    import optuna
+
+    def away(self, trial_id):
+        raise _operational("connection refused")
+
+    monkeypatch.setattr(optuna.storages.RDBStorage, "record_heartbeat", away)
+    patient.record_heartbeat(0)  # returns: the trial fails only after its grace period
