@@ -100,7 +100,8 @@ def _cannot_open(location: StudyLocation, error: Exception) -> TunerError:
 
 
 CONNECTION_LIMIT = (
-    "the database refused a connection: its connection limit is reached (max_connections). "
+    "the database refused a connection: its connection limit is reached (max_connections, "
+    "or the role's). "
     f"Each tuner process holds up to {CONNECTIONS_PER_PROCESS}: a run needs "
     f"{CONNECTIONS_PER_PROCESS} × (--jobs + 1), a dashboard or other command "
     f"{CONNECTIONS_PER_PROCESS}; run fewer workers or raise max_connections"
