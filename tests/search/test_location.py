@@ -158,3 +158,27 @@ def test_a_study_outside_sqlite_needs_a_folder(tmp_path):
         _at("postgresql://u@h/db").store_to_write(None)
     with pytest.raises(TunerError, match="artifact store is not a folder here"):
         _at("postgresql://u@h/db").store_to_write(str(tmp_path / "unmounted"))
+
+
+def test_a_bucket_from_the_flag_or_the_environment(tmp_path):
+    from tuner.search.stores import Bucket
+
+    given = StudyLocation.of("sqlite:///x.db", "s3://models/team/tuner", environ={})
+    assert given.artifacts == Bucket("models", "team/tuner")
+    from_env = StudyLocation.of("sqlite:///x.db", environ={"TUNER_ARTIFACTS": "s3://models"})
+    assert from_env.artifacts == Bucket("models")
+    with pytest.raises(TunerError, match="unknown artifact store 'gs://'"):
+        StudyLocation.of("sqlite:///x.db", "gs://models/tuner", environ={})
+
+
+def test_a_recorded_bucket_is_reached_from_any_machine(tmp_path):
+    from tuner.search.stores import Bucket
+
+    url = f"sqlite:///{tmp_path / 'tuner.db'}"
+    (tmp_path / "artifacts").mkdir()  # beside the database, but the study recorded a bucket
+    assert _at(url).store_to_read("s3://models/tuner") == Bucket("models", "tuner")
+    assert _at("postgresql://u@h/db").store_to_write("s3://models/tuner/") == Bucket(
+        "models", "tuner"
+    )
+    with pytest.raises(TunerError, match="keeps its models in s3://models/tuner; give that"):
+        _at("postgresql://u@h/db", tmp_path / "folder").store_to_write("s3://models/tuner")

@@ -107,7 +107,7 @@ def report_study(
         raise TunerError(f"study '{study.study_name}' has no finished trial to report")
     where = parse_store(artifacts) if artifacts is not None else None
     if where is not None:
-        open_store(where, create=False)  # refused now if it is not there, before the figures
+        open_store(where, create=False)  # a folder that is not there: refused before the figures
     spec = _data_of(study, Path(model)) if model is not None else None
     sections = [_search_section(study, found)]
     forecast, meta = None, None

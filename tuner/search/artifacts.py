@@ -15,7 +15,7 @@ from optuna.trial import FrozenTrial, TrialState
 from tuner.errors import TunerError
 from tuner.search import attrs
 from tuner.search.failures import ModelNotSaved
-from tuner.search.stores import describe_store_error, store_errors
+from tuner.search.stores import Store, describe_store_error, store_errors
 
 if TYPE_CHECKING:
     import keras
@@ -47,7 +47,7 @@ def save_model(store: ArtifactStore, trial: optuna.Trial, model: keras.Model) ->
     return artifact_id
 
 
-def load_model(store: ArtifactStore, trial: FrozenTrial, where: object) -> keras.Model:
+def load_model(store: ArtifactStore, trial: FrozenTrial, where: Store) -> keras.Model:
     """The model `trial` saved, from `store` (named `where` in messages)."""
     import keras
 
