@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     import optuna
 
+    from tuner.search.cost import CostRule
     from tuner.search.space import load_space
     from tuner.search.study import RunConfig, run_study
 
@@ -85,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         quiet=args.quiet,
         verbose=args.verbose,
         pruner=args.pruner,
+        cost=None if args.ignore_cost else CostRule(),
         **{k: v for k, v in given.items() if v is not None},
     )
     summary = run_study(config)
@@ -139,6 +141,12 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
         choices=PRUNERS,
         default=RunConfig.pruner,
         help="which trials to stop early (default: %(default)s)",
+    )
+    p.add_argument(
+        "--ignore-cost",
+        action="store_true",
+        help="let the sampler favour a configuration however much slower it is than one "
+        "that scored as well (by default it leans towards the cheaper)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress output")
     options.add_backend(p)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 def beats_best(study: optuna.Study, value: float) -> bool:
     """True when `value` is better than every completed trial of `study` (minimising)."""
     completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    return not completed or value < study.best_value
+    return all(value < t.value for t in completed if t.value is not None)
 
 
 def save_model(store: ArtifactStore, trial: optuna.Trial, model: keras.Model) -> str:

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING
 
 import keras
 import optuna
-from optuna.trial import FrozenTrial
+from optuna.trial import FrozenTrial, TrialState
 
 from tuner.data.prepared import PreparedData
 from tuner.model.params import TrainingSettings
 from tuner.model.training import train
 from tuner.search import attrs, notes
 from tuner.search.artifacts import beats_best, save_model
+from tuner.search.cost import COSTLY, CostRule, epoch_cost, excess
 from tuner.search.failures import (
     STOPS_RUN,
     STORAGE_ERRORS,
@@ -58,9 +59,10 @@ class Objective:
         *,
         seed: int | None = None,
         store: ArtifactStore | None = None,
+        cost: CostRule | None = None,
     ) -> None:
         self._data, self._space, self._training = data, space, training
-        self._seed, self._store = seed, store
+        self._seed, self._store, self._cost = seed, store, cost
         self.interrupted = False
         self._model: keras.Model | None = None
 
@@ -142,9 +144,24 @@ class Objective:
             note = notes.pruned_note(verdict, record.epochs, record.best, metric)
             notes.save_note(trial, note)
             raise optuna.TrialPruned(f"{verdict.reason}: {verdict.detail}")
+        if self._cost is not None and not replicate:
+            trial.set_constraint(
+                COSTLY, _costly(trial.study, record.best, record.seconds, self._cost)
+            )
         if self._store is not None and beats_best(trial.study, record.best):
             save_model(self._store, trial, model)
         return record.best
+
+
+def _costly(study: optuna.Study, value: float, seconds: tuple[float, ...], rule: CostRule) -> float:
+    """The `cost.COSTLY` constraint of a trial against the study's searched trials so far."""
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    earlier = [
+        (t.value, epoch_cost(t.user_attrs.get(attrs.EPOCH_SECONDS)))
+        for t in done
+        if t.value is not None and attrs.REPLICATE_OF not in t.user_attrs
+    ]
+    return excess(value, epoch_cost(seconds), earlier, rule)
 
 
 def _rss_mb() -> float:

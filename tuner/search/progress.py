@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-import optuna
 from optuna.trial import FrozenTrial, TrialState
 from tqdm import tqdm
 
@@ -54,6 +54,7 @@ class Progress:
     ) -> None:
         self._total, self._quiet, self._stream, self._clock = total, quiet, stream, clock
         self._finished = self._pruned = self._before = 0
+        self._best = math.inf
         self._started = clock()
         self._bar: tqdm | None = None
 
@@ -63,20 +64,23 @@ class Progress:
             self._count(trial)
         self._before, self._started = self._finished, self._clock()
         if not self._quiet and self._stream.isatty():
-            # `initial`: tqdm's rate and time left count this run's trials only.
+            # `initial`: tqdm's rate and time left count this run's trials only. `smoothing`
+            # 0: its time left is this run's mean pace, as the log lines' is; its default, a
+            # moving average of the last few trials, swings with each trial's length.
             self._bar = tqdm(
                 total=self._total,
                 initial=self._finished,
+                smoothing=0,
                 file=self._stream,
                 unit="trial",
                 dynamic_ncols=True,
             )
 
-    def show(self, study: optuna.Study, trial: FrozenTrial) -> None:
+    def show(self, trial: FrozenTrial) -> None:
         self._count(trial)
         if self._quiet:
             return
-        best = f"{study.best_value:.3f}" if self._finished > self._pruned else "-"
+        best = f"{self._best:.3f}" if self._best < math.inf else "-"
         if self._bar is not None:
             self._bar.n = self._finished
             self._bar.set_postfix(pruned=self._pruned, best=best, refresh=True)
@@ -105,6 +109,8 @@ class Progress:
         if trial.state in FINISHED:
             self._finished += 1
             self._pruned += trial.state == TrialState.PRUNED
+        if trial.state == TrialState.COMPLETE and trial.value is not None:
+            self._best = min(self._best, trial.value)
 
     def close(self) -> None:
         if self._bar is not None:

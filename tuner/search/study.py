@@ -16,6 +16,7 @@ from tuner.data.sources import DataSpec, target_unit
 from tuner.errors import TunerError
 from tuner.model.backend import silence_native_logs
 from tuner.search import attrs, notes
+from tuner.search.cost import CostRule
 from tuner.search.failures import (
     CATCH,
     STORAGE_ERRORS,
@@ -75,6 +76,8 @@ class RunConfig:
         verbose: let the workers' libraries (TensorFlow, XLA, absl) log to the terminal.
         pruner: which trials to stop early, a key of `PRUNERS`: `NoiseAwarePruner`
             ("noise-aware"), Optuna's `MedianPruner` ("median"), or none.
+        cost: when a completed trial is costly to the sampler (`tuner.search.cost`);
+            None lets TPE follow a configuration whatever its cost.
         replicates: once the study has its trials, its best this many distinct
             configurations are each trained once more with another seed, as trials beyond
             `trials` (`tuner.search.replicates`): the study's noise floor. 0 measures none.
@@ -94,6 +97,7 @@ class RunConfig:
     quiet: bool = False
     verbose: bool = False
     pruner: str = "noise-aware"
+    cost: CostRule | None = field(default_factory=CostRule)
     replicates: int = REPLICATES
 
     def __post_init__(self) -> None:
@@ -295,6 +299,7 @@ def _work(config: RunConfig, budget: TrialBudget, worker: Worker) -> None:
         training,
         seed=derive_seed(config.seed, worker.index),
         store=open_store(config.location.artifacts, create=False),
+        cost=config.cost,
     )
     signal.signal(signal.SIGINT, lambda *_: objective.interrupt())
     if worker.stopping.is_set():

@@ -226,4 +226,4 @@ def _show_new(study: optuna.Study, seen: set[int], progress: Progress) -> None:
     for trial in study.get_trials(deepcopy=False, states=(*FINISHED, TrialState.FAIL)):
         if trial.number not in seen:
             seen.add(trial.number)
-            progress.show(study, trial)
+            progress.show(trial)
