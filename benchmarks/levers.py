@@ -1,7 +1,8 @@
 """Forecast-quality levers, paired: the same configurations and seeds, one lever changed.
 
 Usage: python benchmarks/levers.py [--levers level,change,...] [--seeds 0,1]
-       [--out benchmarks/levers-beijing.jsonl] [--data beijing] [--horizon 1]
+       [--out benchmarks/levers-beijing.jsonl] [--data beijing] [--target COLUMN]
+       [--horizon 1] [--baseline level]
 
 Each lever trains every configuration of `CONFIGS` (the kind the default search ends on,
 and two smaller ones) with every seed, as a trial trains (the default space's epochs,
@@ -45,7 +46,8 @@ class Lever:
     name: str
     predict: str = "level"  # or "change": the target minus its last observed value
     transform: str = "standard"  # or "log1p": the target column (input and output) in log
-    loss: str = "mse"  # or "huber" (delta 1 on the standardised target)
+    loss: str = "mse"  # or "huber"
+    delta: float = 1.0  # Huber's delta, on the standardised target
     drop: tuple[str, ...] = ()  # input features left out
     filled_flag: bool = False  # an input saying the target's hour was filled
 
@@ -63,6 +65,8 @@ LEVERS = {
         Lever("no-wind-direction", drop=("cbwd=NE", "cbwd=NW", "cbwd=SE", "cbwd=cv")),
         Lever("filled-flag", filled_flag=True),
         Lever("change+huber", predict="change", loss="huber"),
+        Lever("change+huber0.5", predict="change", loss="huber", delta=0.5),
+        Lever("change+huber0.25", predict="change", loss="huber", delta=0.25),
         Lever("huber+no-cumulative", loss="huber", drop=("Iws", "Is", "Ir")),
         Lever(
             "change+huber+no-cumulative", predict="change", loss="huber", drop=("Iws", "Is", "Ir")
@@ -143,7 +147,7 @@ def evaluate(data, lever: Lever, params: ModelParams, seed: int, training) -> di
             use_ema=training.ema_momentum > 0,
             ema_momentum=training.ema_momentum,
         ),
-        loss=keras.losses.Huber(delta=1.0) if lever.loss == "huber" else "mse",
+        loss=keras.losses.Huber(delta=lever.delta) if lever.loss == "huber" else "mse",
         steps_per_execution=STEPS_PER_EXECUTION,
     )
     score = ValidationRMSE()
@@ -221,6 +225,7 @@ def main() -> None:
     parser.add_argument("--target")
     parser.add_argument("--horizon", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/levers-beijing.jsonl"))
+    parser.add_argument("--baseline", default="level", help="the lever the others are paired with")
     parser.add_argument("--summary-only", action="store_true")
     args = parser.parse_args()
     rows = (
@@ -249,7 +254,7 @@ def main() -> None:
                         f"(epoch {row['best_epoch']} of {row['epochs']}, {row['seconds']} s)",
                         flush=True,
                     )
-    print("\n".join(summarize(rows)))
+    print("\n".join(summarize(rows, args.baseline)))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,10 @@ def _study() -> optuna.Study:
     study.add_trial(create_trial(value=24.0, user_attrs={attrs.MODEL_PARAMS: params}))
     best = {**params, "units": 64}
     study.add_trial(
-        create_trial(value=23.0, user_attrs={attrs.MODEL_PARAMS: best, attrs.EPOCHS: 9})
+        create_trial(
+            value=23.0,
+            user_attrs={attrs.MODEL_PARAMS: best, attrs.EPOCHS: 9, attrs.EPOCH_SECONDS: [4, 2, 1]},
+        )
     )
     for reason in ("behind", "behind", "noise"):
         study.add_trial(
@@ -61,11 +64,28 @@ def test_the_top_trials_as_a_table_best_first():
     lines = format_report(best_report(_study(), top=10)).splitlines()
     table = lines[lines.index("") + 1 :]
     assert table[0].split() == [
-        "rank", "trial", "val", "RMSE", "vs", "persistence", "epochs",
+        "rank", "trial", "val", "RMSE", "vs", "persistence", "epochs", "s/epoch",
         "units", "seq_len", "learning_rate", "batch_size", "model", "artifact",
     ]  # fmt: skip
-    assert table[1].split() == ["1", "1", "23.000", "-8.0%", "9", "64", "24", "0.003", "64", "-"]
-    assert table[2].split()[:4] == ["2", "0", "24.000", "-4.0%"] and len(table) == 3
+    assert table[1].split() == [
+        "1", "1", "23.000", "-8.0%", "9", "1.50", "64", "24", "0.003", "64", "-",
+    ]  # fmt: skip
+    assert table[2].split()[:6] == ["2", "0", "24.000", "-4.0%", "-", "-"] and len(table) == 3
+
+
+def test_a_costly_trial_is_marked():
+    study = _study()
+    study.add_trial(
+        create_trial(
+            value=23.5,
+            user_attrs={attrs.EPOCH_SECONDS: [9.0, 8.0]},
+            system_attrs={"constraints:costly": 15.0},
+        )
+    )
+    report = best_report(study)
+    assert [row["costly"] for row in report["top"]] == [False, True, False]
+    lines = format_report(report).splitlines()
+    assert lines[-3].split()[:2] == ["2", "7c"] and lines[-1].startswith("c costly: ")
 
 
 def test_top_holds_the_list_and_a_known_unit_labels_it(beijing_spec):

@@ -10,6 +10,7 @@ from tests.conftest import FAST_SPACE
 from tuner.data.prepared import prepare
 from tuner.model.params import TrainingSettings
 from tuner.search import attrs
+from tuner.search.cost import COSTLY, CostRule, epoch_cost
 from tuner.search.objective import Objective
 from tuner.search.pruner import NoiseAwarePruner
 from tuner.search.space import ParamSpec, load_space
@@ -26,13 +27,13 @@ def data(beijing_spec):
 def objective(data, tmp_path):
     from tuner.search.stores import open_store
 
-    def make(max_epochs: int = 2, lr_patience: int = 0, space=None) -> Objective:
+    def make(max_epochs: int = 2, lr_patience: int = 0, space=None, cost=None) -> Objective:
         space = space or load_space(FAST_SPACE)
         training = replace(
             space.training, max_epochs=max_epochs, patience=max_epochs, lr_patience=lr_patience
         )
         store = open_store(tmp_path / "artifacts")
-        return Objective(data, space, training, seed=0, store=store)
+        return Objective(data, space, training, seed=0, store=store, cost=cost)
 
     return make
 
@@ -54,6 +55,28 @@ def test_trial_reports_val_rmse_per_epoch_and_keeps_the_best(objective):
     if second.value >= first.value:
         assert attrs.ARTIFACT_ID not in second.user_attrs
     assert first.user_attrs[attrs.MODEL_PARAMS]["seq_len"] in (6, 12)
+
+
+def _rival(value: float, epoch_seconds: list[float], **user_attrs) -> optuna.trial.FrozenTrial:
+    return optuna.trial.create_trial(
+        value=value, user_attrs={attrs.EPOCH_SECONDS: epoch_seconds, **user_attrs}
+    )
+
+
+def test_a_trial_that_a_much_cheaper_one_matched_is_costly_to_the_sampler(objective):
+    """Only completed originals are rivals: a replicate that cost nothing is not one."""
+    study = optuna.create_study()
+    study.add_trial(_rival(1.0, [0.0], **{attrs.REPLICATE_OF: 0}))
+    study.optimize(objective(cost=CostRule()), n_trials=1)
+    assert study.trials[-1].constraints == {COSTLY: 0.0}  # no timed rival yet
+    study.add_trial(_rival(1.0, [3.0, 1e-4, 1e-4]))  # as good as any, and next to free
+    study.optimize(objective(cost=CostRule()), n_trials=1)
+    costly = study.trials[-1]
+    assert costly.constraints[COSTLY] > 0
+    seconds = epoch_cost(costly.user_attrs[attrs.EPOCH_SECONDS])
+    assert costly.constraints[COSTLY] == pytest.approx(seconds / (2 * 1e-4) - 1)
+    study.optimize(objective(), n_trials=1)  # --ignore-cost
+    assert study.trials[-1].constraints == {}
 
 
 @pytest.mark.parametrize("lr_patience", [0, 1])

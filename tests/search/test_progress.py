@@ -1,8 +1,10 @@
+import datetime
 import io
 
 import optuna
+import pytest
 
-from tuner.search.progress import FINISHED, Progress, pace
+from tuner.search.progress import FINISHED, RECENT, Progress, pace, seconds_per_trial
 
 
 class Terminal(io.StringIO):
@@ -64,9 +66,51 @@ def test_a_resumed_study_counts_on_and_times_this_run_s_trials_only():
 
 
 def test_pace():
-    assert pace(0, 10, 5.0) == ""
-    assert pace(4, 96, 4 * 3600) == "; 60 min/trial, 96.0 h left"
-    assert pace(10, 0, 50) == "; 5 s/trial, 0 s left"
+    assert pace(None, 10) == ""
+    assert pace(3600, 96) == "; 60 min/trial, 96.0 h left"
+    assert pace(5, 0) == "; 5 s/trial, 0 s left"
+
+
+def test_the_mean_pace_until_the_trials_tell_more():
+    assert seconds_per_trial(50.0, [], []) is None
+    assert seconds_per_trial(60.0, [0.0, 0.0], [False, False]) == 30.0  # untimed
+    assert seconds_per_trial(60.0, [10.0, 30.0], [False, False]) == 30.0  # all are recent
+
+
+def test_the_recent_trials_the_sampler_keeps_set_the_pace():
+    """Two workers: 10 trials of 20 s each in 100 s of wall time, 10 s of it per trial."""
+    early, late = [20.0] * 10, [20.0] * 10
+    assert seconds_per_trial(200.0, early + late, [False] * 20) == 10.0
+    cheaper = [5.0] * RECENT  # the search went on at a quarter of the early trials' length
+    assert seconds_per_trial(125.0, early + cheaper, [False] * 20) == pytest.approx(2.5)
+    costly = [True] * 10 + [False] * 10  # not where the sampler will draw again
+    assert seconds_per_trial(125.0, early + cheaper, costly) == pytest.approx(2.5)
+    assert seconds_per_trial(125.0, cheaper + early, [False] * 10 + [True] * 10) == (
+        pytest.approx(2.5)
+    )
+
+
+def _timed(trial, seconds: float, costly: float = 0.0):
+    trial.datetime_start = trial.datetime_complete - datetime.timedelta(seconds=seconds)
+    trial.system_attrs = {**trial.system_attrs, "constraints:costly": costly}
+    return trial
+
+
+def test_the_bar_and_the_log_tell_the_same_time_left():
+    clock, bar_stream, log_stream = Clock(), Terminal(), io.StringIO()
+    bar, log = (Progress(10, stream=s, clock=clock) for s in (bar_stream, log_stream))
+    bar.start([]), log.start([])
+    clock.now += 100.0  # 50 s a trial at the mean pace; the recent, kept trial took a third
+    trials = [
+        _timed(optuna.trial.create_trial(value=3.0), 90.0, costly=1.0),
+        _timed(optuna.trial.create_trial(value=2.0), 30.0),
+    ]
+    for trial in trials:
+        bar.show(trial), log.show(trial)
+    meter = bar._bar.format_meter(**bar._bar.format_dict)
+    bar.close()
+    assert "<03:20" in meter and "best=2.000" in meter  # 8 trials left at 25 s each
+    assert log_stream.getvalue().splitlines()[-1].endswith("; 25 s/trial, 3 min left")
 
 
 def test_a_bar_on_a_terminal():
@@ -87,18 +131,3 @@ def test_quiet_says_nothing():
     progress.show(study.trials[-1])
     progress.close()
     assert stream.getvalue() == ""
-
-
-def test_the_bar_s_time_left_is_this_run_s_mean_pace():
-    """As the log lines' is: a moving average of the last trials swings with each one's length."""
-    stream, study = Terminal(), optuna.create_study()
-    progress = Progress(10, stream=stream)
-    progress.start([])
-    bar = progress._bar
-    bar.start_t -= 100.0  # the run started 100 s ago: 50 s a trial once two have finished
-    for value in (3.0, 2.0):
-        study.add_trial(optuna.trial.create_trial(value=value))
-        progress.show(study.trials[-1])
-    meter = bar.format_meter(**bar.format_dict)
-    progress.close()
-    assert "<06:40" in meter and "best=2.000" in meter  # 8 trials left at 50 s each

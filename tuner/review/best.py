@@ -9,6 +9,7 @@ from optuna.trial import TrialState
 
 from tuner.data.sources import target_unit
 from tuner.search import attrs, replicates
+from tuner.search.cost import COSTLY, epoch_cost
 from tuner.search.outcomes import against_baseline, outcomes
 
 DEFAULT_TOP = 10
@@ -57,6 +58,8 @@ def _row(trial: optuna.trial.FrozenTrial, baseline: float | None) -> dict[str, A
         "val_rmse": trial.value,
         "params": trial.user_attrs.get(attrs.MODEL_PARAMS, trial.params),
         "epochs": trial.user_attrs.get(attrs.EPOCHS),
+        "seconds_per_epoch": epoch_cost(trial.user_attrs.get(attrs.EPOCH_SECONDS)),
+        "costly": trial.constraints.get(COSTLY, 0.0) > 0,
         "vs_baseline": gain,
         "vs_baseline_pct": 100 * gain / baseline if gain is not None else None,
         "artifact_id": trial.user_attrs.get(attrs.ARTIFACT_ID),
@@ -106,7 +109,8 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 def top_table(rows: list[dict[str, Any]], unit: str | None) -> list[str]:
-    """The top trials, one a line, columns aligned: rank, trial, RMSE, gain, epochs, params."""
+    """The top trials, one a line, columns aligned: rank, trial, RMSE, gain, epochs, seconds
+    an epoch, params."""
     names = list(dict.fromkeys(name for row in rows for name in row["params"]))
     header = [
         "rank",
@@ -114,16 +118,18 @@ def top_table(rows: list[dict[str, Any]], unit: str | None) -> list[str]:
         f"val RMSE ({unit})" if unit else "val RMSE",
         "vs persistence",
         "epochs",
+        "s/epoch",
         *names,
         "model artifact",
     ]
     body = [
         [
             str(rank),
-            str(row["trial"]) if row.get("replicate_of") is None else f"{row['trial']}*",
+            f"{row['trial']}{_marks(row)}",
             f"{row['val_rmse']:.3f}",
             "-" if row["vs_baseline_pct"] is None else f"{-row['vs_baseline_pct']:+.1f}%",
             "-" if row["epochs"] is None else str(row["epochs"]),
+            "-" if row.get("seconds_per_epoch") is None else f"{row['seconds_per_epoch']:.2f}",
             *(_fmt(row["params"].get(name, "-")) for name in names),
             row["artifact_id"] or "-",
         ]
@@ -136,7 +142,16 @@ def top_table(rows: list[dict[str, Any]], unit: str | None) -> list[str]:
     ]
     if any(row.get("replicate_of") is not None for row in rows):
         table.append("* a replicate: a better trial's configuration trained again, another seed")
+    if any(row.get("costly") for row in rows):
+        table.append(
+            "c costly: an earlier trial scored as well at a fraction of its cost an epoch, so "
+            "the sampler leaned away from it"
+        )
     return table
+
+
+def _marks(row: dict[str, Any]) -> str:
+    return ("*" if row.get("replicate_of") is not None else "") + ("c" if row.get("costly") else "")
 
 
 def _counts(counts: dict[str, int]) -> str:

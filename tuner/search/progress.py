@@ -12,19 +12,55 @@ from optuna.trial import FrozenTrial, TrialState
 from tqdm import tqdm
 
 from tuner.search import attrs
+from tuner.search.cost import COSTLY
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
+# The trials whose length stands for the next ones': the sampler draws near where it has
+# just been, and away from the trials it counts as costly.
+RECENT = 10
 
-def pace(done: int, remaining: int, seconds: float) -> str:
-    """This run's time per trial and the time left, from the trials this run finished.
 
-    Trials a resumed study finished before the run say nothing about its pace.
+def seconds_per_trial(
+    elapsed: float, durations: Sequence[float], costly: Sequence[bool]
+) -> float | None:
+    """The run's wall seconds per trial to come, from the trials it finished so far.
+
+    Its mean pace (`elapsed` over the trials, which sees the workers' overlap), scaled by
+    how long the last `RECENT` trials that are not costly took against all of them: a
+    search that settles on larger models slows down as it goes, one that leans towards the
+    cheaper of equal configurations (`tuner.search.cost`) speeds up, and its first trials,
+    drawn at random, say neither. `durations` and `costly` are in finishing order; None
+    before the first trial.
     """
-    if done < 1:
+    if not durations:
+        return None
+    mean_pace = elapsed / len(durations)
+    kept = [d for d, c in zip(durations, costly, strict=True) if not c][-RECENT:]
+    average = sum(durations) / len(durations)
+    if not kept or average <= 0:
+        return mean_pace
+    return mean_pace * (sum(kept) / len(kept)) / average
+
+
+def pace(per_trial: float | None, remaining: int) -> str:
+    """The log line's time per trial and time left."""
+    if per_trial is None:
         return ""
-    per_trial = seconds / done
     return f"; {_duration(per_trial)}/trial, {_duration(per_trial * remaining)} left"
+
+
+class _Bar(tqdm):
+    """tqdm, whose time left is `seconds_per_trial`'s, not its own rate's."""
+
+    per_trial: float | None = None
+
+    @property
+    def format_dict(self) -> dict:
+        shown = super().format_dict
+        if self.per_trial:
+            shown["rate"] = 1 / self.per_trial
+        return shown
 
 
 def _duration(seconds: float) -> str:
@@ -53,8 +89,10 @@ class Progress:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._total, self._quiet, self._stream, self._clock = total, quiet, stream, clock
-        self._finished = self._pruned = self._before = 0
+        self._finished = self._pruned = 0
         self._best = math.inf
+        self._durations: list[float] = []  # this run's finished trials, in finishing order
+        self._costly: list[bool] = []
         self._started = clock()
         self._bar: tqdm | None = None
 
@@ -62,15 +100,11 @@ class Progress:
         """Count the trials a resumed study finished before this run; the clock starts."""
         for trial in finished:
             self._count(trial)
-        self._before, self._started = self._finished, self._clock()
+        self._started = self._clock()
         if not self._quiet and self._stream.isatty():
-            # `initial`: tqdm's rate and time left count this run's trials only. `smoothing`
-            # 0: its time left is this run's mean pace, as the log lines' is; its default, a
-            # moving average of the last few trials, swings with each trial's length.
-            self._bar = tqdm(
+            self._bar = _Bar(
                 total=self._total,
                 initial=self._finished,
-                smoothing=0,
                 file=self._stream,
                 unit="trial",
                 dynamic_ncols=True,
@@ -78,10 +112,13 @@ class Progress:
 
     def show(self, trial: FrozenTrial) -> None:
         self._count(trial)
+        self._time(trial)
         if self._quiet:
             return
         best = f"{self._best:.3f}" if self._best < math.inf else "-"
+        per_trial = seconds_per_trial(self._clock() - self._started, self._durations, self._costly)
         if self._bar is not None:
+            self._bar.per_trial = per_trial
             self._bar.n = self._finished
             self._bar.set_postfix(pruned=self._pruned, best=best, refresh=True)
             return
@@ -92,11 +129,7 @@ class Progress:
             or ""
         )
         value = f" {trial.value:.3f}" if trial.value is not None else ""
-        timing = pace(
-            self._finished - self._before,
-            max(self._total - self._finished, 0),
-            self._clock() - self._started,
-        )
+        timing = pace(per_trial, max(self._total - self._finished, 0))
         print(
             f"[{self._finished}/{self._total}] trial {trial.number} {state}{value}"
             f"{f' ({why})' if why else ''} after {trial.user_attrs.get(attrs.EPOCHS, '?')} epochs;"
@@ -111,6 +144,14 @@ class Progress:
             self._pruned += trial.state == TrialState.PRUNED
         if trial.state == TrialState.COMPLETE and trial.value is not None:
             self._best = min(self._best, trial.value)
+
+    def _time(self, trial: FrozenTrial) -> None:
+        """Trials a resumed study finished before the run say nothing about its pace."""
+        if trial.state not in FINISHED:
+            return
+        start, end = trial.datetime_start, trial.datetime_complete
+        self._durations.append((end - start).total_seconds() if start and end else 0.0)
+        self._costly.append(trial.constraints.get(COSTLY, 0.0) > 0)
 
     def close(self) -> None:
         if self._bar is not None:
