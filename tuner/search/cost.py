@@ -1,12 +1,13 @@
 """What a trial costs, and when a much cheaper configuration makes it not worth its time.
 
-Where TPE settles sets a search's wall time: an epoch of the configurations a search can end
-on costs from a fifth of a second to several seconds, for validation RMSEs the seed alone
-cannot tell apart. A completed trial is *costly* when an earlier completed trial, at least
-`CostRule.ratio` times cheaper per epoch, scored within `CostRule.margin` of it. The verdict
-reaches TPE as an Optuna constraint (`Trial.set_constraint`): TPE counts a costly trial
-among the worst, so the search leans towards the cheaper of equal configurations and still
-follows an expensive region that scores clearly better than every cheaper one.
+Where TPE settles sets a search's wall time: an epoch of one configuration a search can end
+on may cost many times another's, for validation RMSEs the seed alone cannot tell apart
+(benchmarks/README.md, "A search that knows what a trial costs"). A completed trial is
+*costly* when an earlier completed trial, at least `CostRule.ratio` times cheaper per
+epoch, scored within `CostRule.margin` of it. The verdict reaches TPE as an Optuna
+constraint (`Trial.set_constraint`): TPE counts a costly trial among the worst, so the
+search leans towards the cheaper of equal configurations and still follows an expensive
+region that scores clearly better than every cheaper one.
 
 Optuna's own `study.best_trial` (and so the dashboard's) skips costly trials; tuner's best,
 its export and its report rank every completed trial by validation RMSE alone.
@@ -28,13 +29,13 @@ class CostRule:
     """A trial is costly when an earlier one cost at most 1/`ratio` as much per epoch and
     scored at most `margin` (a fraction of this trial's RMSE) worse.
 
-    The margin stays below the noise floor the runs measure (the seed alone moves the best
-    configurations by more), so a costly trial is never clearly better than its cheaper
-    rival (benchmarks/README.md, "A search that knows what a trial costs").
+    The margin stays well below the noise floor the runs measure (the seed alone moves the
+    best configurations by more), so a costly trial is never clearly better than its
+    cheaper rival.
     """
 
     ratio: float = 2.0
-    margin: float = 0.003
+    margin: float = 0.001
 
     def __post_init__(self) -> None:
         if not self.ratio > 1:
