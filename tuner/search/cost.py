@@ -9,8 +9,8 @@ constraint (`Trial.set_constraint`): TPE counts a costly trial among the worst, 
 search leans towards the cheaper of equal configurations and still follows an expensive
 region that scores clearly better than every cheaper one.
 
-Optuna's own `study.best_trial` (and so the dashboard's) skips costly trials; tuner's best,
-its export and its report rank every completed trial by validation RMSE alone.
+Optuna's own `study.best_trial` skips costly trials; tuner's best, its export, its report
+and the dashboard rank every completed trial by validation RMSE alone.
 """
 
 from __future__ import annotations
