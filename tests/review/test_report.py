@@ -99,3 +99,13 @@ def test_the_params_are_the_ones_suggested_in_their_order():
 
 def test_no_default_model_without_its_folder(tmp_path):
     assert default_model("beijing-lstm_baseline", tmp_path / "best") is None
+
+
+def test_costly_trials_are_named_under_the_history_only_when_the_study_has_them(tmp_path):
+    study = _study()
+    assert "Grey dots are costly" not in report_study(study, tmp_path / "a").page.read_text()
+    study.add_trial(
+        create_trial(value=24.0, params=study.trials[0].params, distributions=SPACE,
+                     system_attrs={"constraints:costly": 2.0})
+    )  # fmt: skip
+    assert "Grey dots are costly" in report_study(study, tmp_path / "b").page.read_text()

@@ -30,6 +30,7 @@ from tuner.review.forecasts import Forecasts, forecast_test, week_starts
 from tuner.review.page import Plot, Section, render
 from tuner.search import attrs
 from tuner.search.attrs import PrunedReason
+from tuner.search.cost import COSTLY
 from tuner.search.failures import STORAGE_ERRORS, stop_reason
 from tuner.search.notes import METRIC, metric_name
 from tuner.search.outcomes import against_baseline
@@ -210,7 +211,14 @@ def _search_section(study: optuna.Study, found: list[Curve]) -> Section:
                 "Best validation RMSE by trial",
                 "Each dot is a completed trial, the line the best so far. The dashed line is "
                 "persistence (the next value is this value): below it, the model knows "
-                "something persistence does not.",
+                "something persistence does not."
+                + (
+                    " Grey dots are costly trials (an earlier one scored as well at a "
+                    "fraction of the cost per epoch; `tuner best` marks them c), which "
+                    "Optuna's line leaves out."
+                    if any(t.constraints.get(COSTLY, 0.0) > 0 for t in complete)
+                    else ""
+                ),
                 plots.history(study, baseline, label),
             )
         )
