@@ -66,9 +66,9 @@ def _rival(value: float, epoch_seconds: list[float], **user_attrs) -> optuna.tri
 def test_a_trial_that_a_much_cheaper_one_matched_is_costly_to_the_sampler(objective):
     """Only completed originals are rivals: a replicate that cost nothing is not one."""
     study = optuna.create_study()
-    study.add_trial(_rival(1.0, [0.0], **{attrs.REPLICATE_OF: 0}))
+    study.add_trial(_rival(1.0, [3.0, 1e-4, 1e-4], **{attrs.REPLICATE_OF: 0}))
     study.optimize(objective(cost=CostRule()), n_trials=1)
-    assert study.trials[-1].constraints == {COSTLY: 0.0}  # no timed rival yet
+    assert study.trials[-1].constraints == {COSTLY: 0.0}  # a replicate is no rival
     study.add_trial(_rival(1.0, [3.0, 1e-4, 1e-4]))  # as good as any, and next to free
     study.optimize(objective(cost=CostRule()), n_trials=1)
     costly = study.trials[-1]
