@@ -143,8 +143,9 @@ def run_workers(
             _start_deaf_to_interrupts(worker)
         escalation = iter(ESCALATION)
         deadline = None
-        while any(w.is_alive() for w in workers):
-            next(w for w in workers if w.is_alive()).join(timeout=0.5)
+        # One look at which workers live: the last one can exit between two looks.
+        while alive := [w for w in workers if w.is_alive()]:
+            alive[0].join(timeout=0.5)
             if not stop.is_set() and watch() is not None:
                 stop.set()
             if stop.is_set() and (deadline is None or time.monotonic() > deadline):
