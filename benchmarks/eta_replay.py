@@ -18,7 +18,7 @@ import argparse
 import optuna
 
 from tuner.search.attrs import REPLICATE_OF
-from tuner.search.cost import COSTLY
+from tuner.search.cost import is_costly
 from tuner.search.progress import FINISHED, seconds_per_trial
 
 
@@ -41,7 +41,7 @@ def replay(storage: str, trials: int, at: list[int]) -> str:
         done = finished[:k]
         elapsed = (done[-1].datetime_complete - start).total_seconds()
         durations = [(t.datetime_complete - t.datetime_start).total_seconds() for t in done]
-        costly = [t.constraints.get(COSTLY, 0.0) > 0 for t in done]
+        costly = [is_costly(t) for t in done]
         left = (end - done[-1].datetime_complete).total_seconds()
         shown = seconds_per_trial(elapsed, durations, costly) * (trials - k)
         mean_pace = elapsed / k * (trials - k)

@@ -9,7 +9,7 @@ from optuna.trial import TrialState
 
 from tuner.data.sources import target_unit
 from tuner.search import attrs, replicates
-from tuner.search.cost import COSTLY, epoch_cost
+from tuner.search.cost import epoch_cost, is_costly
 from tuner.search.outcomes import against_baseline, outcomes
 
 DEFAULT_TOP = 10
@@ -59,7 +59,7 @@ def _row(trial: optuna.trial.FrozenTrial, baseline: float | None) -> dict[str, A
         "params": trial.user_attrs.get(attrs.MODEL_PARAMS, trial.params),
         "epochs": trial.user_attrs.get(attrs.EPOCHS),
         "seconds_per_epoch": epoch_cost(trial.user_attrs.get(attrs.EPOCH_SECONDS)),
-        "costly": trial.constraints.get(COSTLY, 0.0) > 0,
+        "costly": is_costly(trial),
         "vs_baseline": gain,
         "vs_baseline_pct": 100 * gain / baseline if gain is not None else None,
         "artifact_id": trial.user_attrs.get(attrs.ARTIFACT_ID),

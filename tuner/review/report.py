@@ -30,7 +30,7 @@ from tuner.review.forecasts import Forecasts, forecast_test, week_starts
 from tuner.review.page import Plot, Section, render
 from tuner.search import attrs
 from tuner.search.attrs import PrunedReason
-from tuner.search.cost import COSTLY
+from tuner.search.cost import is_costly
 from tuner.search.failures import STORAGE_ERRORS, stop_reason
 from tuner.search.notes import METRIC, metric_name
 from tuner.search.outcomes import against_baseline
@@ -216,7 +216,7 @@ def _search_section(study: optuna.Study, found: list[Curve]) -> Section:
                     " Grey dots are costly trials (an earlier one scored as well at a "
                     "fraction of the cost per epoch; `tuner best` marks them c), which "
                     "Optuna's line leaves out."
-                    if any(t.constraints.get(COSTLY, 0.0) > 0 for t in complete)
+                    if any(is_costly(t) for t in complete)
                     else ""
                 ),
                 plots.history(study, baseline, label),

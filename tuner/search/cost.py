@@ -19,6 +19,8 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from optuna.trial import FrozenTrial
+
 from tuner.errors import TunerError
 
 COSTLY = "costly"  # the constraint's name: above 0 when the trial is costly
@@ -42,6 +44,11 @@ class CostRule:
             raise TunerError(f"the cost ratio must be above 1, got {self.ratio}")
         if not 0 <= self.margin < 1:
             raise TunerError(f"the cost margin must be in [0, 1), got {self.margin}")
+
+
+def is_costly(trial: FrozenTrial) -> bool:
+    """Whether the search marked `trial` costly (a trial it never judged is not)."""
+    return trial.constraints.get(COSTLY, 0.0) > 0
 
 
 def epoch_cost(seconds: Sequence[float] | None) -> float | None:

@@ -12,7 +12,7 @@ from optuna.trial import FrozenTrial, TrialState
 from tqdm import tqdm
 
 from tuner.search import attrs
-from tuner.search.cost import COSTLY
+from tuner.search.cost import is_costly
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
@@ -151,7 +151,7 @@ class Progress:
             return
         start, end = trial.datetime_start, trial.datetime_complete
         self._durations.append((end - start).total_seconds() if start and end else 0.0)
-        self._costly.append(trial.constraints.get(COSTLY, 0.0) > 0)
+        self._costly.append(is_costly(trial))
 
     def close(self) -> None:
         if self._bar is not None:
