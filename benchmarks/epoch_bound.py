@@ -2,16 +2,26 @@
 
 Usage: python benchmarks/epoch_bound.py BANK.jsonl [...] [--patience 3] [--judged-at 3]
 
-An oracle that knows where every curve will end trains, as early stopping alone would, the
-bank's five best curves (or those that end within a tolerance of the best), and stops every
-other curve after `--judged-at` epochs. Its epochs, as a share of early stopping's alone,
-bound what a pruner that judges at that epoch and loses none of them can save, whatever
-order the curves come in.
+Two oracles that know where every curve will end. Each trains the curves it keeps as early
+stopping alone would and stops every other curve after `--judged-at` epochs; its epochs, as
+a share of early stopping's alone, bound what a pruner that judges at that epoch can save.
+
+- In hindsight: it keeps the bank's five best curves (or those that end within a tolerance
+  of the best), whatever order the curves come in. No pruner can know which they are.
+- Online, as a pruner meets the curves: it knows each curve's end once the curve starts,
+  but not the curves still to come, in the replays' orders (`tuner bench pruners`). A curve
+  among the five best so far may be among the bank's five best, so one that loses none of
+  them keeps every such curve ("none lost"). One allowed to lose `--lost` of them per
+  order, the replays' target, stops first the curves least likely to be among them: with
+  rank r among the first i of n curves, in a random order, a curve ends among the five
+  best with the probability `p_top(r, i, n)`.
 """
 
 from __future__ import annotations
 
 import argparse
+import random
+from math import comb
 from pathlib import Path
 
 from tuner.bench.bank import read_bank
@@ -19,9 +29,52 @@ from tuner.bench.replay import early_stopped
 
 TOP = 5
 TOLERANCES = (0.01, 0.02)
+ORDERS = 20
 
 
-def bound(bank_path: Path, patience: int, judged_at: int) -> list[str]:
+def p_top(rank: int, seen: int, n: int) -> float:
+    """The chance that the curve ranked `rank` among the first `seen` of `n` curves, in a
+    random order, is among the `TOP` best of all `n`."""
+    return sum(
+        comb(k - 1, rank - 1) * comb(n - k, seen - rank) for k in range(rank, TOP + 1)
+    ) / comb(n, seen)
+
+
+def threshold(n: int, lost: float) -> float:
+    """The least `p_top` a kept curve needs so that stopping every other curve loses at
+    most `lost` of the `TOP` best per order, in expectation: the least likely go first."""
+    # The curve at the i-th place has each rank r <= i with chance 1 / i; stopping it costs
+    # p_top(r, i, n) of a good curve, and saves about as many epochs whatever r and i.
+    chances = sorted(
+        (p_top(r, i, n), i) for i in range(1, n + 1) for r in range(1, min(i, TOP) + 1)
+    )
+    spent = 0.0
+    for chance, i in chances:
+        if spent + chance / i > lost:
+            return chance
+        spent += chance / i
+    return 1.0
+
+
+def online(ends: list[tuple[float | None, int]], judged_at: int, keep_from: float) -> float:
+    """Epochs of the online oracle over the replays' orders, a share of early stopping's:
+    it keeps a curve whose `p_top` is at least `keep_from` given the curves before it."""
+    n, total, shares = len(ends), sum(epochs for _, epochs in ends), []
+    for seed in range(ORDERS):
+        seen: list[float] = []
+        spent = 0
+        for i, index in enumerate(random.Random(seed).sample(range(n), n), start=1):
+            value, epochs = ends[index]
+            rank = 1 + sum(s < value for s in seen) if value is not None else n
+            if value is not None:
+                seen.append(value)
+            keep = rank <= TOP and p_top(rank, i, n) >= keep_from
+            spent += epochs if keep else min(epochs, judged_at)
+        shares.append(spent / total)
+    return sum(shares) / len(shares)
+
+
+def bound(bank_path: Path, patience: int, judged_at: int, lost: float) -> list[str]:
     ends = [early_stopped(curve.val_rmse, patience) for curve in read_bank(bank_path)]
     total = sum(epochs for _, epochs in ends)
     best = min(value for value, _ in ends if value is not None)
@@ -36,6 +89,8 @@ def bound(bank_path: Path, patience: int, judged_at: int) -> list[str]:
             epochs if i in kept else min(epochs, judged_at) for i, (_, epochs) in enumerate(ends)
         )
         cells.append(f"{spent / total:.0%} ({len(kept)} kept)")
+    cells.append(f"{online(ends, judged_at, keep_from=1e-12):.0%}")
+    cells.append(f"{online(ends, judged_at, keep_from=threshold(len(ends), lost)):.0%}")
     return cells
 
 
@@ -44,12 +99,14 @@ def main() -> None:
     parser.add_argument("banks", nargs="+", type=Path)
     parser.add_argument("--patience", type=int, default=3)
     parser.add_argument("--judged-at", type=int, default=3)
+    parser.add_argument("--lost", type=float, default=0.1)
     args = parser.parse_args()
     columns = [f"the {TOP} best kept"] + [f"those within {t:.0%} kept" for t in TOLERANCES]
+    columns += ["online, none lost", f"online, {args.lost:g} lost per order"]
     print("| bank | " + " | ".join(columns) + " |")
     print("| --- |" + " --- |" * len(columns))
     for path in args.banks:
-        cells = bound(path, args.patience, args.judged_at)
+        cells = bound(path, args.patience, args.judged_at, args.lost)
         print(f"| `{path.name}` | " + " | ".join(cells) + " |")
 
 
