@@ -47,8 +47,9 @@ def test_best_so_far_and_trials_finished_at_each_time():
 
 
 def test_checkpoints_are_the_standard_times_within_the_budget():
-    assert checkpoints(1500) == [300, 600, 1500]
-    assert checkpoints(900) == [300, 600, 900]
+    assert checkpoints(1500) == [150, 300, 600, 1500]
+    assert checkpoints(900) == [150, 300, 600, 900]
+    assert checkpoints(200) == [150, 200]
     assert checkpoints(60) == [60]
 
 
@@ -56,14 +57,14 @@ def test_table():
     other = EngineRun("kerastuner", budget=900, events=[Event(500, 23.5)], error="exit 1: boom")
     table = format_table([RUN, other], baseline=24.863)
     head = table.splitlines()[0]
-    assert head.startswith("| engine | setup | best val RMSE at 5 min | best val RMSE at 10 min |")
+    assert head.startswith("| engine | setup | best val RMSE at 2.5 min | best val RMSE at 5 min |")
     assert head.endswith("| best val RMSE at 15 min | trials finished |")
     assert (
-        "| tuner | jax, a worker per core, --pruner noise-aware | 24.000 | 23.000 | 22.500 | 5 |"
+        "| tuner | jax, a worker per core, --pruner noise-aware | 25.000 | 24.000 | 23.000 | 22.500 | 5 |"
         in table
     )
-    assert "| kerastuner | jax, one process, Hyperband | — | 23.500 | 23.500 | 1 |" in table
-    assert "| persistence | no model | 24.863 | 24.863 | 24.863 | |" in table
+    assert "| kerastuner | jax, one process, Hyperband | — | — | 23.500 | 23.500 | 1 |" in table
+    assert "| persistence | no model | 24.863 | 24.863 | 24.863 | 24.863 | |" in table
     assert "kerastuner stopped early: exit 1: boom" in table
     assert "- tuner reached kerastuner's final best (23.500) after 5.0 min" in table
 

@@ -53,7 +53,7 @@ SETUPS = {
     "optuna": f"{DEFAULT_BACKEND}, one process, TPE + Median",
     "kerastuner": f"{DEFAULT_BACKEND}, one process, Hyperband",
 }
-CHECKPOINTS = (300.0, 600.0, 1500.0)
+CHECKPOINTS = (150.0, 300.0, 600.0, 1500.0)
 SHUTDOWN_GRACE = 120.0  # seconds for `tuner run` to record its interrupted trials
 
 
