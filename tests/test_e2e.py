@@ -19,6 +19,7 @@ from optuna.trial import TrialState
 
 from tests.conftest import FAST_SPACE, TUNER, cli_env, tuner
 from tests.waiting import answering, ended, until
+from tuner.deploy.members import DEFAULT
 from tuner.search import attrs
 
 pytestmark = pytest.mark.e2e
@@ -96,6 +97,9 @@ def test_export_bundle(trained):
     assert meta["boosting_val_rmse"] == pytest.approx(study.user_attrs[attrs.BOOSTING_VAL_RMSE])
     assert 18 < meta["boosting_test_rmse"] < 22.136
     assert 10 < meta["test_rmse"] < 200
+    # two epochs a trial: the booster validated better, so it taught the refits
+    assert meta["boosting_val_rmse"] < complete[0].value
+    assert meta["teacher"] == DEFAULT.teacher
     assert meta["dataset"]["sha256"].startswith("4127f868")
     assert meta["features"][0] == "pm2.5" and meta["preprocessing"]["categories"]["cbwd"]
     assert meta["backend"] in ("jax", "tensorflow") and meta["versions"]["keras"]
@@ -132,7 +136,7 @@ def test_the_best_trial_s_own_model_is_one_flag_away(trained, tmp_path):
     meta = json.loads((tmp_path / "single" / "metadata.json").read_text())
     best = _study(trained).best_trial
     assert meta["val_rmse"] == pytest.approx(best.value, rel=1e-4)  # the trial's own model
-    assert meta["members"] == [] and meta["refit"] is False
+    assert meta["members"] == [] and meta["refit"] is False and meta["teacher"] == 0.0
     assert meta["seq_len"] == best.params["seq_len"]
     card = " ".join((tmp_path / "single" / "README.md").read_text().split())
     assert f"for 2 epochs; the weights are those of epoch {best.user_attrs['kept_epoch']}," in card

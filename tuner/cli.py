@@ -187,11 +187,12 @@ def export(args: argparse.Namespace) -> int:
     folder = location.store_to_read(study.user_attrs.get(attrs.ARTIFACTS))
     start = time.monotonic()
     meta = export_best(study, folder, Path(args.out), plan, progress=_progress_line(args))
+    taught = f", taught by gradient boosting ({meta.teacher:.0%})" if meta.teacher else ""
     if len(meta.members) == 1:
-        what = f"trial {meta.trial}'s configuration refitted"
+        what = f"trial {meta.trial}'s configuration refitted{taught}"
         validation = "validation rows used in training"
     elif meta.members:
-        what = f"the mean of {len(meta.members)} refitted models (best trial {meta.trial})"
+        what = f"the mean of {len(meta.members)} refitted models{taught} (best trial {meta.trial})"
         validation = "validation rows used in training"
     else:
         what = f"trial {meta.trial}"
@@ -211,7 +212,9 @@ def _export_plan(args: argparse.Namespace) -> ExportPlan:
         return SINGLE
     if not 1 <= args.members <= MAX_MEMBERS:
         raise TunerError(f"--members must be between 1 and {MAX_MEMBERS}, got {args.members}")
-    return ExportPlan(members=args.members)
+    if not 0.0 <= args.teacher <= 1.0:
+        raise TunerError(f"--teacher must be a weight from 0 to 1, got {args.teacher:g}")
+    return ExportPlan(members=args.members, teacher=args.teacher)
 
 
 def _progress_line(args: argparse.Namespace) -> Callable[[str], None] | None:
@@ -236,6 +239,15 @@ def _export_arguments(p: argparse.ArgumentParser) -> None:
         default=DEFAULT.members,
         help="the model averages this many of the best configurations, each trained again "
         "on training + validation (default: %(default)s)",
+    )
+    p.add_argument(
+        "--teacher",
+        type=float,
+        default=DEFAULT.teacher,
+        metavar="WEIGHT",
+        help="the weight of the gradient-boosting baseline's forecast in the targets each "
+        "model trains on, when it validated better than the best trial; 0: the observed "
+        "values alone (default: %(default)s)",
     )
     p.add_argument(
         "--single",

@@ -60,8 +60,8 @@ def test_table():
     assert head.startswith("| engine | setup | best val RMSE at 2.5 min | best val RMSE at 5 min |")
     assert head.endswith("| best val RMSE at 15 min | trials finished |")
     assert (
-        "| tuner | jax, a worker per core, --pruner noise-aware | 25.000 | 24.000 | 23.000 | 22.500 | 5 |"
-        in table
+        "| tuner | jax, a worker per core, --pruner noise-aware "
+        "| 25.000 | 24.000 | 23.000 | 22.500 | 5 |" in table
     )
     assert "| kerastuner | jax, one process, Hyperband | — | — | 23.500 | 23.500 | 1 |" in table
     assert "| persistence | no model | 24.863 | 24.863 | 24.863 | 24.863 | |" in table

@@ -54,6 +54,12 @@ def test_an_ensemble_s_card_lists_its_members_and_how_they_were_chosen():
     assert "trials 41, 7, best first" in prose and "`tuner export --single`" in prose
     assert "| 41 | 32 | 24 | 0.003 | 64 | 9 |" in card and "| 7 | 16 | 12 | 0.01 | 32 | 5 |" in card
     assert "| validation (from 2013-01-01) | — (trained on it) |" in card
+    assert (
+        "refitted on targets 75% the gradient-boosting baseline's forecast (below) and the "
+        "rest the observed value: the booster taught the networks, and the bundle holds the "
+        "networks alone" in prose
+    )
+    assert "taught" not in _prose(model_card(replace(ENSEMBLE, teacher=0.0), unit="µg/m³"))
 
 
 def test_a_card_of_one_refitted_member_says_so():

@@ -4,7 +4,7 @@ formats: test_convert)."""
 import optuna
 import pytest
 
-from tuner.deploy.export import _kept_epoch, _plan_members
+from tuner.deploy.export import _kept_epoch, _plan_members, _teacher
 from tuner.deploy.members import DEFAULT
 from tuner.errors import TunerError
 from tuner.search import attrs
@@ -66,3 +66,39 @@ def test_the_training_of_a_study_that_did_not_record_it_is_its_built_in_space_s(
     study.set_user_attr(attrs.SPACE, "my_own.toml")  # not built in: nothing to fall back on
     with pytest.raises(TunerError, match="--single"):
         _plan_members(study, DEFAULT)
+
+
+class _Scored:
+    """A fitted baseline as `_teacher` reads it: its validation RMSE."""
+
+    def __init__(self, val: float) -> None:
+        self.val = val
+
+    def rmse(self, part: str) -> float:
+        assert part == "val", "the teacher is chosen without the test part"
+        return self.val
+
+
+@pytest.mark.parametrize(
+    ("baseline", "weight", "said"),
+    [
+        (_Scored(22.5), 0.75, "members learn from targets 75% gradient boosting's forecast"),
+        (
+            _Scored(22.9),
+            0.0,
+            "gradient boosting validated worse than the best trial (22.9 against 22.7): "
+            "members learn the observed values alone",
+        ),
+        (None, 0.0, "no gradient-boosting baseline on this data: members learn the observed"),
+    ],
+)
+def test_the_teacher_teaches_when_it_validated_better_and_says_which(baseline, weight, said):
+    lines = []
+    assert _teacher(0.75, baseline, 22.7, lines.append) == weight
+    assert len(lines) == 1 and lines[0].startswith(said)
+
+
+def test_no_teacher_asked_for_is_none_and_says_nothing():
+    lines = []
+    assert _teacher(0.0, _Scored(22.5), 22.7, lines.append) == 0.0
+    assert lines == []

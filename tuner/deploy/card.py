@@ -85,8 +85,8 @@ kept, on the {meta.backend} backend. Each network reads the last hours of the wi
 that its configuration takes. Averaging configurations that one validation year cannot
 tell apart, each trained with a year more, forecasts new data better than the single best
 trial's model: how that was measured without reading the test rows is in tuner's
-benchmarks/README.md ("The exported model"). `tuner export --single` exports the best
-trial's own model instead."""
+benchmarks/README.md ("The exported model"). {_taught(meta)}`tuner export --single` exports
+the best trial's own model instead."""
     rows = "\n".join(
         f"| {m.trial} | {m.hyperparameters.units} | {m.hyperparameters.seq_len} | "
         f"{m.hyperparameters.learning_rate:.3g} | {m.hyperparameters.batch_size} | {m.epochs} |"
@@ -97,6 +97,16 @@ trial's own model instead."""
 {rows}
 """
     return textwrap.fill(" ".join(text.split()), CARD_WIDTH) + "\n\n" + table
+
+
+def _taught(meta: BundleMetadata) -> str:
+    if not meta.teacher:
+        return ""
+    return (
+        f"Each network was refitted on targets {meta.teacher:.0%} the gradient-boosting "
+        "baseline's forecast (below) and the rest the observed value: the booster taught "
+        "the networks, and the bundle holds the networks alone. "
+    )
 
 
 def _scores(meta: BundleMetadata, units: str) -> str:

@@ -17,8 +17,10 @@ import math
 import platform
 import shutil
 from collections.abc import Callable
+from functools import partial
 from importlib import metadata as importlib_metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
@@ -46,6 +48,7 @@ from tuner.deploy.convert import (
 from tuner.deploy.members import DEFAULT, ExportPlan, Member, as_member, choose
 from tuner.deploy.metadata import BundleMember, BundleMetadata
 from tuner.deploy.publish import publish, staging_folder
+from tuner.deploy.teacher import taught, teacher_weight
 from tuner.errors import TunerError
 from tuner.model.network import build_model, ensemble, for_deployment
 from tuner.model.params import ModelParams, TrainingSettings
@@ -54,6 +57,9 @@ from tuner.search import attrs
 from tuner.search.artifacts import load_model
 from tuner.search.seeds import derive_seed
 from tuner.search.stores import Store, open_store
+
+if TYPE_CHECKING:
+    from tuner.model.baseline import Baseline
 
 # The seed a member's refit derives its own from, with its trial's number: an export of the
 # same study trains the same models.
@@ -99,18 +105,24 @@ def export_best(
         data = prepare(spec, with_test=True)
         core = load_model(store, trial, artifacts)
         members: list[Member] = []
+        baseline = _fit_boosting(data)
+        teacher = 0.0
     else:
         members, training = _plan_members(study, plan)
         _check_writable(out)  # before minutes of training, not after
         data = prepare(spec, with_test=True)
-        core = ensemble(_refit_all(members, data, training, progress or (lambda line: None)))
+        say = progress or (lambda line: None)
+        baseline = _fit_boosting(data)
+        teacher = _teacher(plan.teacher, baseline, trial.value, say)
+        targets = partial(_taught_targets, data, baseline, teacher) if teacher else None
+        core = ensemble(_refit_all(members, data, training, say, targets))
     model = for_deployment(core, data.prep)
     seq_len = int(model.input_shape[1])
 
     windows = {part: data.raw_windows(part, seq_len) for part in ("val", "test")}
     forecasts = {part: _forecast(model, w.x) for part, w in windows.items()}
     scores = {part: _score(data, part, windows[part], forecasts[part]) for part in windows}
-    boosting = _boosting(data)
+    boosting = _boosting_scores(baseline)
     meta = BundleMetadata(
         target=spec.target,
         horizon=spec.horizon,
@@ -137,6 +149,7 @@ def export_best(
         versions=_versions(),
         members=tuple(BundleMember(m.trial, m.params, m.epochs) for m in members),
         refit=plan.refit,
+        teacher=teacher,
     )
 
     try:
@@ -225,9 +238,11 @@ def _refit_all(
     data: PreparedData,
     training: TrainingSettings,
     progress: Callable[[str], None],
+    targets: Callable[[int], np.ndarray] | None = None,
 ) -> list[keras.Model]:
-    """Each member refitted, then all rebuilt in one Keras session from their weights: a
-    fit starts a fresh session, which under JAX frees the arrays of the models before it."""
+    """Each member refitted, on the `targets` of its seq_len's windows when given, then all
+    rebuilt in one Keras session from their weights: a fit starts a fresh session, which
+    under JAX frees the arrays of the models before it."""
     weights = []
     for i, member in enumerate(members):
         p = member.params
@@ -244,6 +259,7 @@ def _refit_all(
                 training,
                 learning_rates=member.learning_rates,
                 seed=derive_seed(REFIT_SEED, member.trial),
+                targets=targets(p.seq_len) if targets else None,
             )
         except FloatingPointError as e:
             raise TunerError(f"trial {member.trial}'s refit diverged: {e}; try --single") from e
@@ -287,16 +303,55 @@ def _score(
     }
 
 
-def _boosting(data: PreparedData) -> dict[str, float | None]:
+def _fit_boosting(data: PreparedData) -> Baseline | None:
     """The gradient-boosting baseline refitted as `tuner run` fitted it (deterministic, on
-    the training rows, stopped on validation), scored on validation and, once, on test."""
+    the training rows, stopped on validation), or None for data it cannot serve: then the
+    bundle says it has no such score, and no member learns from it."""
     from tuner.model.baseline import FIT_ERRORS, fit_baseline
 
     try:
-        baseline = fit_baseline(data)
-        return {part: baseline.rmse(part) for part in ("val", "test")}
-    except FIT_ERRORS:  # data it cannot serve: the bundle says it has no such score
+        return fit_baseline(data)
+    except FIT_ERRORS:
+        return None
+
+
+def _boosting_scores(baseline: Baseline | None) -> dict[str, float | None]:
+    """The baseline scored on validation and, once, on test."""
+    from tuner.model.baseline import FIT_ERRORS
+
+    try:
+        return {part: baseline and baseline.rmse(part) for part in ("val", "test")}
+    except FIT_ERRORS:
         return {"val": None, "test": None}
+
+
+def _teacher(
+    weight: float, baseline: Baseline | None, search_val: float, say: Callable[[str], None]
+) -> float:
+    """The teacher's weight for this export, said in a line when it teaches or is refused."""
+    if not weight:
+        return 0.0
+    boosting_val = baseline.rmse("val") if baseline else None
+    used = teacher_weight(weight, boosting_val, search_val)
+    if boosting_val is None:
+        say("no gradient-boosting baseline on this data: members learn the observed values")
+    elif not used:
+        say(
+            f"gradient boosting validated worse than the best trial ({boosting_val:.4g} "
+            f"against {search_val:.4g}): members learn the observed values alone"
+        )
+    else:
+        say(f"members learn from targets {used:.0%} gradient boosting's forecast")
+    return used
+
+
+def _taught_targets(
+    data: PreparedData, baseline: Baseline, weight: float, seq_len: int
+) -> np.ndarray:
+    """The scaled targets of the training + validation windows for `seq_len`, taught."""
+    windows = data.windows("train_val", seq_len)
+    forecast = baseline.forecast(windows.rows, stop=data.bounds("val")[1])
+    return taught(windows.y, (forecast - data.target_mean) / data.target_std, weight)
 
 
 def _versions() -> dict[str, str]:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tuner.deploy.teacher import TEACHER_WEIGHT
 from tuner.model.params import ModelParams
 from tuner.search import attrs
 from tuner.search.outcomes import best_distinct
@@ -29,16 +30,22 @@ class ExportPlan:
         members: how many of the best distinct configurations the model averages.
         refit: train each again on training and validation (else: the trial's saved
             model, which only the best trial of a study is sure to have, so `members` is 1).
+        teacher: the weight of the gradient-boosting baseline's forecast in the targets a
+            member refits on (`tuner.deploy.teacher`); 0 for the observed values alone.
+            A model that is not refitted has no teacher.
     """
 
     members: int = 5
     refit: bool = True
+    teacher: float = TEACHER_WEIGHT
 
     def __post_init__(self) -> None:
         if self.members < 1:
             raise ValueError(f"an export needs at least one member, not {self.members}")
         if not self.refit and self.members != 1:
             raise ValueError("only the best trial's model is saved: without a refit, one member")
+        if not 0.0 <= self.teacher <= 1.0:
+            raise ValueError(f"a teacher's weight is between 0 and 1, not {self.teacher}")
 
     @property
     def single(self) -> bool:

@@ -69,6 +69,9 @@ class BundleMetadata:
     boosting_test_rmse: float | None = None
     members: tuple[BundleMember, ...] = ()
     refit: bool = False
+    # The weight of the gradient-boosting baseline's forecast in the targets the members
+    # were refitted on (tuner.deploy.teacher); 0: the observed values alone.
+    teacher: float = 0.0
 
     def to_json(self) -> str:
         document = asdict(self)
@@ -126,6 +129,7 @@ class BundleMetadata:
             boosting_test_rmse=_optional(float, d.get("boosting_test_rmse"), "boosting_test_rmse"),
             members=members,
             refit=_of(bool, d.get("refit", False), "refit"),
+            teacher=_fraction(d.get("teacher", 0.0), "teacher"),
         )
 
 
@@ -200,6 +204,13 @@ def _optional(kind: type, value: Any, name: str) -> Any:
     if kind is float:
         return _number(value, name)
     return _of(kind, value, name)
+
+
+def _fraction(value: Any, name: str) -> float:
+    number = _number(value, name)
+    if not 0.0 <= number <= 1.0:
+        raise ValueError(f"{name}: expected a number from 0 to 1, got {number}")
+    return number
 
 
 def _list_of(kind: type, value: Any, name: str) -> list[Any]:

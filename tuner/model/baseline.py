@@ -113,11 +113,17 @@ class Baseline:
     def predict(self, part: ScoredPart) -> tuple[np.ndarray, np.ndarray]:
         """(rows, forecasts in target units) for the part's observed target rows."""
         rows = _scored_rows(self.data, part)
+        return rows, self.forecast(rows, stop=self.data.bounds(part)[1])
+
+    def forecast(self, rows: np.ndarray, *, stop: int) -> np.ndarray:
+        """Forecasts in target units of `rows`, each from the hours before it, reading no
+        row from `stop` on (every row must be before it); NaN for a row whose hour of
+        origin has less than `HISTORY` hours of past, as no row it was fitted on had."""
         origins = rows - self.data.spec.horizon
-        stop = self.data.bounds(part)[1]
         features = lag_features(self.data.raw[:stop], len(self.data.prep.numeric))[origins]
         change = self.booster.predict(features, num_iteration=self.best_iteration)
-        return rows, _target(self.data)[origins] + change
+        forecast = _target(self.data)[origins] + change
+        return np.where(origins >= HISTORY - 1, forecast, np.nan)
 
     def rmse(self, part: ScoredPart) -> float:
         """RMSE in target units on the rows `PreparedData.persistence_rmse(part)` scores."""

@@ -8,6 +8,7 @@ train, never how.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -180,6 +181,7 @@ def refit(
     *,
     learning_rates: Sequence[float],
     seed: int | None,
+    targets: np.ndarray | None = None,
 ) -> keras.Model:
     """`params`'s model trained afresh on training and validation together, one epoch per
     rate of `learning_rates` at that rate: a searched trial's run replayed with a year more.
@@ -187,6 +189,10 @@ def refit(
     Nothing is held out, so nothing stops or schedules the fit: the epochs and rates are
     those the trial kept, and the weights kept are the moving average at the last epoch
     when `training` keeps one (Keras writes it into the model as the fit ends).
+
+    `targets`, scaled as the target is, replace the observed ones of
+    `data.windows("train_val", params.seq_len)`, one for each of its windows (a teacher's,
+    `tuner.deploy.teacher`).
 
     Raises:
         FloatingPointError: the training loss, or a weight, was not finite.
@@ -197,7 +203,12 @@ def refit(
     if seed is not None:
         keras.utils.set_random_seed(seed)
     model = build(params, data.n_features, training)
-    windows = whole_batches(data.windows("train_val", params.seq_len), params.batch_size)
+    windows = data.windows("train_val", params.seq_len)
+    if targets is not None:
+        if len(targets) != len(windows):
+            raise ValueError(f"{len(targets)} targets for {len(windows)} windows")
+        windows = dataclasses.replace(windows, y=np.asarray(targets, dtype=windows.y.dtype))
+    windows = whole_batches(windows, params.batch_size)
     rates = [float(rate) for rate in learning_rates]
     history = model.fit(
         windows.x,
