@@ -2,7 +2,7 @@
 configurations, each trained on the training rows or refitted on training + validation.
 
 Usage: python benchmarks/export_choice.py --storage URL [--study NAME] [--members 5]
-       [--seeds 3] [--out FILE.jsonl]
+       [--seeds 3] [--teachers W,...] --out FILE.jsonl
 
 Every model is trained through tuner's own recipe (`tuner.model.training`), chosen by
 tuner's own rule (`tuner.deploy.members.choose`) from a study made by `tuner run`, and
@@ -15,7 +15,9 @@ study to confirm on 2014.
 
 Trained per study: the best `--members` configurations on the training rows (seed 0, as
 a trial trains: early stopping on validation), the same refitted on training +
-validation (seeds 0 .. `--seeds` - 1), and the best trial's saved model as exported.
+validation (seeds 0 .. `--seeds` - 1), the same refitted with seed 0 on targets taught
+by gradient boosting at each of `--teachers`' weights, and the best trial's saved model
+as exported.
 Each model's forecast is appended to `--out` as a JSON line, so an interrupted run
 resumes; the summary is printed from the file.
 """
@@ -57,6 +59,13 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=5)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--teachers",
+        type=lambda text: [float(w) for w in text.split(",")],
+        default=[],
+        help="comma-separated weights of gradient boosting's forecast in the refit targets "
+        "(tuner.deploy.teacher): the best configurations refitted with each, seed 0",
+    )
     args = parser.parse_args()
     use_backend("jax")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -107,10 +116,7 @@ def main() -> None:
         seed = derive_seed(0, m.trial)
         record(
             f"train:{m.trial}:0",
-            lambda m=m, seed=seed: (
-                train(m.params, data, training, seed=seed)[0],
-                m.params.seq_len,
-            ),
+            lambda m=m, seed=seed: trained(train(m.params, data, training, seed=seed), m),
         )
         for s in range(args.seeds):
             record(
@@ -127,7 +133,29 @@ def main() -> None:
                     None,
                 ),
             )
-    summarize(done, members, args.seeds, actual, best.number, data)
+    if args.teachers:
+        from tuner.deploy.export import taught_targets
+        from tuner.model.baseline import fit_baseline
+
+        teacher = fit_baseline(data)
+    for weight in args.teachers:
+        for m in members:
+            record(
+                f"taught{weight:g}:{m.trial}:0",
+                lambda m=m, weight=weight: (
+                    refit(
+                        m.params,
+                        data,
+                        training,
+                        learning_rates=m.learning_rates,
+                        seed=derive_seed(0, m.trial),
+                        targets=taught_targets(data, teacher, weight, m.params.seq_len),
+                    ),
+                    m.params.seq_len,
+                    None,
+                ),
+            )
+    summarize(done, members, args.seeds, actual, best.number, data, args.teachers)
 
 
 def boosting(data: PreparedData) -> dict[str, float]:
@@ -168,7 +196,7 @@ def rmse(predicted, actual) -> float:
     return math.sqrt(float(np.mean((np.asarray(predicted) - actual) ** 2)))
 
 
-def summarize(done, members, seeds, actual, best, data) -> None:
+def summarize(done, members, seeds, actual, best, data, teachers=()) -> None:
     def mean_of(keys):
         return rmse(np.mean([done[k]["forecast"] for k in keys], axis=0), actual)
 
@@ -188,6 +216,13 @@ def summarize(done, members, seeds, actual, best, data) -> None:
             (
                 f"best {k}, refitted, {seeds} seeds each",
                 [f"refit:{t}:{s}" for t in top[:k] for s in range(seeds)],
+            )
+        )
+    for weight in teachers:
+        rows.append(
+            (
+                f"best {len(top)}, refitted, seed 0, taught at {weight:g}",
+                [f"taught{weight:g}:{t}:0" for t in top],
             )
         )
     print(
@@ -221,7 +256,10 @@ def summarize(done, members, seeds, actual, best, data) -> None:
         if all(k in done for k in keys):
             print(f"| {name} | {len(keys)} | {mean_of(keys):.3f} |")
     # Half and half, a weight chosen on nothing: what the two kinds of model share.
-    widest = (f"best {len(top)}, refitted on train + val, seed 0", rows[-1][0])
+    widest = (
+        f"best {len(top)}, refitted on train + val, seed 0",
+        f"best {len(top)}, refitted, {seeds} seeds each",
+    )
     for name, keys in rows:
         if name in widest and all(k in done for k in keys):
             lstm = np.mean([done[k]["forecast"] for k in keys], axis=0)

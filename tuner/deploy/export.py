@@ -114,7 +114,7 @@ def export_best(
         say = progress or (lambda line: None)
         baseline = _fit_boosting(data)
         teacher = _teacher(plan.teacher, baseline, trial.value, say)
-        targets = partial(_taught_targets, data, baseline, teacher) if teacher else None
+        targets = partial(taught_targets, data, baseline, teacher) if teacher else None
         core = ensemble(_refit_all(members, data, training, say, targets))
     model = for_deployment(core, data.prep)
     seq_len = int(model.input_shape[1])
@@ -345,7 +345,7 @@ def _teacher(
     return used
 
 
-def _taught_targets(
+def taught_targets(
     data: PreparedData, baseline: Baseline, weight: float, seq_len: int
 ) -> np.ndarray:
     """The scaled targets of the training + validation windows for `seq_len`, taught."""
