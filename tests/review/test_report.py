@@ -1,6 +1,7 @@
 """`report_study` on an in-memory study, without a bundle: no Keras, the search's figures."""
 
 import random
+from dataclasses import replace
 
 import optuna
 import pytest
@@ -8,8 +9,15 @@ from optuna.artifacts import FileSystemArtifactStore, download_artifact
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import TrialState, create_trial
 
+from tests.deploy.test_bundle import ENSEMBLE, META
 from tuner.errors import TunerError
-from tuner.review.report import PAGE_FILE, default_model, report_study, searched_params
+from tuner.review.report import (
+    PAGE_FILE,
+    _holds,
+    default_model,
+    report_study,
+    searched_params,
+)
 from tuner.search import attrs
 
 SPACE = {
@@ -109,3 +117,13 @@ def test_costly_trials_are_named_under_the_history_only_when_the_study_has_them(
                      system_attrs={"constraints:costly": 2.0})
     )  # fmt: skip
     assert "Grey dots are costly" in report_study(study, tmp_path / "b").page.read_text()
+
+
+def test_the_report_says_what_the_bundle_holds_and_whether_it_was_taught():
+    assert _holds(META) == f"trial {META.trial}"
+    assert _holds(ENSEMBLE) == (
+        f"the mean of 2 refitted models, taught by gradient boosting (75%), best trial {META.trial}"
+    )
+    assert _holds(replace(ENSEMBLE, teacher=0.0)) == (
+        f"the mean of 2 refitted models, best trial {META.trial}"
+    )

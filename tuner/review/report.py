@@ -261,7 +261,8 @@ def _search_section(study: optuna.Study, found: list[Curve]) -> Section:
 
 def _holds(meta: BundleMetadata) -> str:
     if meta.members:
-        return f"the mean of {len(meta.members)} refitted models, best trial {meta.trial}"
+        taught = f", taught by gradient boosting ({meta.teacher:.0%})" if meta.teacher else ""
+        return f"the mean of {len(meta.members)} refitted models{taught}, best trial {meta.trial}"
     return f"trial {meta.trial}"
 
 
