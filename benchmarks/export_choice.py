@@ -108,6 +108,18 @@ def main() -> None:
     from tuner.search.artifacts import load_model
     from tuner.search.stores import open_store, parse_store
 
+    def refitted(m, s: int, targets=None):
+        """Member `m` refitted with seed `s`, on `targets` when given; no validation score."""
+        model = refit(
+            m.params,
+            data,
+            training,
+            learning_rates=m.learning_rates,
+            seed=derive_seed(s, m.trial),
+            targets=targets,
+        )
+        return model, m.params.seq_len, None
+
     best = min(trials, key=lambda t: t.value)
     where = parse_store(study.user_attrs[attrs.ARTIFACTS])
     saved = load_model(open_store(where, create=False), best, where)
@@ -119,20 +131,7 @@ def main() -> None:
             lambda m=m, seed=seed: trained(train(m.params, data, training, seed=seed), m),
         )
         for s in range(args.seeds):
-            record(
-                f"refit:{m.trial}:{s}",
-                lambda m=m, s=s: (
-                    refit(
-                        m.params,
-                        data,
-                        training,
-                        learning_rates=m.learning_rates,
-                        seed=derive_seed(s, m.trial),
-                    ),
-                    m.params.seq_len,
-                    None,
-                ),
-            )
+            record(f"refit:{m.trial}:{s}", lambda m=m, s=s: refitted(m, s))
     if args.teachers:
         from tuner.deploy.export import taught_targets
         from tuner.model.baseline import fit_baseline
@@ -142,17 +141,8 @@ def main() -> None:
         for m in members:
             record(
                 f"taught{weight:g}:{m.trial}:0",
-                lambda m=m, weight=weight: (
-                    refit(
-                        m.params,
-                        data,
-                        training,
-                        learning_rates=m.learning_rates,
-                        seed=derive_seed(0, m.trial),
-                        targets=taught_targets(data, teacher, weight, m.params.seq_len),
-                    ),
-                    m.params.seq_len,
-                    None,
+                lambda m=m, weight=weight: refitted(
+                    m, 0, taught_targets(data, teacher, weight, m.params.seq_len)
                 ),
             )
     summarize(done, members, args.seeds, actual, best.number, data, args.teachers)
