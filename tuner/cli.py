@@ -246,8 +246,8 @@ def _export_arguments(p: argparse.ArgumentParser) -> None:
         default=DEFAULT.teacher,
         metavar="WEIGHT",
         help="the weight of the gradient-boosting baseline's forecast in the targets each "
-        "model trains on, when it validated better than the best trial; 0: the observed "
-        "values alone (default: %(default)s)",
+        "model trains on (0.75 served PM2.5); 0: the observed values alone "
+        "(default: %(default)s)",
     )
     p.add_argument(
         "--single",

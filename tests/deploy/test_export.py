@@ -82,17 +82,22 @@ class _Scored:
 @pytest.mark.parametrize(
     ("baseline", "weight", "said"),
     [
-        (_Scored(22.5), 0.75, "members learn from targets 75% gradient boosting's forecast"),
+        (
+            _Scored(22.5),
+            0.75,
+            "members learn from targets 75% gradient boosting's forecast (it validated 22.5, "
+            "the best trial 22.7)",
+        ),
         (
             _Scored(22.9),
-            0.0,
-            "gradient boosting validated worse than the best trial (22.9 against 22.7): "
-            "members learn the observed values alone",
+            0.75,
+            "members learn from targets 75% gradient boosting's forecast (it validated 22.9, "
+            "the best trial 22.7)",
         ),
         (None, 0.0, "no gradient-boosting baseline on this data: members learn the observed"),
     ],
 )
-def test_the_teacher_teaches_when_it_validated_better_and_says_which(baseline, weight, said):
+def test_an_asked_for_teacher_teaches_when_there_is_a_booster_and_says_so(baseline, weight, said):
     lines = []
     assert _teacher(0.75, baseline, 22.7, lines.append) == weight
     assert len(lines) == 1 and lines[0].startswith(said)

@@ -66,7 +66,7 @@ def test_the_plans():
         ExportPlan(members=0)
     with pytest.raises(ValueError, match="one member"):
         ExportPlan(members=3, refit=False)
-    assert 0 < ExportPlan().teacher < 1
+    assert ExportPlan().teacher == 0.0 and ExportPlan(teacher=0.75).teacher == 0.75
     for weight in (-0.5, 1.01, float("nan")):
         with pytest.raises(ValueError, match="between 0 and 1"):
             ExportPlan(teacher=weight)

@@ -328,20 +328,18 @@ def _boosting_scores(baseline: Baseline | None) -> dict[str, float | None]:
 def _teacher(
     weight: float, baseline: Baseline | None, search_val: float, say: Callable[[str], None]
 ) -> float:
-    """The teacher's weight for this export, said in a line when it teaches or is refused."""
+    """The teacher's weight for this export, said in a line when one was asked for."""
     if not weight:
         return 0.0
     boosting_val = baseline.rmse("val") if baseline else None
-    used = teacher_weight(weight, boosting_val, search_val)
-    if boosting_val is None:
+    used = teacher_weight(weight, boosting_val)
+    if not used:
         say("no gradient-boosting baseline on this data: members learn the observed values")
-    elif not used:
-        say(
-            f"gradient boosting validated worse than the best trial ({boosting_val:.4g} "
-            f"against {search_val:.4g}): members learn the observed values alone"
-        )
     else:
-        say(f"members learn from targets {used:.0%} gradient boosting's forecast")
+        say(
+            f"members learn from targets {used:.0%} gradient boosting's forecast (it "
+            f"validated {boosting_val:.4g}, the best trial {search_val:.4g})"
+        )
     return used
 
 

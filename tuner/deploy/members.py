@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tuner.deploy.teacher import TEACHER_WEIGHT
 from tuner.model.params import ModelParams
 from tuner.search import attrs
 from tuner.search.outcomes import best_distinct
@@ -31,13 +30,13 @@ class ExportPlan:
         refit: train each again on training and validation (else: the trial's saved
             model, which only the best trial of a study is sure to have, so `members` is 1).
         teacher: the weight of the gradient-boosting baseline's forecast in the targets a
-            member refits on (`tuner.deploy.teacher`); 0 for the observed values alone.
-            A model that is not refitted has no teacher.
+            member refits on (`tuner.deploy.teacher`); 0, the default, for the observed
+            values alone. A model that is not refitted has no teacher.
     """
 
     members: int = 5
     refit: bool = True
-    teacher: float = TEACHER_WEIGHT
+    teacher: float = 0.0
 
     def __post_init__(self) -> None:
         if self.members < 1:
