@@ -2,6 +2,9 @@
 lost during a run is noticed, and the study asked for (or the only one) is found."""
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import optuna
 import pytest
@@ -9,6 +12,8 @@ import pytest
 from tuner.errors import TunerError
 from tuner.search.location import StudyLocation
 from tuner.search.storage import DatabaseFile, load_study, open_storage
+
+ROOT = Path(__file__).parents[2]
 
 
 def _at(url: str) -> StudyLocation:
@@ -171,3 +176,44 @@ def test_a_missed_heartbeat_is_skipped_not_waited_for(patient, monkeypatch):
 
     monkeypatch.setattr(optuna.storages.RDBStorage, "record_heartbeat", away)
     patient.record_heartbeat(0)  # returns: the trial fails only after its grace period
+
+
+_POP = """
+import sys, optuna
+from tuner.search.location import StudyLocation
+from tuner.search.storage import open_storage
+optuna.logging.set_verbosity(optuna.logging.ERROR)
+storage = open_storage(StudyLocation.of(sys.argv[1], None, environ={}))
+study = optuna.load_study(study_name="queue", storage=storage)
+for _ in range(int(sys.argv[2])):
+    trial = study.ask()
+    print(trial.suggest_int("i", 0, 10**6), flush=True)
+    study.tell(trial, 0.0)
+"""
+
+
+def test_two_processes_never_pop_the_same_enqueued_trial(tmp_path):
+    """Optuna pops a waiting trial (a replicate, a re-queued one) by reading that it waits,
+    then marking it running; SQLite ignores the lock Optuna asks for between the two, so
+    without a write lock taken as each transaction begins, two workers could train the same
+    trial and the second's result be refused ("Cannot tell a COMPLETE trial")."""
+    url = f"sqlite:///{tmp_path / 'tuner.db'}"
+    storage = open_storage(_at(url))
+    study = optuna.create_study(study_name="queue", storage=storage)
+    queued = 150
+    for i in range(queued):
+        study.enqueue_trial({"i": i})
+    storage.engine.dispose()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-c", _POP, url, str(queued // 2)]
+    workers = [
+        subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        for _ in range(2)
+    ]
+    outputs = [worker.communicate(timeout=300) for worker in workers]
+    for worker, (_, err) in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, err.strip().splitlines()[-1]
+    popped = [int(line) for out, _ in outputs for line in out.split()]
+    assert sorted(popped) == list(range(queued))

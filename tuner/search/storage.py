@@ -80,7 +80,10 @@ def open_storage(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                return storage_class(url, engine_kwargs=engine_kwargs, **heartbeat)
+                storage = storage_class(url, engine_kwargs=engine_kwargs, **heartbeat)
+            if create and location.sqlite_file is not None:
+                _one_writer_at_a_time(storage.engine)
+            return storage
         except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError) as e:
             # Processes that find a fresh database at once all make its schema; those that
             # lose the race find it made when they look again.
@@ -235,6 +238,28 @@ for _name in (
     "_get_stale_trial_ids",
 ):
     _wait_for_outages(_name)
+
+
+def _one_writer_at_a_time(engine: sqlalchemy.Engine) -> None:
+    """Each transaction on the SQLite file takes its write lock as it begins.
+
+    Optuna pops a waiting trial (a replicate, a trial re-queued after its worker died) by
+    reading that it waits and then marking it running, and asks for a row lock in between
+    that SQLite does not have: two workers could pop the same trial, and the second's
+    result would be refused. SQLAlchemy's recipe for pysqlite: the driver's own deferred
+    BEGIN off, `BEGIN IMMEDIATE` instead. Only writers (`create`) take it, so that a
+    reader of a read-only file still reads.
+    """
+
+    @sqlalchemy.event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+
+    @sqlalchemy.event.listens_for(engine, "begin")
+    def _begin_immediate(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    engine.dispose()  # the connections opened before the listeners
 
 
 def _enable_wal(parsed: URL) -> None:
