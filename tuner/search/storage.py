@@ -1,5 +1,5 @@
-"""A `StudyLocation` -> Optuna's RDB storage: SQLite with WAL and a busy timeout, or a
-database server whose restarts a run rides out."""
+"""A `StudyLocation` -> Optuna's RDB storage: SQLite with WAL, a busy timeout and one
+writer at a time, or a database server whose restarts a run rides out."""
 
 from __future__ import annotations
 
