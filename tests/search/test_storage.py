@@ -1,5 +1,6 @@
-"""Opening a study's storage: nothing is made by a reader, SQLite in WAL mode, a database
-lost during a run is noticed, and the study asked for (or the only one) is found."""
+"""Opening a study's storage: nothing is made by a reader, SQLite in WAL mode with one writer
+at a time, a database lost during a run is noticed, and the study asked for (or the only
+one) is found."""
 
 import os
 import subprocess
