@@ -53,11 +53,10 @@ def _one_line(result: subprocess.CompletedProcess, code: int, message: str) -> N
 
 
 def _after_progress(result: subprocess.CompletedProcess, code: int, message: str) -> None:
-    """Export's progress lines (the teacher's, one per member trained), then one error line."""
+    """Export's progress lines (one per member trained), then one error line."""
     *progress, error, end = result.stderr.split("\n")
     assert result.returncode == code and end == "", (result.returncode, result.stderr)
-    training = [line for line in progress if not line.startswith("members learn from ")]
-    assert training and all(line.startswith("training ") for line in training), progress
+    assert progress and all(line.startswith("training ") for line in progress), progress
     assert error.startswith("error: ") and message in error, error
 
 

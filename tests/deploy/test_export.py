@@ -94,7 +94,7 @@ class _Scored:
             "members learn from targets 75% gradient boosting's forecast (it validated 22.9, "
             "the best trial 22.7)",
         ),
-        (None, 0.0, "no gradient-boosting baseline on this data: members learn the observed"),
+        (None, 0.0, "no gradient-boosting forecast to learn from: members learn the observed"),
     ],
 )
 def test_an_asked_for_teacher_teaches_when_there_is_a_booster_and_says_so(baseline, weight, said):

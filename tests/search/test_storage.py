@@ -5,6 +5,7 @@ one) is found."""
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import optuna
@@ -180,12 +181,17 @@ def test_a_missed_heartbeat_is_skipped_not_waited_for(patient, monkeypatch):
 
 
 _POP = """
-import sys, optuna
+import os, sys, time, optuna
+from pathlib import Path
 from tuner.search.location import StudyLocation
 from tuner.search.storage import open_storage
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 storage = open_storage(StudyLocation.of(sys.argv[1], None, environ={}))
 study = optuna.load_study(study_name="queue", storage=storage)
+go = Path(sys.argv[3])
+(go.parent / f"ready-{os.getpid()}").touch()
+while not go.exists():  # both start popping at once
+    time.sleep(0.01)
 for _ in range(int(sys.argv[2])):
     trial = study.ask()
     print(trial.suggest_int("i", 0, 10**6), flush=True)
@@ -206,15 +212,26 @@ def test_two_processes_never_pop_the_same_enqueued_trial(tmp_path):
         study.enqueue_trial({"i": i})
     storage.engine.dispose()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-c", _POP, url, str(queued // 2)]
+    go = tmp_path / "go"
+    command = [sys.executable, "-c", _POP, url, str(queued // 2), str(go)]
     workers = [
         subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
         )
         for _ in range(2)
     ]
-    outputs = [worker.communicate(timeout=300) for worker in workers]
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(tmp_path.glob("ready-*"))) < 2 and time.monotonic() < deadline:
+            if any(worker.poll() is not None for worker in workers):
+                break
+            time.sleep(0.05)
+        go.touch()
+        outputs = [worker.communicate(timeout=300) for worker in workers]
+    finally:
+        for worker in workers:
+            worker.kill()
     for worker, (_, err) in zip(workers, outputs, strict=True):
-        assert worker.returncode == 0, err.strip().splitlines()[-1]
+        assert worker.returncode == 0, (err.strip().splitlines() or [worker.returncode])[-1]
     popped = [int(line) for out, _ in outputs for line in out.split()]
     assert sorted(popped) == list(range(queued))

@@ -334,7 +334,7 @@ def _teacher(
     boosting_val = baseline.rmse("val") if baseline else None
     used = teacher_weight(weight, boosting_val)
     if not used:
-        say("no gradient-boosting baseline on this data: members learn the observed values")
+        say("no gradient-boosting forecast to learn from: members learn the observed values")
     else:
         say(
             f"members learn from targets {used:.0%} gradient boosting's forecast (it "
