@@ -79,6 +79,14 @@ class BundleMetadata:
         document["features"] = list(self.features)
         return json.dumps(document, indent=2) + "\n"
 
+    def describe(self) -> str:
+        """What the bundle's model is, in the words every command and page uses for it."""
+        if not self.members:
+            return f"trial {self.trial}'s own model"
+        if len(self.members) == 1:
+            return f"trial {self.trial}'s configuration, refitted"
+        return f"the mean of {len(self.members)} refitted models (best trial {self.trial})"
+
     @classmethod
     def from_dict(cls, d: Any) -> BundleMetadata:
         """Checked field by field; raises ValueError or TypeError saying which is wrong."""

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
@@ -34,7 +35,6 @@ class Outcomes:
 
 
 def outcomes(trials: Sequence[FrozenTrial]) -> Outcomes:
-    complete = [t for t in trials if t.state == TrialState.COMPLETE]
     return Outcomes(
         states=dict(Counter(t.state.name.lower() for t in trials)),
         pruned_reasons=dict(
@@ -51,8 +51,28 @@ def outcomes(trials: Sequence[FrozenTrial]) -> Outcomes:
                 if t.state == TrialState.FAIL
             )
         ),
-        best=min(complete, key=lambda t: t.value) if complete else None,
+        best=best_trial(trials),
     )
+
+
+def ranked(trials: Iterable[FrozenTrial]) -> list[FrozenTrial]:
+    """The complete trials with a finite value, best first; a tie goes to the earlier trial.
+
+    The one order of "best" in tuner: `tuner best`, the note, the report, the export's
+    members and the replicates all read it (Optuna's `study.best_trial` skips costly trials).
+    """
+    complete = [
+        t
+        for t in trials
+        if t.state == TrialState.COMPLETE and t.value is not None and math.isfinite(t.value)
+    ]
+    return sorted(complete, key=lambda t: (t.value, t.number))
+
+
+def best_trial(trials: Iterable[FrozenTrial]) -> FrozenTrial | None:
+    """The first of `ranked(trials)`, or None when no trial completed with a finite value."""
+    order = ranked(trials)
+    return order[0] if order else None
 
 
 def against_baseline(value: float, baseline: float) -> str:
