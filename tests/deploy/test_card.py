@@ -49,17 +49,12 @@ def test_an_ensemble_s_card_lists_its_members_and_how_they_were_chosen():
 
     card = model_card(ENSEMBLE, unit="µg/m³")
     prose = _prose(card)
-    assert card.startswith("# beijing-lstm_baseline: the mean of its 2 best configurations")
-    assert "by the mean of 2 networks, each one LSTM and one Dense(1)" in prose
-    assert "trials 41, 7, best first" in prose and "`tuner export --single`" in prose
+    assert card.startswith(f"# beijing-lstm_baseline: {ENSEMBLE.describe()}\n")
+    assert f"The model is {ENSEMBLE.describe()}: the 2 best distinct configurations" in prose
+    assert "(trials 41, 7, best first), each one LSTM and one Dense(1)" in prose
+    assert "`tuner export --single`" in prose
     assert "| 41 | 32 | 24 | 0.003 | 64 | 9 |" in card and "| 7 | 16 | 12 | 0.01 | 32 | 5 |" in card
     assert "| validation (from 2013-01-01) | — (trained on it) |" in card
-    assert (
-        "refitted on targets 75% the gradient-boosting baseline's forecast (below) and the "
-        "rest the observed value: the booster taught the networks, and the bundle holds the "
-        "networks alone" in prose
-    )
-    assert "taught" not in _prose(model_card(replace(ENSEMBLE, teacher=0.0), unit="µg/m³"))
 
 
 def test_a_card_of_one_refitted_member_says_so():
@@ -67,8 +62,14 @@ def test_a_card_of_one_refitted_member_says_so():
 
     one = replace(ENSEMBLE, members=ENSEMBLE.members[:1])
     card = model_card(one, unit="µg/m³")
-    assert card.startswith("# beijing-lstm_baseline: trial 41's configuration, refitted")
+    assert card.startswith("# beijing-lstm_baseline: trial 41's configuration, refitted\n")
+    assert "the mean of 1" not in card
     assert (
-        "by one network, one LSTM and one Dense(1): the search's best configuration (trial 41)"
-        in _prose(card)
+        "The model is trial 41's configuration, refitted: the search's best configuration "
+        "(trial 41), one LSTM and one Dense(1)" in _prose(card)
     )
+
+
+def test_the_card_names_the_model_as_every_command_does():
+    """Its title is `BundleMetadata.describe`, the one wording of what a bundle holds."""
+    assert model_card(META, unit=None).startswith("# beijing-lstm_baseline: trial 41's own model\n")

@@ -200,25 +200,6 @@ def test_a_refit_is_seeded(data):
     assert not np.allclose(first, other)
 
 
-def test_a_refit_fits_the_targets_it_is_given_in_place_of_the_observed_ones(data):
-    """A teacher's targets (tuner.deploy.teacher) reach the fit, window for window: the
-    observed values given as targets train the same model, and targets one standard
-    deviation higher train a model that forecasts higher."""
-    training = TrainingSettings(max_epochs=30, patience=1)
-    x = data.windows("val", SMALL.seq_len).x[:256]
-    observed = data.windows("train_val", SMALL.seq_len).y
-
-    def forecast(targets):
-        model = refit(SMALL, data, training, learning_rates=[0.003], seed=0, targets=targets)
-        return model.predict(x, verbose=0).reshape(-1)
-
-    plain = forecast(None)
-    np.testing.assert_array_equal(forecast(observed.copy()), plain)
-    assert np.mean(forecast(observed + 1.0) - plain) > 0.5
-    with pytest.raises(ValueError, match=f"{len(observed) - 1} targets for {len(observed)}"):
-        forecast(observed[1:])
-
-
 def test_a_refit_that_diverges_says_so(data):
     training = TrainingSettings(max_epochs=30, patience=1)
     with pytest.raises(FloatingPointError, match="training mse inf at epoch 1"):

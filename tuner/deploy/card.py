@@ -35,16 +35,12 @@ def model_card(
     """
     units = unit or f"`{meta.target}`'s own units"
     if meta.members:
-        title = f"# {meta.study}: the mean of its {len(meta.members)} best configurations\n"
-        if len(meta.members) == 1:
-            title = f"# {meta.study}: trial {meta.trial}'s configuration, refitted\n"
         summary = _ensemble_summary(meta, units)
     else:
-        title = f"# {meta.study}, trial {meta.trial}\n"
         summary = _summary(meta, units, kept_epoch)
     return "\n".join(
         [
-            title,
+            f"# {meta.study}: {meta.describe()}\n",
             summary,
             _scores(meta, units),
             _input_output(meta, units),
@@ -72,21 +68,21 @@ def _ensemble_summary(meta: BundleMetadata, units: str) -> str:
     trials = ", ".join(str(m.trial) for m in meta.members)
     n = len(meta.members)
     which = (
-        f"one network, one LSTM and one Dense(1): the search's best configuration (trial {trials})"
+        f"the search's best configuration (trial {trials}), one LSTM and one Dense(1)"
         if n == 1
-        else f"the mean of {n} networks, each one LSTM and one Dense(1): the {n} best "
-        f"distinct configurations of the search (trials {trials}, best first)"
+        else f"the {n} best distinct configurations of the search (trials {trials}, best "
+        "first), each one LSTM and one Dense(1)"
     )
     text = f"""Forecasts `{meta.target}` {_hours(meta.horizon)} ahead, in {units}, from the raw
-values of the previous {_hours(meta.seq_len)}, by {which}, each trained again on the
-training and validation rows of the {dataset["name"]} data (`{dataset["file"]}`, sha256
-{dataset["sha256"][:12]}…) for the epochs, and at the learning rates, that its trial
-kept, on the {meta.backend} backend. Each network reads the last hours of the window
-that its configuration takes. Averaging configurations that one validation year cannot
-tell apart, each trained with a year more, forecasts new data better than the single best
-trial's model: how that was measured without reading the test rows is in tuner's
-benchmarks/README.md ("The exported model"). {_taught(meta)}`tuner export --single` exports
-the best trial's own model instead."""
+values of the previous {_hours(meta.seq_len)}. The model is {meta.describe()}: {which},
+trained again on the training and validation rows of the {dataset["name"]} data
+(`{dataset["file"]}`, sha256 {dataset["sha256"][:12]}…) for the epochs, and at the
+learning rates, that its trial kept, on the {meta.backend} backend. Each network reads the
+last hours of the window that its configuration takes. Averaging configurations that one
+validation year cannot tell apart, each trained with a year more, forecasts new data better
+than the single best trial's model: how that was measured without reading the test rows is
+in tuner's benchmarks/README.md ("The exported model"). `tuner export --single` exports the
+best trial's own model instead."""
     rows = "\n".join(
         f"| {m.trial} | {m.hyperparameters.units} | {m.hyperparameters.seq_len} | "
         f"{m.hyperparameters.learning_rate:.3g} | {m.hyperparameters.batch_size} | {m.epochs} |"
@@ -97,16 +93,6 @@ the best trial's own model instead."""
 {rows}
 """
     return textwrap.fill(" ".join(text.split()), CARD_WIDTH) + "\n\n" + table
-
-
-def _taught(meta: BundleMetadata) -> str:
-    if not meta.teacher:
-        return ""
-    return (
-        f"Each network was refitted on targets {meta.teacher:.0%} the gradient-boosting "
-        "baseline's forecast (below) and the rest the observed value: the booster taught "
-        "the networks, and the bundle holds the networks alone. "
-    )
 
 
 def _scores(meta: BundleMetadata, units: str) -> str:

@@ -1,4 +1,4 @@
-"""Which trials an exported model is made of, and how each is trained: plain data only.
+"""Which trials an exported model is made of, and how each is trained.
 
 One validation year tells the configurations a search ends on apart by less than the seed
 alone moves them, so the single best trial is partly a lucky draw. An export therefore
@@ -12,11 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tuner.model.params import ModelParams
+from tuner.errors import TunerError
+from tuner.model.params import ModelParams, TrainingSettings
 from tuner.search import attrs
-from tuner.search.outcomes import best_distinct
+from tuner.search.outcomes import best_distinct, best_trial, ranked
+
+if TYPE_CHECKING:
+    import optuna
+    from optuna.trial import FrozenTrial
 
 MAX_MEMBERS = 20  # each member trains for as long as its trial did
 
@@ -29,22 +34,16 @@ class ExportPlan:
         members: how many of the best distinct configurations the model averages.
         refit: train each again on training and validation (else: the trial's saved
             model, which only the best trial of a study is sure to have, so `members` is 1).
-        teacher: the weight of the gradient-boosting baseline's forecast in the targets a
-            member refits on (`tuner.deploy.teacher`); 0, the default, for the observed
-            values alone. A model that is not refitted has no teacher.
     """
 
     members: int = 5
     refit: bool = True
-    teacher: float = 0.0
 
     def __post_init__(self) -> None:
         if self.members < 1:
             raise ValueError(f"an export needs at least one member, not {self.members}")
         if not self.refit and self.members != 1:
             raise ValueError("only the best trial's model is saved: without a refit, one member")
-        if not 0.0 <= self.teacher <= 1.0:
-            raise ValueError(f"a teacher's weight is between 0 and 1, not {self.teacher}")
 
     @property
     def single(self) -> bool:
@@ -88,8 +87,45 @@ def as_member(number: int, value: float, user_attrs: Mapping[str, Any]) -> Membe
     return Member(number, float(value), model_params, tuple(float(r) for r in rates[:kept]))
 
 
-def choose(candidates: Iterable[Member], count: int) -> list[Member]:
-    """The `count` best distinct configurations, best first; a configuration met twice
-    (a resumed or enqueued trial) counts once, at its better value."""
-    ranked = sorted(candidates, key=lambda m: (m.value, m.trial))
-    return best_distinct(ranked, count, config=lambda m: m.params)
+def choose(trials: Iterable[FrozenTrial], count: int) -> list[Member]:
+    """The members of the `count` best distinct configurations among `trials`, best first
+    in the one order of "best" (`outcomes.ranked`); a configuration met twice (a resumed or
+    enqueued trial) counts once, at its better value, and a trial that did not record what
+    a refit replays is passed over."""
+    members = (m for t in ranked(trials) if (m := as_member(t.number, t.value, t.user_attrs)))
+    return best_distinct(members, count, config=lambda m: m.params)
+
+
+def best_to_export(study: optuna.Study, *, saved: bool) -> FrozenTrial:
+    """The trial a bundle is named after: the study's best (`outcomes.best_trial`), which
+    must have saved its model when the bundle is that model (`saved`)."""
+    trial = best_trial(study.get_trials(deepcopy=False))
+    if trial is None:
+        raise TunerError(f"study '{study.study_name}' has no completed trial to export")
+    if saved and attrs.ARTIFACT_ID not in trial.user_attrs:
+        raise TunerError(f"trial {trial.number} of '{study.study_name}' has no saved model")
+    return trial
+
+
+def plan_members(study: optuna.Study, plan: ExportPlan) -> tuple[list[Member], TrainingSettings]:
+    """The members `plan` asks for and how the study trained them, or a one-line refusal
+    before anything trains."""
+    training = attrs.training_settings(study.user_attrs)
+    if training is None:
+        training = _builtin_training(study.user_attrs.get(attrs.SPACE))
+    members = choose(study.get_trials(deepcopy=False), plan.members)
+    if training is None or not members:
+        raise TunerError(
+            f"study '{study.study_name}' was made by a tuner that did not record how its "
+            "trials trained: export its best trial's model with --single"
+        )
+    return members, training
+
+
+def _builtin_training(space: object) -> TrainingSettings | None:
+    """A study made before tuner recorded its training settings: a built-in space's own."""
+    from tuner.search.space import builtin_spaces, load_space
+
+    if isinstance(space, str) and space in builtin_spaces():
+        return load_space(space).training
+    return None

@@ -69,9 +69,6 @@ class BundleMetadata:
     boosting_test_rmse: float | None = None
     members: tuple[BundleMember, ...] = ()
     refit: bool = False
-    # The weight of the gradient-boosting baseline's forecast in the targets the members
-    # were refitted on (tuner.deploy.teacher); 0: the observed values alone.
-    teacher: float = 0.0
 
     def to_json(self) -> str:
         document = asdict(self)
@@ -108,6 +105,7 @@ class BundleMetadata:
                 f"target {shown(target)} is not the preprocessing's {shown(prep.target)}"
             )
         seq_len = _bounded_int(d.get("seq_len"), "seq_len", MAX_SEQ_LEN)
+        _check_untaught(d.get("teacher", 0))
         members = tuple(
             _member(member, f"members[{i}]", seq_len)
             for i, member in enumerate(_list_of(dict, d.get("members", []), "members"))
@@ -137,7 +135,6 @@ class BundleMetadata:
             boosting_test_rmse=_optional(float, d.get("boosting_test_rmse"), "boosting_test_rmse"),
             members=members,
             refit=_of(bool, d.get("refit", False), "refit"),
-            teacher=_fraction(d.get("teacher", 0.0), "teacher"),
         )
 
 
@@ -214,11 +211,15 @@ def _optional(kind: type, value: Any, name: str) -> Any:
     return _of(kind, value, name)
 
 
-def _fraction(value: Any, name: str) -> float:
-    number = _number(value, name)
-    if not 0.0 <= number <= 1.0:
-        raise ValueError(f"{name}: expected a number from 0 to 1, got {number}")
-    return number
+def _check_untaught(weight: Any) -> None:
+    """Bundles of earlier versions record `teacher`, the weight of gradient boosting's
+    forecast in the targets their members were refitted on: 0 is a bundle like any other;
+    any other weight is a model this tuner no longer makes nor can describe."""
+    if _number(weight, "teacher") != 0:
+        raise ValueError(
+            f"teacher {shown(weight)}: its members learnt from gradient boosting, which this "
+            "tuner no longer does: export the study again with this version of tuner"
+        )
 
 
 def _list_of(kind: type, value: Any, name: str) -> list[Any]:
