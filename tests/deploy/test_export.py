@@ -1,6 +1,8 @@
 """Export's own pure part, the kept epoch (the members: test_members; the card: test_card;
 the formats: test_convert; the whole export, for real: test_e2e)."""
 
+import math
+
 import optuna
 import pytest
 
@@ -14,6 +16,8 @@ from tuner.search import attrs
         ({0: 30.0, 1: 25.0, 2: 25.5}, 2),
         ({0: 25.0, 1: 25.0}, 1),  # early stopping keeps the first of equal epochs
         ({0: 24.0}, 1),
+        ({0: 30.0, 2: 25.0}, 3),  # an epoch unreported is not the kept one, nor renumbered
+        ({0: math.nan, 1: 26.0}, 2),
         ({}, None),
     ],
 )

@@ -28,6 +28,7 @@ from tuner.deploy.writing import check_replaceable, check_writable, write_bundle
 from tuner.errors import TunerError
 from tuner.model.network import for_deployment
 from tuner.model.params import ModelParams
+from tuner.model.record import restored_epoch
 from tuner.search import attrs
 from tuner.search.artifacts import load_model
 from tuner.search.stores import Store, open_store
@@ -138,10 +139,8 @@ def _kept_epoch(trial: optuna.trial.FrozenTrial) -> int | None:
     recorded = trial.user_attrs.get(attrs.KEPT_EPOCH)
     if isinstance(recorded, int) and not isinstance(recorded, bool):
         return recorded
-    reported = sorted(trial.intermediate_values.items())
-    if not reported:
-        return None
-    return min(reported, key=lambda step_value: step_value[1])[0] + 1
+    reported = trial.intermediate_values
+    return restored_epoch([reported.get(step) for step in range(max(reported, default=-1) + 1)])
 
 
 def _versions() -> dict[str, str]:

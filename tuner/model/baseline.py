@@ -34,7 +34,7 @@ HISTORY = max(LAGS, *TARGET_DIFFS, *ROLLING)  # hours a training row's features 
 
 PARAMS = {
     "objective": "huber",  # robust to pm2.5's bursts; alpha is set from the data
-    "metric": "rmse",  # early stopping on what is scored (DESIGN, invariant 4)
+    "metric": "rmse",  # early stopping on what is scored (docs/design.md, "Invariants")
     "learning_rate": 0.03,
     "num_leaves": 31,
     "min_data_in_leaf": 50,

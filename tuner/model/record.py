@@ -1,14 +1,10 @@
-"""What a fit did, epoch by epoch: the recipe's record of every training (`training`).
-
-The record is a Keras callback because Keras's own validation MSE, already computed each
-epoch, is what it turns into an RMSE in target units: no extra pass over the data.
-"""
+"""What one fit did, epoch by epoch, as the training recipe (`training`) records it."""
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import keras
@@ -91,13 +87,17 @@ class EpochRecorder(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def result(self, *, early_stopping: bool) -> TrainingRecord:
-        finite = [(v, i) for i, v in enumerate(self.values) if v is not None]
-        if not finite:
-            kept = None
-        elif early_stopping:  # EarlyStopping restores the first epoch of its best value
-            kept = min(finite)[1] + 1
+        if early_stopping:
+            kept = restored_epoch(self.values)
         else:
-            kept = len(self.values) if self.values[-1] is not None else None
+            kept = len(self.values) if self.values and self.values[-1] is not None else None
         return TrainingRecord(
             tuple(self.values), tuple(self.rates), tuple(self.seconds), kept, self.diverged
         )
+
+
+def restored_epoch(val_rmse: Sequence[float | None]) -> int | None:
+    """The epoch (from 1) whose weights early stopping restores: the first of the lowest
+    finite validation RMSE; None when no epoch gave one."""
+    finite = [(v, i) for i, v in enumerate(val_rmse) if v is not None and math.isfinite(v)]
+    return min(finite)[1] + 1 if finite else None
