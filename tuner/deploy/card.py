@@ -67,22 +67,24 @@ def _ensemble_summary(meta: BundleMetadata, units: str) -> str:
     dataset = meta.dataset
     trials = ", ".join(str(m.trial) for m in meta.members)
     n = len(meta.members)
-    which = (
-        f"the search's best configuration (trial {trials}), one LSTM and one Dense(1)"
-        if n == 1
-        else f"the {n} best distinct configurations of the search (trials {trials}, best "
-        "first), each one LSTM and one Dense(1)"
-    )
+    which = f"the search's best configuration (trial {trials}), one LSTM and one Dense(1)"
+    averaged = ""
+    if n > 1:
+        which = (
+            f"the {n} best distinct configurations of the search (trials {trials}, best "
+            "first), each one LSTM and one Dense(1)"
+        )
+        averaged = """Each network reads the last hours of the window that its configuration
+takes. Averaging configurations that one validation year cannot tell apart, each trained
+with a year more, forecasts new data better than the single best trial's model: how that
+was measured without reading the test rows is in tuner's benchmarks/README.md ("The
+exported model")."""
     text = f"""Forecasts `{meta.target}` {_hours(meta.horizon)} ahead, in {units}, from the raw
 values of the previous {_hours(meta.seq_len)}. The model is {meta.describe()}: {which},
 trained again on the training and validation rows of the {dataset["name"]} data
 (`{dataset["file"]}`, sha256 {dataset["sha256"][:12]}…) for the epochs, and at the
-learning rates, that its trial kept, on the {meta.backend} backend. Each network reads the
-last hours of the window that its configuration takes. Averaging configurations that one
-validation year cannot tell apart, each trained with a year more, forecasts new data better
-than the single best trial's model: how that was measured without reading the test rows is
-in tuner's benchmarks/README.md ("The exported model"). `tuner export --single` exports the
-best trial's own model instead."""
+learning rates, that its trial kept, on the {meta.backend} backend. {averaged}
+`tuner export --single` exports the best trial's own model instead."""
     rows = "\n".join(
         f"| {m.trial} | {m.hyperparameters.units} | {m.hyperparameters.seq_len} | "
         f"{m.hyperparameters.learning_rate:.3g} | {m.hyperparameters.batch_size} | {m.epochs} |"
