@@ -146,22 +146,8 @@ def model_section(
     bundle: Path, meta: BundleMetadata, forecast: Forecasts, unit: str | None
 ) -> Section:
     """What the exported model does on the test split, beside persistence."""
-    model_rmse, persistence_rmse = forecast.rmse()
     label = f"{meta.target} ({unit})" if unit else meta.target
     starts = week_starts(forecast.times[0], forecast.times[-1], TEST_WEEKS)
-    boosting = (
-        ""
-        if meta.boosting_test_rmse is None
-        else f", gradient boosting {meta.boosting_test_rmse:.3f}"
-    )
-    facts = (
-        ("bundle", f"{bundle} ({meta.describe()}, {meta.backend} backend)"),
-        (
-            "test RMSE",
-            f"model {model_rmse:.3f}, persistence {persistence_rmse:.3f}{boosting} over "
-            f"{len(forecast.times)} observed hours from {meta.split.get('test_start', '?')[:10]}",
-        ),
-    )
     figures = (
         Plot(
             "test_weeks",
@@ -178,7 +164,27 @@ def model_section(
             plots.hour_errors(forecast, label),
         ),
     )
-    return Section("The exported model on the test split", facts, figures)
+    return Section(
+        "The exported model on the test split", model_facts(bundle, meta, forecast), figures
+    )
+
+
+def model_facts(bundle: Path, meta: BundleMetadata, forecast: Forecasts) -> tuple[Fact, ...]:
+    """The bundle, in its own words (`BundleMetadata.describe`), and its test RMSE."""
+    model_rmse, persistence_rmse = forecast.rmse()
+    boosting = (
+        ""
+        if meta.boosting_test_rmse is None
+        else f", gradient boosting {meta.boosting_test_rmse:.3f}"
+    )
+    return (
+        ("bundle", f"{bundle} ({meta.describe()}, {meta.backend} backend)"),
+        (
+            "test RMSE",
+            f"model {model_rmse:.3f}, persistence {persistence_rmse:.3f}{boosting} over "
+            f"{len(forecast.times)} observed hours from {meta.split.get('test_start', '?')[:10]}",
+        ),
+    )
 
 
 def _number(value: object) -> str:
