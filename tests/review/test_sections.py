@@ -17,7 +17,7 @@ from tuner.review.forecasts import Forecasts
 from tuner.review.sections import model_facts, search_facts
 from tuner.search import attrs
 from tuner.search.attrs import PrunedReason
-from tuner.search.outcomes import by_reason, outcomes
+from tuner.search.outcomes import most_first, outcomes
 
 PARAMS = ModelParams(units=32, seq_len=24, learning_rate=0.003, batch_size=64)
 
@@ -71,8 +71,8 @@ def test_the_report_and_tuner_best_count_each_reason_alike():
     trials = dict(search_facts(study.user_attrs, outcomes(study.get_trials())))["trials"]
     text = format_report(best)
     for reasons in (best["pruned_reasons"], best["fail_reasons"]):
-        assert f"({by_reason(reasons)})" in trials
-        assert by_reason(reasons) in text
+        assert f"({most_first(reasons)})" in trials
+        assert most_first(reasons) in text
 
 
 def test_the_best_fact_is_the_earlier_of_two_tied_trials_against_each_baseline():

@@ -16,9 +16,9 @@ from tuner.search.outcomes import (
     against_baseline,
     best_distinct,
     best_trial,
-    by_reason,
     configuration,
     gain,
+    most_first,
     outcomes,
     ranked,
 )
@@ -82,7 +82,7 @@ def test_the_trials_in_one_phrase_by_reason_most_first():
         "8 complete, 3 pruned (2 behind, 1 noise), 1 failed (1 interrupted), 2 running"
     )
     assert Outcomes({}, {}, {}, None).describe() == "0 complete, 0 pruned, 0 failed"
-    assert by_reason({"b": 1, "a": 1, "c": 2}) == "2 c, 1 a, 1 b"
+    assert most_first({"b": 1, "a": 1, "c": 2}) == "2 c, 1 a, 1 b"
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import optuna
 from tuner.data.sources import target_unit
 from tuner.search import attrs, replicates
 from tuner.search.cost import epoch_cost, is_costly
-from tuner.search.outcomes import against_baseline, by_reason, gain, outcomes, ranked
+from tuner.search.outcomes import against_baseline, gain, most_first, outcomes, ranked
 
 DEFAULT_TOP = 10
 
@@ -93,11 +93,11 @@ def format_report(report: dict[str, Any]) -> str:
             replicates.NoiseFloor(pairs), report["within_noise_floor"], unit
         )
         lines.append(f"noise floor: {sentence}")
-    lines.append("trials: " + by_reason(report["trials"]))
+    lines.append("trials: " + most_first(report["trials"]))
     if report["pruned_reasons"]:
-        lines.append("pruned: " + by_reason(report["pruned_reasons"]))
+        lines.append("pruned: " + most_first(report["pruned_reasons"]))
     if report["fail_reasons"]:
-        lines.append("failed: " + by_reason(report["fail_reasons"]))
+        lines.append("failed: " + most_first(report["fail_reasons"]))
     if report["top"]:
         lines += ["", *top_table(report["top"], report.get("unit"))]
     return "\n".join(lines)

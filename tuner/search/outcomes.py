@@ -82,14 +82,14 @@ def best_trial(trials: Iterable[FrozenTrial]) -> FrozenTrial | None:
     return order[0] if order else None
 
 
-def by_reason(counts: Mapping[str, int]) -> str:
-    """Counts by reason, most first, a tie by name: "2 behind, 1 noise"."""
+def most_first(counts: Mapping[str, int]) -> str:
+    """Counts, most first, a tie by name: "2 behind, 1 noise"."""
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return ", ".join(f"{n} {reason}" for reason, n in ordered)
 
 
 def _in_brackets(counts: Mapping[str, int]) -> str:
-    return f" ({by_reason(counts)})" if counts else ""
+    return f" ({most_first(counts)})" if counts else ""
 
 
 def gain(value: float, baseline: float) -> float | None:
