@@ -118,12 +118,12 @@ def configuration(trial: FrozenTrial) -> Hashable:
     return params if params is not None else tuple(sorted(trial.params.items()))
 
 
-def best_distinct(ranked: Iterable[T], count: int, config: Callable[[T], Hashable]) -> list[T]:
-    """The first `count` of `ranked` (best first) whose `config` no earlier one had: the best
+def best_distinct(order: Iterable[T], count: int, config: Callable[[T], Hashable]) -> list[T]:
+    """The first `count` of `order` (best first) whose `config` no earlier one had: the best
     few configurations, each at its best value (export's members, the run's replicates)."""
     chosen: list[T] = []
     seen: set[Hashable] = set()
-    for item in ranked:
+    for item in order:
         if len(chosen) == count:
             break
         if config(item) not in seen:
