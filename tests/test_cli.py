@@ -86,11 +86,10 @@ CASES = {
     "export of an unknown study": (["export", "--study", "nope"], "no study 'nope'"),
     "export of no member": (["export", "--members", "0"], "--members must be between 1 and 20"),
     "export of too many members": (["export", "--members", "21"], "--members must be between"),
-    "export with a teacher over 1": (
-        ["export", "--teacher", "2"],
-        "--teacher must be a weight from 0 to 1, got 2",
+    "export of one trial's model and several members": (
+        ["export", "--single", "--members", "3"],
+        "--single and --members cannot go together",
     ),
-    "export with a teacher of nan": (["export", "--teacher", "nan"], "--teacher must be a weight"),
     "export with no study named from a storage of two": (
         ["export", "--storage", "sqlite:///{i}/two.db"],
         "which study? give --study: it holds beijing-lstm_baseline, sales-lstm_baseline",
