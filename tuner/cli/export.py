@@ -26,13 +26,13 @@ CONFLICTS = {
 def command(args: argparse.Namespace) -> int:
     from tuner.search import attrs
 
-    options.quiet_native_logs(args)
-    from tuner.deploy.export import export_best
-
     plan = export_plan(args.single, args.members)
     location = options.location(args)
     study = options.load_study(args, location)
     folder = location.store_to_read(study.user_attrs.get(attrs.ARTIFACTS))
+    options.quiet_native_logs(args)  # before Keras comes in with the export
+    from tuner.deploy.export import export_best
+
     start = time.monotonic()
     meta = export_best(study, folder, Path(args.out), plan, progress=_progress_line(args))
     print(exported_line(meta, args.out, time.monotonic() - start))
