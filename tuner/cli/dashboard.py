@@ -30,7 +30,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_HOST,
         help="address to listen on; no login, so another is warned of (default: %(default)s)",
     )
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="(default: %(default)s)")
+    p.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="port to listen on (default: %(default)s)"
+    )
     p.add_argument(
         "--read-only", action="store_true", help="refuse every change (notes, deletions)"
     )

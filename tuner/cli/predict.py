@@ -29,6 +29,8 @@ def command(args: argparse.Namespace) -> int:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, metavar="DIR", help="bundle folder (tuner export)")
-    p.add_argument("--data", required=True, metavar="CSV", help="the model's input columns")
+    p.add_argument(
+        "--data", required=True, metavar="CSV", help="rows with the model's input columns"
+    )
     p.add_argument("--out", metavar="CSV", help="where to write (default: standard output)")
     options.add_backend(p)
