@@ -19,7 +19,6 @@ from optuna.trial import TrialState
 
 from tests.conftest import FAST_SPACE, TUNER, cli_env, tuner
 from tests.waiting import answering, ended, until
-from tuner.deploy.members import DEFAULT
 from tuner.search import attrs
 
 pytestmark = pytest.mark.e2e
@@ -99,7 +98,6 @@ def test_export_bundle(trained):
     assert meta["boosting_val_rmse"] == pytest.approx(study.user_attrs[attrs.BOOSTING_VAL_RMSE])
     assert 18 < meta["boosting_test_rmse"] < 22.136
     assert 10 < meta["test_rmse"] < 200
-    assert meta["teacher"] == DEFAULT.teacher == 0.0  # a teacher is asked for, not assumed
     assert meta["dataset"]["sha256"].startswith("4127f868")
     assert meta["features"][0] == "pm2.5" and meta["preprocessing"]["categories"]["cbwd"]
     assert meta["backend"] in ("jax", "tensorflow") and meta["versions"]["keras"]
@@ -132,28 +130,14 @@ def test_model_card_says_units_members_and_how_to_load_each_format(trained):
 def test_the_best_trial_s_own_model_is_one_flag_away(trained, tmp_path):
     exported = tuner("export", "--single", "--out", str(tmp_path / "single"), cwd=trained)
     assert exported.returncode == 0, exported.stderr
-    assert exported.stdout.startswith(f"exported trial {_study(trained).best_trial.number} to ")
-    meta = json.loads((tmp_path / "single" / "metadata.json").read_text())
     best = _study(trained).best_trial
+    assert exported.stdout.startswith(f"exported trial {best.number}'s own model to ")
+    meta = json.loads((tmp_path / "single" / "metadata.json").read_text())
     assert meta["val_rmse"] == pytest.approx(best.value, rel=1e-4)  # the trial's own model
-    assert meta["members"] == [] and meta["refit"] is False and meta["teacher"] == 0.0
+    assert meta["members"] == [] and meta["refit"] is False
     assert meta["seq_len"] == best.params["seq_len"]
     card = " ".join((tmp_path / "single" / "README.md").read_text().split())
     assert f"for 2 epochs; the weights are those of epoch {best.user_attrs['kept_epoch']}," in card
-
-
-def test_an_asked_for_teacher_teaches_the_refits_and_the_bundle_says_so(trained, tmp_path):
-    out = tmp_path / "taught"
-    exported = tuner(
-        "export", "--teacher", "0.75", "--members", "2", "--out", str(out), cwd=trained
-    )
-    assert exported.returncode == 0, exported.stderr
-    assert ", taught by gradient boosting (75%)" in exported.stdout.splitlines()[0]
-    assert "members learn from targets 75% gradient boosting's forecast" in exported.stderr
-    meta = json.loads((out / "metadata.json").read_text())
-    assert meta["teacher"] == 0.75 and len(meta["members"]) == 2
-    card = " ".join((out / "README.md").read_text().split())
-    assert "refitted on targets 75% the gradient-boosting baseline's forecast" in card
 
 
 SERVE = """
@@ -338,7 +322,7 @@ def test_a_run_measures_its_noise_floor_by_training_its_best_again(tmp_path):
     moved = max(
         abs(r.value - study.trials[r.user_attrs[attrs.REPLICATE_OF]].value) for r in replicates
     )
-    shown = tuner("best", "--space", str(FAST_SPACE), cwd=tmp_path).stdout
+    shown = tuner("best", cwd=tmp_path).stdout  # the folder's only study
     assert (
         f"noise floor: the seed alone moved the best 2 configurations by up to {moved:.3f}" in shown
     )
@@ -456,7 +440,7 @@ def test_a_killed_worker_s_trial_is_failed_by_heartbeat_and_the_others_go_on(tmp
         t for t in study.trials if t.state.name == "FAIL" and "fail_reason" not in t.user_attrs
     ]
     assert len(stale) == 1 and stale[0].number in running_at_kill  # the killed worker's trial
-    report = json.loads(tuner("best", "--json", "--space", str(FAST_SPACE), cwd=tmp_path).stdout)
+    report = json.loads(tuner("best", "--json", cwd=tmp_path).stdout)
     assert report["fail_reasons"]["no heartbeat"] == 1
 
 
