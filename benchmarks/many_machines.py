@@ -2,7 +2,7 @@
 database's time per trial grow as the study does?
 
 Usage: python benchmarks/many_machines.py --storage postgresql://USER@HOST:PORT/DB
-       [--machines 8] [--trials 200] [--out FILE.json]
+       [--machines 8] [--trials 200] [--out benchmarks/results/machines/beijing-8x200.json]
 
 Starts `--machines` `tuner run --jobs 1` processes at once on the study (as a scheduler
 starts one per machine: each its own process with its own worker), with 1-epoch trials of
@@ -25,6 +25,9 @@ import time
 from pathlib import Path
 
 import optuna
+
+sys.path.insert(0, str(Path(__file__).parent))
+import record  # noqa: E402
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -77,7 +80,7 @@ def main() -> None:
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:
-        args.out.write_text(text + "\n")
+        record.write(args.out, report)
 
 
 def analyse(storage: str, log: Path, asked: int) -> dict:

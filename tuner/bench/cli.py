@@ -15,7 +15,7 @@ from tuner import options
 from tuner.errors import TunerError
 from tuner.model.backend import BACKENDS
 
-DEFAULT_BANK = "benchmarks/curves-beijing-plateau-seed0.jsonl"
+DEFAULT_BANK = "benchmarks/banks/beijing-plateau-seed0.jsonl"
 
 
 def main(argv: list[str], *, prog: str = "python -m tuner.bench") -> int:
