@@ -513,11 +513,11 @@ def main(argv: list[str]) -> int:
     stale = [path for path, text in wanted.items() if path.read_text() != text]
     if "--check" in argv:
         for path in stale:
-            print(f"{path.relative_to(ROOT)} is not what make_readme.py makes of the result files")
+            print(f"{path} is not what make_readme.py makes of the result files")
         return 1 if stale else 0
     for path in stale:
         path.write_text(wanted[path])
-        print(f"wrote {path.relative_to(ROOT)}")
+        print(f"wrote {path}")
     return 0
 
 
