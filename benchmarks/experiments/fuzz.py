@@ -1,6 +1,7 @@
 """Fuzz the three parsers a user feeds tuner, for a number of minutes each.
 
 Usage: python benchmarks/experiments/fuzz.py --minutes 3 [--parsers csv,space,metadata] [--seed 0]
+       [--round 200]
 
 The parsers are the CSV loader (through to prepared windows, as `tuner run --data` reads a
 file), the search-space TOML (`--space FILE`, sampled once accepted) and a bundle's
@@ -102,7 +103,9 @@ def _where(error: BaseException) -> str:
     return f"{Path(frame.filename).name}:{frame.lineno}"
 
 
-def fuzz(name: str, seconds: float, first_seed: int) -> tuple[Tally, float]:
+def fuzz(
+    name: str, seconds: float, first_seed: int, round_size: int = ROUND
+) -> tuple[Tally, float]:
     strategy, parse = PARSERS[name]
     tally = Tally()
     started = time.monotonic()
@@ -112,7 +115,7 @@ def fuzz(name: str, seconds: float, first_seed: int) -> tuple[Tally, float]:
 
         @seed(round_seed)
         @settings(
-            max_examples=ROUND,
+            max_examples=round_size,
             deadline=None,
             database=None,
             phases=[Phase.generate],
@@ -133,6 +136,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=3.0, help="per parser (default: 3)")
     parser.add_argument("--parsers", default=",".join(PARSERS), help="(default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="of the first round (default: 0)")
+    parser.add_argument("--round", type=int, default=ROUND, help="examples a round (%(default)s)")
     args = parser.parse_args()
     names = args.parsers.split(",")
     unknown = [n for n in names if n not in PARSERS]
@@ -140,7 +144,7 @@ def main() -> int:
         parser.error(f"unknown parser {unknown[0]!r}" if unknown else "--minutes must be > 0")
     failed = False
     for name in names:
-        tally, elapsed = fuzz(name, args.minutes * 60, args.seed)
+        tally, elapsed = fuzz(name, args.minutes * 60, args.seed, args.round)
         print(
             f"{name}: {tally.tried} examples in {elapsed:.0f} s ({tally.tried / elapsed:.1f}/s): "
             f"{tally.accepted} accepted, {tally.refused} refused in one line, "
