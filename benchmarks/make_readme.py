@@ -283,7 +283,7 @@ def machines_section(machines: dict[str, dict]) -> list[str]:
     rows = []
     for stem, doc in machines.items():
         r = doc["result"]
-        for part in ("first_50", "last_50"):
+        for part in sorted(k for k in r if k.startswith(("first_", "last_"))):
             p = r[part]
             rows.append(
                 [

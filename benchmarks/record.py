@@ -9,8 +9,10 @@ that write their own result file call `write(OUT, result)` instead.
 Result files live in `benchmarks/results/<headline>/<dataset>-<variant>[-seed<S>].json`
 (headlines: speed, forecast, pruner, peers, machines). Provenance: the commit, whether the
 tree was clean, the date, the cores, Python's and tuner's dependencies' versions, the
-exact command. A file whose header is `"reconstructed": true` was not written by the run:
-its header was rebuilt from git afterwards, and `source` says from what.
+exact command ("clean" leaves the result files themselves out: writing one does not
+change the code that makes the next). A file whose header is `"reconstructed": true` was
+not written by the run: its header was rebuilt from git afterwards, and `source` says
+from what.
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ def provenance(command: list[str]) -> dict:
     """Where a result is being made now: this checkout, this machine, this command."""
     return {
         "commit": _git("rev-parse", "HEAD"),
-        "clean": _git("status", "--porcelain", "--untracked-files=no") == "",
+        "clean": _git("status", "--porcelain", "--untracked-files=no", "--", ".", f":!{RESULTS}")
+        == "",
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "cores": os.cpu_count(),
         "versions": versions(),

@@ -163,6 +163,7 @@ def test_many_machines_on_postgres(tmp_path):
         assert done.returncode == 0, done.stderr
         result = json.loads(out.read_text())["result"]
         assert result["finished"] >= 4 and result["numbers_unique_and_contiguous"]
+        assert result["first_2"]["statements_per_trial"] > 0
         assert result["exit_codes"] == [0, 0]
     finally:
         server.close()
