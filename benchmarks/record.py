@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 HEADLINES = ("speed", "forecast", "pruner", "peers", "machines")
+_CODE = f":(top,exclude){RESULTS.relative_to(ROOT)}"  # the checkout but its result files
 LIBRARIES = ("keras", "jax", "tensorflow", "optuna", "numpy", "pandas", "lightgbm", "sqlalchemy")
 
 
@@ -54,8 +55,7 @@ def provenance(command: list[str]) -> dict:
     """Where a result is being made now: this checkout, this machine, this command."""
     return {
         "commit": _git("rev-parse", "HEAD"),
-        "clean": _git("status", "--porcelain", "--untracked-files=no", "--", ".", f":!{RESULTS}")
-        == "",
+        "clean": _git("status", "--porcelain", "--untracked-files=no", "--", _CODE) == "",
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "cores": os.cpu_count(),
         "versions": versions(),
