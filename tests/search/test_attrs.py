@@ -29,7 +29,7 @@ REASONS = {reason.value for reason in attrs.PrunedReason} | {
     "baseline_val_rmse",
 }
 SOURCES = [p for p in sorted(PACKAGE.rglob("*.py")) if p != HOME]
-SCRIPTS = sorted((PACKAGE.parent / "benchmarks").glob("*.py"))
+SCRIPTS = sorted((PACKAGE.parent / "benchmarks").rglob("*.py"))
 ATTRIBUTE_CALLS = {"set_user_attr", "get"}
 
 
