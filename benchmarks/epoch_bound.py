@@ -1,6 +1,6 @@
 """The fewest epochs any pruner could spend on a curve bank without losing a good curve.
 
-Usage: python benchmarks/epoch_bound.py BANK.jsonl [...] [--patience 3] [--judged-at 3]
+Usage: python benchmarks/epoch_bound.py BANK.jsonl [...] [--patience 3] [--judged-at 3] [--json]
 
 Two oracles that know where every curve will end. Each trains the curves it keeps as early
 stopping alone would and stops every other curve after `--judged-at` epochs; its epochs, as
@@ -20,6 +20,7 @@ a share of early stopping's alone, bound what a pruner that judges at that epoch
 from __future__ import annotations
 
 import argparse
+import json
 import random
 from math import comb
 from pathlib import Path
@@ -74,24 +75,29 @@ def online(ends: list[tuple[float | None, int]], judged_at: int, keep_from: floa
     return sum(shares) / len(shares)
 
 
-def bound(bank_path: Path, patience: int, judged_at: int, lost: float) -> list[str]:
+def bound(bank_path: Path, patience: int, judged_at: int, lost: float) -> dict[str, float]:
+    """The oracles' epochs on one bank, as shares of early stopping's alone."""
     ends = [early_stopped(curve.val_rmse, patience) for curve in read_bank(bank_path)]
     total = sum(epochs for _, epochs in ends)
     best = min(value for value, _ in ends if value is not None)
     ranked = sorted(range(len(ends)), key=lambda i: (ends[i][0] is None, ends[i][0] or 0.0))
-    kept_sets = [set(ranked[:TOP])] + [
-        {i for i, (value, _) in enumerate(ends) if value is not None and value <= best * (1 + t)}
+    kept_sets = {f"the {TOP} best kept": set(ranked[:TOP])} | {
+        f"those within {t:.0%} kept": {
+            i for i, (value, _) in enumerate(ends) if value is not None and value <= best * (1 + t)
+        }
         for t in TOLERANCES
-    ]
-    cells = []
-    for kept in kept_sets:
+    }
+    shares = {}
+    for name, kept in kept_sets.items():
         spent = sum(
             epochs if i in kept else min(epochs, judged_at) for i, (_, epochs) in enumerate(ends)
         )
-        cells.append(f"{spent / total:.0%} ({len(kept)} kept)")
-    cells.append(f"{online(ends, judged_at, keep_from=1e-12):.0%}")
-    cells.append(f"{online(ends, judged_at, keep_from=threshold(len(ends), lost)):.0%}")
-    return cells
+        shares[name] = spent / total
+    shares["online, none lost"] = online(ends, judged_at, keep_from=1e-12)
+    shares[f"online, {lost:g} lost per order"] = online(
+        ends, judged_at, keep_from=threshold(len(ends), lost)
+    )
+    return shares
 
 
 def main() -> None:
@@ -100,14 +106,17 @@ def main() -> None:
     parser.add_argument("--patience", type=int, default=3)
     parser.add_argument("--judged-at", type=int, default=3)
     parser.add_argument("--lost", type=float, default=0.1)
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args()
-    columns = [f"the {TOP} best kept"] + [f"those within {t:.0%} kept" for t in TOLERANCES]
-    columns += ["online, none lost", f"online, {args.lost:g} lost per order"]
+    found = {p.name: bound(p, args.patience, args.judged_at, args.lost) for p in args.banks}
+    if args.json:
+        print(json.dumps({"judged_at": args.judged_at, "banks": found}, indent=2))
+        return
+    columns = list(next(iter(found.values())))
     print("| bank | " + " | ".join(columns) + " |")
     print("| --- |" + " --- |" * len(columns))
-    for path in args.banks:
-        cells = bound(path, args.patience, args.judged_at, args.lost)
-        print(f"| `{path.name}` | " + " | ".join(cells) + " |")
+    for name, shares in found.items():
+        print(f"| `{name}` | " + " | ".join(f"{v:.0%}" for v in shares.values()) + " |")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 database's time per trial grow as the study does?
 
 Usage: python benchmarks/many_machines.py --storage postgresql://USER@HOST:PORT/DB
-       [--machines 8] [--trials 200] [--out FILE.json]
+       [--machines 8] [--trials 200] [--out benchmarks/results/machines/beijing-8x200.json]
 
 Starts `--machines` `tuner run --jobs 1` processes at once on the study (as a scheduler
 starts one per machine: each its own process with its own worker), with 1-epoch trials of
@@ -25,6 +25,9 @@ import time
 from pathlib import Path
 
 import optuna
+
+sys.path.insert(0, str(Path(__file__).parent))
+import record  # noqa: E402
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -77,7 +80,7 @@ def main() -> None:
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:
-        args.out.write_text(text + "\n")
+        record.write(args.out, report)
 
 
 def analyse(storage: str, log: Path, asked: int) -> dict:
@@ -94,12 +97,13 @@ def analyse(storage: str, log: Path, asked: int) -> dict:
         for start, took in (line.split("\t") for line in file.read_text().splitlines())
     )
     ends = [t.datetime_complete.timestamp() for t in finished]
+    size = min(WINDOW, len(ends) // 2)  # a smaller study compares its two halves
 
     def window(after: float, until: float) -> dict:
         durations = [took for start, took in statements if after < start <= until]
         return {
-            "db_seconds_per_trial": round(sum(durations) / WINDOW, 3),
-            "statements_per_trial": round(len(durations) / WINDOW, 1),
+            "db_seconds_per_trial": round(sum(durations) / size, 3),
+            "statements_per_trial": round(len(durations) / size, 1),
             "median_statement_ms": round(1000 * statistics.median(durations), 2),
             "p95_statement_ms": round(1000 * statistics.quantiles(durations, n=20)[-1], 2),
         }
@@ -109,8 +113,8 @@ def analyse(storage: str, log: Path, asked: int) -> dict:
         "overshoot": len(finished) - asked,
         "states": {s: states.count(s) for s in sorted(set(states))},
         "numbers_unique_and_contiguous": numbers == list(range(len(trials))),
-        f"first_{WINDOW}": window(0.0, ends[WINDOW - 1]),
-        f"last_{WINDOW}": window(ends[-WINDOW - 1], ends[-1]),
+        f"first_{size}": window(0.0, ends[size - 1]),
+        f"last_{size}": window(ends[-size - 1], ends[-1]),
     }
 
 

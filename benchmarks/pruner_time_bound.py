@@ -1,6 +1,6 @@
 """The least share of a real search's time that any pruner judging at epoch 3 could leave.
 
-Usage: python benchmarks/pruner_time_bound.py STORAGE_URL [--judged-at 3] [--top 5]
+Usage: python benchmarks/pruner_time_bound.py STORAGE_URL [--judged-at 3] [--top 5] [--json]
 
 Read a study that `tuner run --pruner none` made, so that every trial ran to early
 stopping, and replay its trials in the order the sampler proposed them. An online oracle
@@ -18,6 +18,7 @@ a pruned one; the bound ignores that, as `epoch_bound.py` does on the curve bank
 from __future__ import annotations
 
 import argparse
+import json
 
 import optuna
 from optuna.trial import TrialState
@@ -46,6 +47,7 @@ def main() -> None:
     parser.add_argument("storage")
     parser.add_argument("--judged-at", type=int, default=3)
     parser.add_argument("--top", type=int, default=5)
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     study = optuna.load_study(study_name=None, storage=args.storage)
@@ -65,6 +67,9 @@ def main() -> None:
         for t in sorted(finished, key=lambda t: t.number)
     ]
     result = shares(trials, args.judged_at, args.top)
+    if args.json:
+        print(json.dumps({"trials": len(trials), "judged_at": args.judged_at, **result}, indent=2))
+        return
     print(
         f"{len(trials)} trials, {result['seconds']:.0f} worker-seconds; judged at epoch "
         f"{args.judged_at}: online oracle keeping the {args.top} best so far "

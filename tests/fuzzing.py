@@ -1,9 +1,10 @@
 """What a user feeds tuner, generated: CSV files, search-space TOML, bundle metadata.
 
-Shared by the quick property tests (`tests/*/test_*_fuzz.py`) and `benchmarks/fuzz.py`,
-which runs them for minutes. Each strategy mixes junk with inputs close to valid ones, so
-that the generated cases reach past the first check; each `parse_*` takes one input and
-returns the parser's result, and must raise nothing but a one-line `TunerError`.
+Shared by the quick property tests (`tests/*/test_*_fuzz.py`) and
+`benchmarks/experiments/fuzz.py`, which runs them for minutes. Each strategy mixes junk with
+inputs close to valid ones, so that the generated cases reach past the first check; each
+`parse_*` takes one input and returns the parser's result, and must raise nothing but a
+one-line `TunerError`.
 """
 
 from __future__ import annotations

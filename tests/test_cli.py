@@ -1,5 +1,6 @@
 """Bad input: exit 2, one line on stderr, no traceback, and nothing stored is touched."""
 
+import argparse
 import hashlib
 import json
 import subprocess
@@ -11,7 +12,9 @@ import pytest
 
 from tests.conftest import TUNER, cli_env, data_dir, tuner
 from tuner.cli import main
+from tuner.cli.dispatch import COMMANDS, refuse_conflicts
 from tuner.data.sources import BEIJING
+from tuner.errors import TunerError
 
 
 def _snapshot(workspace: Path) -> tuple:
@@ -86,11 +89,10 @@ CASES = {
     "export of an unknown study": (["export", "--study", "nope"], "no study 'nope'"),
     "export of no member": (["export", "--members", "0"], "--members must be between 1 and 20"),
     "export of too many members": (["export", "--members", "21"], "--members must be between"),
-    "export with a teacher over 1": (
-        ["export", "--teacher", "2"],
-        "--teacher must be a weight from 0 to 1, got 2",
+    "export of one trial's model and several members": (
+        ["export", "--single", "--members", "3"],
+        "--single and --members cannot go together",
     ),
-    "export with a teacher of nan": (["export", "--teacher", "nan"], "--teacher must be a weight"),
     "export with no study named from a storage of two": (
         ["export", "--storage", "sqlite:///{i}/two.db"],
         "which study? give --study: it holds beijing-lstm_baseline, sales-lstm_baseline",
@@ -212,3 +214,49 @@ def test_output_piped_into_head_ends_quietly(trained, beijing_csv):
     stderr = process.stderr.read()
     assert process.wait(timeout=300) == 141
     assert "Traceback" not in stderr and "Error" not in stderr, stderr
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_each_command_s_help_fits_one_screen(command, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"] if command is None else [command, "--help"])
+    assert exit_.value.code == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert len(shown) <= 40 and max(map(len, shown)) <= 100, "\n".join(shown)
+
+
+def test_flags_that_cannot_go_together_are_refused_before_anything_is_read(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)  # the default storage would be results/tuner.db here
+    assert main(["export", "--single", "--members", "3"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "error: --single and --members cannot go together: "
+        "--single exports the best trial's own model, one member\n"
+    )
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_conflict_needs_both_flags():
+    conflicts = {("--single", "--members"): "why"}
+    refuse_conflicts(argparse.Namespace(single=True, members=None), conflicts)
+    refuse_conflicts(argparse.Namespace(single=False, members=3), conflicts)
+    with pytest.raises(TunerError, match="--single and --members cannot go together: why"):
+        refuse_conflicts(argparse.Namespace(single=True, members=1), conflicts)
+
+
+@pytest.mark.parametrize("command", ["best", "export", "report"])
+def test_a_study_is_named_by_study_alone(command, tmp_path, capsys):
+    """No command guesses a study's name from --data or --space: --study, or the only one."""
+    storage = f"sqlite:///{tmp_path / 'two.db'}"
+    for name in ("sales-lstm_baseline", "beijing-lstm_baseline"):
+        optuna.create_study(study_name=name, storage=storage)
+    assert main([command, "--storage", storage]) == 2
+    assert capsys.readouterr().err == (
+        "error: which study? give --study: it holds beijing-lstm_baseline, sales-lstm_baseline\n"
+    )
+    with pytest.raises(SystemExit):
+        main([command, "--storage", storage, "--data", "beijing"])
+    assert "unrecognized arguments: --data beijing" in capsys.readouterr().err

@@ -130,9 +130,9 @@ def test_model_card_says_units_members_and_how_to_load_each_format(trained):
 def test_the_best_trial_s_own_model_is_one_flag_away(trained, tmp_path):
     exported = tuner("export", "--single", "--out", str(tmp_path / "single"), cwd=trained)
     assert exported.returncode == 0, exported.stderr
-    assert exported.stdout.startswith(f"exported trial {_study(trained).best_trial.number} to ")
-    meta = json.loads((tmp_path / "single" / "metadata.json").read_text())
     best = _study(trained).best_trial
+    assert exported.stdout.startswith(f"exported trial {best.number}'s own model to ")
+    meta = json.loads((tmp_path / "single" / "metadata.json").read_text())
     assert meta["val_rmse"] == pytest.approx(best.value, rel=1e-4)  # the trial's own model
     assert meta["members"] == [] and meta["refit"] is False
     assert meta["seq_len"] == best.params["seq_len"]
@@ -322,7 +322,7 @@ def test_a_run_measures_its_noise_floor_by_training_its_best_again(tmp_path):
     moved = max(
         abs(r.value - study.trials[r.user_attrs[attrs.REPLICATE_OF]].value) for r in replicates
     )
-    shown = tuner("best", "--space", str(FAST_SPACE), cwd=tmp_path).stdout
+    shown = tuner("best", cwd=tmp_path).stdout  # the folder's only study
     assert (
         f"noise floor: the seed alone moved the best 2 configurations by up to {moved:.3f}" in shown
     )
@@ -440,7 +440,7 @@ def test_a_killed_worker_s_trial_is_failed_by_heartbeat_and_the_others_go_on(tmp
         t for t in study.trials if t.state.name == "FAIL" and "fail_reason" not in t.user_attrs
     ]
     assert len(stale) == 1 and stale[0].number in running_at_kill  # the killed worker's trial
-    report = json.loads(tuner("best", "--json", "--space", str(FAST_SPACE), cwd=tmp_path).stdout)
+    report = json.loads(tuner("best", "--json", cwd=tmp_path).stdout)
     assert report["fail_reasons"]["no heartbeat"] == 1
 
 

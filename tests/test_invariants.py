@@ -1,4 +1,4 @@
-"""DESIGN.md's invariants 1-5, each by a change that would break it."""
+"""docs/design.md's invariants 1-5 ("Invariants"), each by a change that would break it."""
 
 import math
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from tuner.data.sources import BUILTINS, DEFAULT_DATA, DataSpec, resolve
 from tuner.model import backend
@@ -20,17 +21,18 @@ from tuner.search.location import (
 )
 from tuner.search.space import DEFAULT_SPACE, builtin_spaces
 
+if TYPE_CHECKING:
+    import optuna
+
 
 def add_backend(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend",
         choices=backend.BACKENDS,
-        help=f"Keras backend (default: $TUNER_BACKEND or {backend.DEFAULT_BACKEND})",
+        help=f"Keras backend (default: $TUNER_BACKEND, else {backend.DEFAULT_BACKEND})",
     )
     parser.add_argument(
-        "--verbose",
-        action="store_true",
-        help="show the log lines of TensorFlow, XLA and absl (hidden by default)",
+        "--verbose", action="store_true", help="show TensorFlow's, XLA's and absl's log lines"
     )
 
 
@@ -47,25 +49,40 @@ def quiet_native_logs(args: argparse.Namespace) -> None:
 
 def add_location(parser: argparse.ArgumentParser) -> None:
     """Where the study lives: `--storage` and `--artifacts` (tuner.search.location)."""
-    variables = ", then ".join(f"${name}" for name in STORAGE_VARIABLES)
+    variables = ", ".join(f"${name}" for name in STORAGE_VARIABLES)
     parser.add_argument(
         "--storage",
-        help=f"study storage URL (default: {variables}, then {DEFAULT_STORAGE})",
+        metavar="URL",
+        help=f"study storage (default: {variables}, {DEFAULT_STORAGE})",
     )
     parser.add_argument(
         "--artifacts",
-        help="where trial models are kept: a folder, or s3://BUCKET/PREFIX (endpoint and "
-        f"credentials from the AWS environment) (default: ${ARTIFACTS_VARIABLE}, else the "
-        "study's own: the store its run was given, or artifacts/ beside an SQLite database)",
+        metavar="PATH",
+        help=f"trial models: a folder or s3://BUCKET/PREFIX (default: ${ARTIFACTS_VARIABLE}, "
+        "else the study's own)",
     )
+
+
+def add_study(parser: argparse.ArgumentParser) -> None:
+    """The study to read: `--study`, needed only when its storage holds several."""
+    add_location(parser)
+    parser.add_argument(
+        "--study", metavar="NAME", help="the study to read, when the storage holds several"
+    )
+
+
+def load_study(args: argparse.Namespace, location: StudyLocation) -> optuna.Study:
+    """`--study`, or the storage's only study; with several, the error lists their names."""
+    from tuner.search.storage import load_study, open_storage
+
+    return load_study(open_storage(location, create=False), args.study)
 
 
 def add_space(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--space",
         default=DEFAULT_SPACE,
-        help=f"search space: a built-in name ({', '.join(builtin_spaces())}) or a TOML file "
-        "(default: %(default)s)",
+        help=f"{', '.join(builtin_spaces())} or a TOML file (default: %(default)s)",
     )
 
 
@@ -74,16 +91,22 @@ def add_data(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data",
         default=DEFAULT_DATA,
-        help=f"built-in dataset ({', '.join(BUILTINS)}) or CSV path (default: %(default)s)",
+        metavar="PATH",
+        help=f"{', '.join(BUILTINS)} or a CSV file (default: %(default)s)",
     )
-    parser.add_argument("--target", help="target column (required for a CSV that is not built in)")
-    parser.add_argument("--time-col", help="timestamp column (default: year,month,day,hour)")
-    parser.add_argument("--val-start", help="first validation timestamp (default: 70%% of hours)")
-    parser.add_argument("--test-start", help="first test timestamp (default: 85%% of hours)")
+    parser.add_argument("--target", metavar="COL", help="target column (a CSV's: required)")
+    parser.add_argument(
+        "--time-col", metavar="COL", help="timestamps (default: year,month,day,hour)"
+    )
+    parser.add_argument(
+        "--val-start", metavar="TIME", help="validation from (default: 70%% of hours)"
+    )
+    parser.add_argument("--test-start", metavar="TIME", help="test from (default: 85%% of hours)")
     parser.add_argument(
         "--horizon",
         type=int,
         default=DataSpec.horizon,
+        metavar="H",
         help="hours ahead to forecast (default: %(default)s)",
     )
 

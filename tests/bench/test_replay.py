@@ -93,7 +93,7 @@ def test_false_noise_as_trained_ignores_skill_that_early_stopping_never_reaches(
     assert row.false_noise_trained == pytest.approx(1 / 3)  # curve 1 of 0, 1, 5
 
 
-TUNING_BANK = Path(__file__).parents[2] / "benchmarks" / "curves-beijing-plateau-seed0.jsonl"
+TUNING_BANK = Path(__file__).parents[2] / "benchmarks" / "banks" / "beijing-plateau-seed0.jsonl"
 
 
 def test_default_pruner_holds_its_row_on_the_bank_it_was_tuned_on():

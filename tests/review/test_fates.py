@@ -19,7 +19,8 @@ from tuner.search import attrs
         (TrialState.PRUNED, {attrs.PRUNED_REASON: "behind-best"}, "behind"),  # earlier pruner
         (TrialState.PRUNED, {attrs.PRUNED_REASON: "diverged"}, "diverged"),
         (TrialState.PRUNED, {attrs.PRUNED_REASON: "MedianPruner"}, "pruned"),
-        (TrialState.PRUNED, {attrs.PRUNED_REASON: "worse-than-median"}, "pruned"),
+        (TrialState.PRUNED, {attrs.PRUNED_REASON: "worse-than-median"}, "behind"),  # earlier
+        (TrialState.PRUNED, {attrs.PRUNED_REASON: "behind-the-times"}, "pruned"),  # read whole
         (TrialState.PRUNED, {}, "pruned"),
         (TrialState.FAIL, {attrs.FAIL_REASON: "interrupted"}, "failed"),
         (TrialState.FAIL, {}, "failed"),  # failed by the heartbeat

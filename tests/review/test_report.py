@@ -1,7 +1,6 @@
 """`report_study` on an in-memory study, without a bundle: no Keras, the search's figures."""
 
 import random
-from dataclasses import replace
 
 import optuna
 import pytest
@@ -9,15 +8,9 @@ from optuna.artifacts import FileSystemArtifactStore, download_artifact
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import TrialState, create_trial
 
-from tests.deploy.test_bundle import ENSEMBLE, META
 from tuner.errors import TunerError
-from tuner.review.report import (
-    PAGE_FILE,
-    _holds,
-    default_model,
-    report_study,
-    searched_params,
-)
+from tuner.review.report import PAGE_FILE, default_model, report_study
+from tuner.review.sections import searched_params
 from tuner.search import attrs
 
 SPACE = {
@@ -74,7 +67,7 @@ def test_the_search_s_figures_in_one_page_attached_to_the_study(tmp_path):
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in report.pngs)
     page = report.page.read_text()
     assert page.count('<img src="data:image/png;base64,') == 4
-    assert "11 finished: 8 completed, 1 pruned as noise, 1 pruned as behind, 1 diverged" in page
+    assert "8 complete, 3 pruned (1 behind, 1 diverged, 1 noise), 0 failed" in page
     assert report.test_rmse is None
     assert study.user_attrs[attrs.REPORT_ARTIFACT_ID] == report.artifact_id
     copy = tmp_path / "downloaded.html"
@@ -117,13 +110,3 @@ def test_costly_trials_are_named_under_the_history_only_when_the_study_has_them(
                      system_attrs={"constraints:costly": 2.0})
     )  # fmt: skip
     assert "Grey dots are costly" in report_study(study, tmp_path / "b").page.read_text()
-
-
-def test_the_report_says_what_the_bundle_holds_and_whether_it_was_taught():
-    assert _holds(META) == f"trial {META.trial}"
-    assert _holds(ENSEMBLE) == (
-        f"the mean of 2 refitted models, taught by gradient boosting (75%), best trial {META.trial}"
-    )
-    assert _holds(replace(ENSEMBLE, teacher=0.0)) == (
-        f"the mean of 2 refitted models, best trial {META.trial}"
-    )

@@ -8,6 +8,7 @@ import optuna
 import pytest
 
 from tests.conftest import SCREENSHOTS, tuner
+from tuner.deploy.bundle import read_bundle
 from tuner.review.dashboard import make_app
 from tuner.search.location import StudyLocation
 
@@ -56,7 +57,8 @@ def test_the_report_shows_every_figure_and_the_dashboard_lists_it(trained, brows
     assert len(widths) == len(FIGURES) and all(w > 0 for w in widths)
     assert browser.execute_script(SHOWN) == FIGURES
     text = browser.execute_script("return document.body.innerText")
-    assert f"tuner report: {STUDY}" in text and "3 finished: 3 completed" in text
+    assert f"tuner report: {STUDY}" in text and "3 complete, 0 pruned, 0 failed" in text
+    assert f"({read_bundle(results / 'best').describe()}, " in text
     size = browser.get_window_size()
     height = browser.execute_script("return document.documentElement.scrollHeight")
     try:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tuner.data.sources import DataSpec
+from tuner.model.params import ModelParams
 from tuner.search import attrs
 
 PACKAGE = Path(attrs.__file__).parents[1]
@@ -18,10 +19,17 @@ KEYS = {
     for name, value in vars(attrs).items()
     if name.isupper() and isinstance(value, str) and not name.startswith("_")
 }
-# Spelled nowhere else at all: the reasons, and the baseline's name of old.
-REASONS = {reason.value for reason in attrs.PrunedReason} | {"baseline_val_rmse"}
+# Spelled nowhere else at all: the reasons, and the baseline's name of old. ("interrupted"
+# is the word the CLI prints too; its reason is spelled `attrs.INTERRUPTED`.)
+REASONS = {reason.value for reason in attrs.PrunedReason} | {
+    "behind-best",
+    "worse-than-median",
+    attrs.NO_HEARTBEAT,
+    attrs.NO_FAIL_REASON,
+    "baseline_val_rmse",
+}
 SOURCES = [p for p in sorted(PACKAGE.rglob("*.py")) if p != HOME]
-SCRIPTS = sorted((PACKAGE.parent / "benchmarks").glob("*.py"))
+SCRIPTS = sorted((PACKAGE.parent / "benchmarks").rglob("*.py"))
 ATTRIBUTE_CALLS = {"set_user_attr", "get"}
 
 
@@ -131,3 +139,66 @@ def test_a_study_s_data_spec_reads_back_as_written():
 )
 def test_a_data_record_tuner_cannot_read_is_none(recorded):
     assert attrs.data_spec({} if recorded is None else {attrs.DATA: recorded}) is None
+
+
+@pytest.mark.parametrize(
+    ("recorded", "expected"),
+    [
+        ("noise", "noise"),
+        ("behind", "behind"),
+        ("diverged", "diverged"),
+        ("behind-best", "behind"),  # an earlier pruner's, as the reason that replaced it
+        ("worse-than-median", "behind"),
+        ("MedianPruner", "MedianPruner"),  # another pruner's name
+        ("behind-the-times", "behind-the-times"),  # read whole, not by its first word
+        ("", attrs.UNKNOWN_PRUNED_REASON),
+        (None, attrs.UNKNOWN_PRUNED_REASON),
+    ],
+)
+def test_a_pruned_reason_is_read_one_way(recorded, expected):
+    stored = {} if recorded is None else {attrs.PRUNED_REASON: recorded}
+    assert attrs.pruned_reason(stored) == expected
+
+
+def test_another_pruner_s_reason_is_its_name():
+    import optuna
+
+    name = attrs.pruner_name(optuna.pruners.MedianPruner())
+    assert attrs.pruned_reason({attrs.PRUNED_REASON: name}) == "MedianPruner"
+
+
+@pytest.mark.parametrize(
+    ("recorded", "expected"),
+    [
+        (attrs.INTERRUPTED, "interrupted"),
+        (attrs.error_reason("MemoryError", ""), "MemoryError"),
+        (attrs.error_reason("ValueError", "bad: shape (3,)\nsecond line"), "ValueError"),
+        ("OOM: no memory", "OOM"),  # as an earlier tuner recorded it
+        (None, attrs.NO_HEARTBEAT),  # failed by the heartbeat: its worker said nothing
+    ],
+)
+def test_a_fail_reason_is_counted_by_its_kind(recorded, expected):
+    stored = {} if recorded is None else {attrs.FAIL_REASON: recorded}
+    assert attrs.fail_reason(stored) == expected
+
+
+def test_an_error_s_reason_is_its_kind_and_first_line_and_its_detail_says_it_whole():
+    reason = attrs.error_reason("ValueError", "  bad: shape (3,)\nsecond line")
+    assert reason == "ValueError: bad: shape (3,)"
+    assert attrs.fail_detail({attrs.FAIL_REASON: reason}) == reason
+    assert attrs.fail_detail({}) == attrs.NO_FAIL_REASON
+    assert len(attrs.error_reason("E", "x" * 1000)) == 500
+
+
+def test_a_trial_s_model_params_read_back_as_recorded():
+    params = ModelParams(units=32, seq_len=24, learning_rate=0.003, batch_size=64)
+    assert attrs.model_params({attrs.MODEL_PARAMS: asdict(params)}) == params
+
+
+@pytest.mark.parametrize(
+    "recorded",
+    [None, "units=32", {"units": 32}, {"units": [32], "seq_len": 1, "learning_rate": 0.1,
+                                       "batch_size": 1}],
+)  # fmt: skip
+def test_model_params_tuner_cannot_read_are_none(recorded):
+    assert attrs.model_params({} if recorded is None else {attrs.MODEL_PARAMS: recorded}) is None

@@ -59,6 +59,17 @@ def test_a_replicate_is_never_replicated_itself():
     assert 10 not in [t.number for t in to_replicate(trials, 5)]
 
 
+def test_configurations_are_told_apart_by_what_the_trials_recorded_and_a_tie_by_number():
+    trials = _search(VALUES)
+    fixed = {"units": 11, "seq_len": 24, "learning_rate": 0.003, "batch_size": 64}
+    for number, seq_len in ((1, 24), (10, 48), (11, 24)):
+        trial = _trial(number, 22.5, units=11)  # the same Optuna params, tied for the best
+        trial.user_attrs[attrs.MODEL_PARAMS] = {**fixed, "seq_len": seq_len}
+        trials[number : number + 1] = [trial]
+    # 10 differs from 1 by a value the space fixed; 11 is 1's configuration met again.
+    assert [t.number for t in to_replicate(trials, 3)] == [1, 10, 4]
+
+
 def test_nothing_among_too_few_trials_or_when_none_are_asked():
     assert to_replicate(_search(VALUES[: MIN_FINISHED - 1]), 3) == []
     assert to_replicate(_search(VALUES), 0) == []

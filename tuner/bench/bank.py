@@ -34,7 +34,8 @@ class Curve:
 
 
 def read_bank(path: Path) -> list[Curve]:
-    """The complete lines of a bank; a last line cut short by an interruption is ignored."""
+    """The curves of a bank: a first line of provenance and a last line cut short by an
+    interruption are not curves."""
     curves = []
     try:
         lines = Path(path).read_text().splitlines()
@@ -42,7 +43,10 @@ def read_bank(path: Path) -> list[Curve]:
         raise TunerError(f"{path}: cannot read the curve bank: {e.strerror or e}") from e
     for number, line in enumerate(lines, start=1):
         try:
-            curves.append(Curve(**json.loads(line)))
+            fields = json.loads(line)
+            if number == 1 and "provenance" in fields:
+                continue  # how the bank was made (benchmarks/record.py), not a curve
+            curves.append(Curve(**fields))
         except (json.JSONDecodeError, TypeError) as e:
             if number == len(lines):
                 break

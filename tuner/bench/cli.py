@@ -15,7 +15,7 @@ from tuner import options
 from tuner.errors import TunerError
 from tuner.model.backend import BACKENDS
 
-DEFAULT_BANK = "benchmarks/curves-beijing-plateau-seed0.jsonl"
+DEFAULT_BANK = "benchmarks/banks/beijing-plateau-seed0.jsonl"
 
 
 def main(argv: list[str], *, prog: str = "python -m tuner.bench") -> int:
@@ -52,9 +52,9 @@ def pruners(args: argparse.Namespace) -> int:
     from tuner.bench.replay import benchmark, format_table
     from tuner.search.space import load_space
 
-    space = load_space(args.space)
     bank = read_bank(Path(args.bank))
-    rows = benchmark(bank, patience=space.training.patience, orders=args.orders)
+    patience = load_space("lstm_baseline").training.patience  # the default search's early stop
+    rows = benchmark(bank, patience=patience, orders=args.orders)
     print(
         json.dumps([row.to_dict() for row in rows], indent=2)
         if args.json
@@ -67,8 +67,8 @@ def speed(args: argparse.Namespace) -> int:
     from tuner.bench.speed import epoch_times, format_tables, throughput, to_json
 
     epochs = [epoch_times(backend) for backend in args.backends.split(",")]
-    space = _space_for_a_child(args.space)
-    runs = [throughput(jobs, args.budget, space=space) for jobs in (1, 2)] if args.budget else []
+    jobs = (1, 2) if args.budget else ()
+    runs = [throughput(n, args.budget, space="lstm_baseline") for n in jobs]
     print(to_json(epochs, runs) if args.json else format_tables(epochs, runs))
     return 0
 
@@ -127,7 +127,6 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     p.set_defaults(command=curves)
 
     p = bench.add_parser("pruners", help="replay a curve bank through Optuna's pruners")
-    options.add_space(p)
     p.add_argument("--bank", default=DEFAULT_BANK, help="curve bank (default: %(default)s)")
     p.add_argument("--orders", type=int, default=20, help="shuffled orders (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -136,7 +135,6 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     p = bench.add_parser(
         "speed", help="seconds per epoch against a bare model.fit; trials per hour, --jobs 1 and 2"
     )
-    options.add_space(p)
     p.add_argument(
         "--backends", default=",".join(BACKENDS), help="comma-separated (default: %(default)s)"
     )

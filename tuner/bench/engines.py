@@ -141,9 +141,12 @@ def to_json(runs: list[EngineRun], baseline: float) -> str:
 
 
 def from_json(text: str) -> tuple[list[EngineRun], float]:
-    """The runs and baseline of a `--json` report, to show its table again."""
+    """The runs and baseline of a `--json` report, to show its table again; a result file of
+    benchmarks/ holds the report under `result`, beside its provenance."""
     try:
         report = json.loads(text)
+        if isinstance(report, dict) and "provenance" in report:
+            report = report["result"]
         runs = [
             EngineRun(
                 str(run["engine"]),

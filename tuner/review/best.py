@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import optuna
-from optuna.trial import TrialState
 
 from tuner.data.sources import target_unit
 from tuner.search import attrs, replicates
 from tuner.search.cost import epoch_cost, is_costly
-from tuner.search.outcomes import against_baseline, outcomes
+from tuner.search.outcomes import against_baseline, gain, most_first, outcomes, ranked
 
 DEFAULT_TOP = 10
 
@@ -30,11 +29,7 @@ def best_report(study: optuna.Study, top: int = DEFAULT_TOP) -> dict[str, Any]:
     trials = study.get_trials(deepcopy=False)
     tally = outcomes(trials)
     baseline = attrs.persistence_val_rmse(study.user_attrs)
-    complete = sorted(
-        (t for t in trials if t.state == TrialState.COMPLETE),
-        key=lambda t: t.value,
-    )
-    rows = [_row(trial, baseline) for trial in complete[:top]]
+    rows = [_row(trial, baseline) for trial in ranked(trials)[:top]]
     floor = replicates.noise_floor(trials)
     return {
         "study": study.study_name,
@@ -52,7 +47,7 @@ def best_report(study: optuna.Study, top: int = DEFAULT_TOP) -> dict[str, Any]:
 
 
 def _row(trial: optuna.trial.FrozenTrial, baseline: float | None) -> dict[str, Any]:
-    gain = baseline - trial.value if baseline else None
+    fraction = None if baseline is None else gain(trial.value, baseline)
     return {
         "trial": trial.number,
         "val_rmse": trial.value,
@@ -60,8 +55,8 @@ def _row(trial: optuna.trial.FrozenTrial, baseline: float | None) -> dict[str, A
         "epochs": trial.user_attrs.get(attrs.EPOCHS),
         "seconds_per_epoch": epoch_cost(trial.user_attrs.get(attrs.EPOCH_SECONDS)),
         "costly": is_costly(trial),
-        "vs_baseline": gain,
-        "vs_baseline_pct": 100 * gain / baseline if gain is not None else None,
+        "vs_baseline": None if fraction is None else baseline - trial.value,
+        "vs_baseline_pct": None if fraction is None else 100 * fraction,
         "artifact_id": trial.user_attrs.get(attrs.ARTIFACT_ID),
         "replicate_of": trial.user_attrs.get(attrs.REPLICATE_OF),
     }
@@ -98,11 +93,11 @@ def format_report(report: dict[str, Any]) -> str:
             replicates.NoiseFloor(pairs), report["within_noise_floor"], unit
         )
         lines.append(f"noise floor: {sentence}")
-    lines.append("trials: " + _counts(report["trials"]))
+    lines.append("trials: " + most_first(report["trials"]))
     if report["pruned_reasons"]:
-        lines.append("pruned: " + _counts(report["pruned_reasons"]))
+        lines.append("pruned: " + most_first(report["pruned_reasons"]))
     if report["fail_reasons"]:
-        lines.append("failed: " + _counts(report["fail_reasons"]))
+        lines.append("failed: " + most_first(report["fail_reasons"]))
     if report["top"]:
         lines += ["", *top_table(report["top"], report.get("unit"))]
     return "\n".join(lines)
@@ -152,10 +147,6 @@ def top_table(rows: list[dict[str, Any]], unit: str | None) -> list[str]:
 
 def _marks(row: dict[str, Any]) -> str:
     return ("*" if row.get("replicate_of") is not None else "") + ("c" if row.get("costly") else "")
-
-
-def _counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{n} {name}" for name, n in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
 def _fmt(value: Any) -> str:

@@ -13,7 +13,7 @@ from optuna.trial import FrozenTrial, TrialState
 from tuner.search import attrs
 from tuner.search.attrs import PrunedReason
 
-# In the order a legend lists them; "pruned" is any other pruner's reason (MedianPruner's).
+# In the order a legend lists them; "pruned" is any other reason (MedianPruner's, or none).
 FATES = ("completed", *PrunedReason, "pruned", "failed")
 
 
@@ -30,15 +30,15 @@ class Curve:
 def fate(state: TrialState, user_attrs: Mapping[str, Any]) -> str | None:
     """One of `FATES`; None for a trial still running or waiting.
 
-    A pruned trial's fate is its `pruned_reason`, read by its first word so that the
-    reasons of earlier pruners (`behind-best`) still count where they belong.
+    A pruned trial's fate is its reason as `attrs.pruned_reason` reads it (and `tuner best`
+    counts it), when the reason is one of tuner's own.
     """
     if state == TrialState.COMPLETE:
         return "completed"
     if state == TrialState.FAIL:
         return "failed"
     if state == TrialState.PRUNED:
-        reason = str(user_attrs.get(attrs.PRUNED_REASON, "")).split("-")[0]
+        reason = attrs.pruned_reason(user_attrs)
         return reason if reason in set(PrunedReason) else "pruned"
     return None
 

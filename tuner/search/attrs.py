@@ -1,8 +1,9 @@
-"""The study's schema: every user attribute tuner writes on studies and trials, and the
-reasons a trial is pruned for.
+"""The study's schema: every user attribute tuner writes on studies and trials, the reasons
+a trial is pruned or fails for, and one reader for each.
 
 The dashboard, `tuner best`, the progress display, the report and export read what the
-search wrote; these names are the contract between them, spelled here and nowhere else.
+search wrote; these names are the contract between them, spelled here and nowhere else,
+and read through the functions below so that every count of a reason agrees.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from tuner.data.sources import DataSpec
 from tuner.errors import TunerError
-from tuner.model.params import TrainingSettings
+from tuner.model.params import ModelParams, TrainingSettings
 
 # On the study.
 DATA = "data"  # the DataSpec as a dict: file, checksum, target, split, horizon
@@ -34,9 +35,9 @@ EPOCH_SECONDS = "epoch_seconds"  # what each epoch cost, validation included
 FINAL_LEARNING_RATE = "final_learning_rate"  # after the plateau schedule
 RSS_MB = "rss_mb"  # the worker's resident memory after the trial
 ARTIFACT_ID = "artifact_id"  # the saved model in the artifact store
-PRUNED_REASON = "pruned_reason"  # a `PrunedReason`, or another pruner's class name
+PRUNED_REASON = "pruned_reason"  # a `PrunedReason`, or another pruner's name (`pruner_name`)
 PRUNED_DETAIL = "pruned_detail"  # the figures behind the verdict
-FAIL_REASON = "fail_reason"  # "interrupted", or the error's type and message
+FAIL_REASON = "fail_reason"  # `INTERRUPTED`, or an error's kind and first line (`error_reason`)
 REPLICATE_OF = "replicate_of"  # the trial whose configuration this one trains again (replicates)
 
 # The name studies made before tuner 0.1.0's schema gave the persistence baseline.
@@ -49,6 +50,78 @@ class PrunedReason(StrEnum):
     NOISE = "noise"
     BEHIND = "behind"
     DIVERGED = "diverged"
+
+
+# What tuner's earlier pruners recorded, counted as the reason that replaced both.
+_EARLIER_PRUNED_REASONS = {
+    "behind-best": PrunedReason.BEHIND,
+    "worse-than-median": PrunedReason.BEHIND,
+}
+UNKNOWN_PRUNED_REASON = "unknown"  # a pruned trial that recorded no reason
+
+# Why a trial failed, besides a configuration's own error (`error_reason`).
+INTERRUPTED = "interrupted"  # the run was stopped while the trial trained
+# A failed trial that recorded no reason: in tuner, one Optuna's heartbeat failed after its
+# worker died (a live worker records every failure it meets).
+NO_HEARTBEAT = "no heartbeat"
+NO_FAIL_REASON = "no reason recorded"  # said of one such trial, where it is not counted
+_MAX_FAIL_REASON = 500
+
+
+def pruner_name(pruner: object) -> str:
+    """The `pruned_reason` of a trial another pruner stopped (Optuna's `MedianPruner`),
+    which gives no reason of its own."""
+    return type(pruner).__name__
+
+
+def pruned_reason(user_attrs: Mapping[str, Any]) -> str:
+    """Why a pruned trial was stopped, as every count and colour reads it.
+
+    A `PrunedReason` (an earlier pruner's reason as the one that replaced it), another
+    pruner's name, or `UNKNOWN_PRUNED_REASON` when the trial recorded none. A reason is
+    read whole, never by its first word, so that one of several words counts as itself.
+    """
+    recorded = user_attrs.get(PRUNED_REASON)
+    if not isinstance(recorded, str) or not recorded:
+        return UNKNOWN_PRUNED_REASON
+    return str(_EARLIER_PRUNED_REASONS.get(recorded, recorded))
+
+
+def error_reason(kind: str, message: str) -> str:
+    """A trial's `fail_reason` for an error: its kind (the exception's type), then the
+    first line of its message. `fail_reason` counts it by the kind."""
+    first = message.strip().splitlines()
+    return f"{kind}: {first[0] if first else ''}"[:_MAX_FAIL_REASON]
+
+
+def fail_reason(user_attrs: Mapping[str, Any]) -> str:
+    """Why a failed trial failed, as every count reads it: `INTERRUPTED`, an error's kind
+    ("MemoryError"), or `NO_HEARTBEAT` when the trial recorded no reason."""
+    recorded = user_attrs.get(FAIL_REASON)
+    if not isinstance(recorded, str) or not recorded:
+        return NO_HEARTBEAT
+    return recorded.partition(":")[0].strip()
+
+
+def fail_detail(user_attrs: Mapping[str, Any]) -> str:
+    """A failed trial's whole recorded reason, for a message about that trial alone."""
+    recorded = user_attrs.get(FAIL_REASON)
+    return recorded if isinstance(recorded, str) and recorded else NO_FAIL_REASON
+
+
+def model_params(user_attrs: Mapping[str, Any]) -> ModelParams | None:
+    """The configuration a trial trained, fixed values included, as it recorded it; None
+    for a trial that recorded none (waiting, or made before tuner recorded them) or one
+    this tuner cannot read."""
+    recorded = user_attrs.get(MODEL_PARAMS)
+    if not isinstance(recorded, dict):
+        return None
+    if not all(isinstance(v, (int, float, str)) for v in recorded.values()):
+        return None
+    try:
+        return ModelParams(**recorded)
+    except TypeError:
+        return None
 
 
 def persistence_val_rmse(study_attrs: Mapping[str, Any]) -> float | None:

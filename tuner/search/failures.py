@@ -80,8 +80,7 @@ def _raised_in(tb: TracebackType | None) -> bool:
 
 def describe(error: BaseException) -> str:
     """The one line a trial's `fail_reason` or a stopped run shows: type and first line."""
-    lines = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {lines[0] if lines else ''}"[:500]
+    return attrs.error_reason(type(error).__name__, str(error))
 
 
 def _reported(error: BaseException) -> BaseException:
@@ -137,5 +136,5 @@ class StopAfterFailures:
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
         self._in_a_row = self._in_a_row + 1 if trial.state == TrialState.FAIL else 0
         if self._in_a_row >= self._limit:
-            reason = trial.user_attrs.get(attrs.FAIL_REASON, "no reason recorded")
+            reason = attrs.fail_detail(trial.user_attrs)
             raise RunStopped(f"{self._limit} trials in a row failed, the last with {reason}")

@@ -21,7 +21,7 @@ from tuner.data.sources import DataSpec, target_unit
 from tuner.data.split import Split
 from tuner.search import attrs, replicates
 from tuner.search.location import StudyLocation
-from tuner.search.outcomes import against_baseline, outcomes
+from tuner.search.outcomes import Outcomes, against_baseline, outcomes
 from tuner.search.pruner import Verdict
 
 if TYPE_CHECKING:
@@ -203,21 +203,7 @@ def name_metric(study: optuna.Study, data: DataSpec) -> None:
 
 
 def _trials(r: StudyReview) -> str:
-    parts = [
-        f"{r.states.get('complete', 0)} complete",
-        f"{r.states.get('pruned', 0)} pruned" + _by_reason(r.pruned_reasons),
-        f"{r.states.get('fail', 0)} failed" + _by_reason(r.fail_reasons),
-    ]
-    shown = {"complete", "pruned", "fail"}
-    parts += [f"{n} {state}" for state, n in sorted(r.states.items()) if state not in shown]
-    return ", ".join(parts)
-
-
-def _by_reason(counts: dict[str, int]) -> str:
-    if not counts:
-        return ""
-    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return " (" + ", ".join(f"{n} {reason}" for reason, n in ordered) + ")"
+    return Outcomes(r.states, r.pruned_reasons, r.fail_reasons, best=None).describe()
 
 
 def _params(params: dict[str, Any]) -> str:

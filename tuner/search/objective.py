@@ -39,7 +39,7 @@ def _explain(trial: optuna.Trial) -> Verdict:
     if isinstance(pruner, NoiseAwarePruner):
         frozen = next(t for t in trial.study.get_trials(deepcopy=False) if t.number == trial.number)
         return pruner.verdict(trial.study, frozen)
-    return Verdict(True, type(pruner).__name__, "")
+    return Verdict(True, attrs.pruner_name(pruner), "")
 
 
 class Objective:
@@ -81,7 +81,7 @@ class Objective:
         try:
             return self._train(trial)
         except KeyboardInterrupt:
-            trial.set_user_attr(attrs.FAIL_REASON, "interrupted")
+            trial.set_user_attr(attrs.FAIL_REASON, attrs.INTERRUPTED)
             raise
         except optuna.TrialPruned:
             raise

@@ -20,7 +20,7 @@ from typing import Any
 from optuna.trial import FrozenTrial, TrialState
 
 from tuner.search import attrs
-from tuner.search.outcomes import best_distinct
+from tuner.search.outcomes import best_distinct, configuration, ranked
 
 REPLICATES = 3  # the best distinct configurations a run trains again, by default
 
@@ -96,10 +96,7 @@ def noise_floor(trials: Sequence[FrozenTrial]) -> NoiseFloor | None:
 def within(trials: Sequence[FrozenTrial], floor: NoiseFloor) -> list[int]:
     """Completed trials, replicates included, whose value is within the floor of the best,
     best first: the ones one validation year cannot rank."""
-    complete = sorted(
-        (t for t in trials if t.state == TrialState.COMPLETE and t.value is not None),
-        key=lambda t: (t.value, t.number),
-    )
+    complete = ranked(trials)
     if not complete:
         return []
     best = complete[0].value
@@ -120,12 +117,5 @@ def describe(floor: NoiseFloor, close: Sequence[int], unit: str = "") -> str:
 
 
 def _best_distinct(trials: Sequence[FrozenTrial], count: int) -> list[FrozenTrial]:
-    originals = (
-        t
-        for t in trials
-        if t.state == TrialState.COMPLETE
-        and t.value is not None
-        and attrs.REPLICATE_OF not in t.user_attrs
-    )
-    ranked = sorted(originals, key=lambda t: (t.value, t.number))
-    return best_distinct(ranked, count, config=lambda t: tuple(sorted(t.params.items())))
+    originals = ranked(t for t in trials if attrs.REPLICATE_OF not in t.user_attrs)
+    return best_distinct(originals, count, config=configuration)

@@ -10,7 +10,7 @@ from optuna.trial import TrialState
 
 from tuner.search import attrs, notes, replicates
 from tuner.search.location import StudyLocation
-from tuner.search.outcomes import outcomes
+from tuner.search.outcomes import gain, outcomes
 
 
 @dataclass(frozen=True)
@@ -67,10 +67,10 @@ class RunSummary:
 
 
 def _than(value: float, reference: float, named: str) -> str:
-    if not reference > 0:  # a perfect (or unknown) reference has no relative gain
+    fraction = gain(value, reference)
+    if fraction is None:  # a perfect (or unknown) reference has no relative gain
         return f"{'level with' if value == reference else 'worse than'} {named}"
-    gain = 1 - value / reference
-    return f"{abs(gain):.1%} {'better' if gain >= 0 else 'worse'} than {named}"
+    return f"{abs(fraction):.1%} {'better' if fraction >= 0 else 'worse'} than {named}"
 
 
 def summarize(

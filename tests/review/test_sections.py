@@ -1,0 +1,107 @@
+"""What the report's page says: the search's facts as `tuner best` counts them, and what the
+exported bundle holds in `BundleMetadata.describe`'s words. In-memory studies, no Keras."""
+
+from dataclasses import asdict, replace
+
+import numpy as np
+import optuna
+import pandas as pd
+from optuna.trial import TrialState, create_trial
+
+from tests.deploy.test_bundle import META
+from tuner.deploy.metadata import BundleMember
+from tuner.model.params import ModelParams
+from tuner.review.best import best_report, format_report
+from tuner.review.fates import counts, curves
+from tuner.review.forecasts import Forecasts
+from tuner.review.sections import model_facts, search_facts
+from tuner.search import attrs
+from tuner.search.attrs import PrunedReason
+from tuner.search.outcomes import most_first, outcomes
+
+PARAMS = ModelParams(units=32, seq_len=24, learning_rate=0.003, batch_size=64)
+
+
+def _study(persistence: float | None = 25.0, boosting: float | None = None) -> optuna.Study:
+    """Two trials tied for the best, and trials pruned and failed for every kind of reason,
+    some of several words."""
+    study = optuna.create_study()
+    for key, value in (
+        (attrs.PERSISTENCE_VAL_RMSE, persistence),
+        (attrs.BOOSTING_VAL_RMSE, boosting),
+    ):
+        if value is not None:
+            study.set_user_attr(key, value)
+    for units, value in ((16, 24.0), (32, 23.0), (64, 23.0)):
+        recorded = asdict(replace(PARAMS, units=units))
+        study.add_trial(create_trial(value=value, user_attrs={attrs.MODEL_PARAMS: recorded}))
+    pruned = ["noise", "behind", "behind", "diverged", "behind-best", "worse-than-median",
+              "MedianPruner", "behind-the-times", None]  # fmt: skip
+    failed = [attrs.INTERRUPTED, attrs.error_reason("ValueError", "bad: shape (3,)"),
+              attrs.error_reason("ValueError", "other"), "OOM: no memory", None]  # fmt: skip
+    for state, reasons, key in (
+        (TrialState.PRUNED, pruned, attrs.PRUNED_REASON),
+        (TrialState.FAIL, failed, attrs.FAIL_REASON),
+    ):
+        for reason in reasons:
+            user_attrs = {} if reason is None else {key: reason}
+            study.add_trial(
+                create_trial(state=state, intermediate_values={0: 30.0}, user_attrs=user_attrs)
+            )
+    return study
+
+
+def test_the_report_and_tuner_best_count_each_reason_alike():
+    study = _study()
+    best = best_report(study)
+    assert best["pruned_reasons"] == {
+        "behind": 4, "noise": 1, "diverged": 1, "MedianPruner": 1, "behind-the-times": 1,
+        "unknown": 1,
+    }  # fmt: skip
+    assert best["fail_reasons"] == {"interrupted": 1, "ValueError": 2, "OOM": 1, "no heartbeat": 1}
+    # The learning curves' colours.
+    fates = counts(curves(study.get_trials()))
+    for reason in PrunedReason:
+        assert fates.get(reason, 0) == best["pruned_reasons"].get(reason, 0)
+    others = sum(n for r, n in best["pruned_reasons"].items() if r not in set(PrunedReason))
+    assert fates["pruned"] == others
+    assert fates["failed"] == sum(best["fail_reasons"].values())
+    assert fates["completed"] == best["trials"]["complete"]
+    # The page's line of trials, and `tuner best`'s lines, name the same counts.
+    trials = dict(search_facts(study.user_attrs, outcomes(study.get_trials())))["trials"]
+    text = format_report(best)
+    for reasons in (best["pruned_reasons"], best["fail_reasons"]):
+        assert f"({most_first(reasons)})" in trials
+        assert most_first(reasons) in text
+
+
+def test_the_best_fact_is_the_earlier_of_two_tied_trials_against_each_baseline():
+    facts = dict(search_facts(_study(boosting=22.5).user_attrs, outcomes(_study().get_trials())))
+    assert (
+        facts["best"]
+        == "trial 1: 23.000 (units=32, seq_len=24, learning_rate=0.003, batch_size=64)"
+    )
+    assert facts["persistence"] == "25.000; the best trial is 2.000 (8.0%) better"
+    assert facts["gradient boosting"] == "22.500; the best trial is 0.500 (2.2%) worse"
+
+
+def test_without_a_completed_trial_the_baselines_stand_alone():
+    study = optuna.create_study()
+    study.add_trial(create_trial(state=TrialState.PRUNED))
+    facts = dict(search_facts({attrs.PERSISTENCE_VAL_RMSE: 25.0}, outcomes(study.get_trials())))
+    assert "best" not in facts and facts["persistence"] == "25.000"
+    assert facts["trials"] == "0 complete, 1 pruned (1 unknown), 0 failed"
+
+
+def _forecast() -> Forecasts:
+    times = pd.date_range("2014-01-01", periods=24 * 21, freq="h")
+    observed = 50 + 20 * np.sin(np.arange(len(times)) / 6)
+    return Forecasts(times, observed, observed + 1.0, np.roll(observed, 1))
+
+
+def test_the_bundle_is_said_in_the_bundle_s_own_words(tmp_path):
+    members = (BundleMember(41, PARAMS, 9), BundleMember(7, replace(PARAMS, units=16), 5))
+    for meta in (META, replace(META, members=members[:1]), replace(META, members=members)):
+        bundle = dict(model_facts(tmp_path, meta, _forecast()))["bundle"]
+        assert bundle == f"{tmp_path} ({meta.describe()}, {meta.backend} backend)"
+        assert "taught" not in bundle

@@ -1,0 +1,5 @@
+import sys
+
+from tuner.cli.dispatch import main
+
+sys.exit(main())
