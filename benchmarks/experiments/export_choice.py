@@ -37,7 +37,7 @@ from optuna.trial import TrialState
 
 from tuner.data.prepared import PreparedData, prepare
 from tuner.data.sources import relocate
-from tuner.deploy.members import as_member, choose
+from tuner.deploy.members import choose
 from tuner.model.backend import use_backend
 from tuner.search import attrs
 from tuner.search.seeds import derive_seed
@@ -71,8 +71,7 @@ def main() -> None:
         training = load_space(study.user_attrs[attrs.SPACE]).training
     data = prepare(spec, with_test=True)
     trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    candidates = [m for t in trials if (m := as_member(t.number, t.value, t.user_attrs))]
-    members = choose(candidates, args.members)
+    members = choose(trials, args.members)
 
     done = {}
     if args.out.exists():
