@@ -50,7 +50,7 @@ def test_every_pruner_name_builds_an_optuna_pruner():
 
 
 def test_a_new_study_names_its_metric_and_a_resumed_one_without_a_name_gets_it():
-    from tuner.search.study import _open_study
+    from tuner.search.record import open_study as _open_study
 
     storage = optuna.storages.InMemoryStorage()
     config = RunConfig(data=SPEC, space=SPACE)
@@ -77,7 +77,7 @@ def _hourly(tmp_path, hours: int):
 
 
 def test_a_study_gets_the_baselines_it_lacks_and_keeps_those_it_has(tmp_path):
-    from tuner.search.study import _missing_baselines
+    from tuner.search.baselines import missing_baselines as _missing_baselines
 
     data = _hourly(tmp_path, 24 * 30)
     found = _missing_baselines({}, data)
@@ -88,7 +88,7 @@ def test_a_study_gets_the_baselines_it_lacks_and_keeps_those_it_has(tmp_path):
 
 
 def test_data_too_short_for_the_boosting_features_leaves_it_out_and_the_search_goes_on(tmp_path):
-    from tuner.search.study import _missing_baselines
+    from tuner.search.baselines import missing_baselines as _missing_baselines
 
     data = _hourly(tmp_path, 60)  # 42 training hours: none with 48 hours of history
     assert _missing_baselines({}, data).keys() == {attrs.PERSISTENCE_VAL_RMSE}
