@@ -33,12 +33,42 @@ def test_defaults_name_the_study_after_its_data_and_space():
         ({"jobs": 0}, "jobs must be at least 1"),
         ({"heartbeat": 0}, "heartbeat must be at least 1 second"),
         ({"seed": -1}, "seed must be 0 or more"),
+        ({"storage_wait": -1}, "storage_wait must be 0 or more"),
+        ({"storage_wait": float("nan")}, "storage_wait must be 0 or more"),
+        ({"replicates": -1}, "replicates must be 0 or more"),
         ({"pruner": "hyperband"}, "pruner must be one of noise-aware, median, none"),
     ],
 )
 def test_bad_settings_are_one_line(changes, message):
     with pytest.raises(TunerError, match=message):
         RunConfig(data=SPEC, space=SPACE, **changes)
+
+
+@pytest.mark.parametrize(
+    ("heartbeat", "storage_wait"), [(30, 120.0), (1, 120.0), (1, 4.0), (60, float("inf"))]
+)
+def test_a_storage_wait_that_outlasts_the_heartbeat_s_grace_is_refused(heartbeat, storage_wait):
+    """A trial silent for twice its heartbeat is failed as stale; no heartbeat reaches a
+    database that does not answer; so a longer wait would fail live trials it waits out."""
+    with pytest.raises(TunerError) as refused:
+        RunConfig(data=SPEC, space=SPACE, heartbeat=heartbeat, storage_wait=storage_wait)
+    message = str(refused.value)
+    assert "\n" not in message
+    assert message.startswith(f"storage_wait {storage_wait:g} s outlasts the heartbeat's grace")
+    assert message.endswith(f"or a storage_wait of at most {2 * heartbeat} s")
+
+
+@pytest.mark.parametrize(
+    ("heartbeat", "storage_wait"), [(60, 120.0), (30, 60.0), (1, 2.0), (1, 0.0), (600, 120.0)]
+)
+def test_a_storage_wait_within_the_grace_is_accepted(heartbeat, storage_wait):
+    config = RunConfig(data=SPEC, space=SPACE, heartbeat=heartbeat, storage_wait=storage_wait)
+    assert config.storage_wait <= config.grace_period == 2 * heartbeat
+
+
+def test_the_defaults_hold_together():
+    config = RunConfig(data=SPEC, space=SPACE)
+    assert config.storage_wait <= config.grace_period
 
 
 def test_every_pruner_name_builds_an_optuna_pruner():
