@@ -127,10 +127,10 @@ def check_resumable(
             f"not '{space.name}': choose another --study"
         )
     params = study_attrs.get(attrs.SPACE_PARAMS)
-    if change is None and params is None:  # made before tuner recorded its space
-        change = params_change(searched_before(storage, name), space, partial=True)
-    elif change is None:
+    if change is None and isinstance(params, dict):
         change = params_change(params, space, partial=False)
+    elif change is None:  # made before tuner recorded its space
+        change = params_change(searched_before(storage, name), space, partial=True)
     training = study_attrs.get(attrs.TRAINING)
     if change is None and isinstance(training, dict):
         change = training_change(training, space)
@@ -139,8 +139,8 @@ def check_resumable(
 
 
 def open_study(storage: optuna.storages.BaseStorage, config: RunConfig) -> optuna.Study:
-    """The study `config` names, made if new, with its record written where
-    it lacks one; a resumed study was checked by `check_resumable` first."""
+    """The study `config` names, made if new, with its record written where it lacks one;
+    a resumed study was checked by `check_resumable` first."""
     existing = {s.study_name for s in storage.get_all_studies()}
     study = optuna.create_study(
         study_name=config.study_name,
