@@ -435,9 +435,7 @@ def _workers(process: subprocess.Popen) -> list[int]:
 
 def test_a_killed_worker_s_trial_is_failed_by_heartbeat_and_the_others_go_on(tmp_path):
     space = _longer_trials(tmp_path, 20)  # long enough to be killed inside, short enough to end
-    process = _start(
-        tmp_path, "--space", space, "--jobs", "2", "--heartbeat", "1", "--storage-wait", "2"
-    )
+    process = _start(tmp_path, "--space", space, "--jobs", "2", "--heartbeat", "1")
     _wait_for_running_trial(tmp_path, process, running=2)  # each worker inside a trial
     workers = [pid for pid in _workers(process) if Path(f"/proc/{pid}/cmdline").exists()]
     finished = _finished(tmp_path)

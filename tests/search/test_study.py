@@ -8,11 +8,18 @@ import pytest
 from tuner.data.sources import DataSpec
 from tuner.errors import TunerError
 from tuner.search import attrs
+from tuner.search.location import StudyLocation
 from tuner.search.space import load_space
 from tuner.search.study import PRUNERS, RunConfig, default_study_name
 
 SPEC = DataSpec(path="sales.csv", name="sales", sha256="0" * 64, target="units")
 SPACE = load_space("lstm_baseline")
+# A study on a database server, where the storage waits out outages.
+SERVER = {
+    "data": SPEC,
+    "space": SPACE,
+    "location": StudyLocation.of("postgresql://tuner@localhost/tuner", "models"),
+}
 
 
 def test_defaults_name_the_study_after_its_data_and_space():
@@ -51,7 +58,7 @@ def test_a_storage_wait_that_outlasts_the_heartbeat_s_grace_is_refused(heartbeat
     """A trial silent for twice its heartbeat is failed as stale; no heartbeat reaches a
     database that does not answer; so a longer wait would fail live trials it waits out."""
     with pytest.raises(TunerError) as refused:
-        RunConfig(data=SPEC, space=SPACE, heartbeat=heartbeat, storage_wait=storage_wait)
+        RunConfig(**SERVER, heartbeat=heartbeat, storage_wait=storage_wait)
     message = str(refused.value)
     assert "\n" not in message
     assert message.startswith(f"storage_wait {storage_wait:g} s outlasts the heartbeat's grace")
@@ -62,13 +69,19 @@ def test_a_storage_wait_that_outlasts_the_heartbeat_s_grace_is_refused(heartbeat
     ("heartbeat", "storage_wait"), [(60, 120.0), (30, 60.0), (1, 2.0), (1, 0.0), (600, 120.0)]
 )
 def test_a_storage_wait_within_the_grace_is_accepted(heartbeat, storage_wait):
-    config = RunConfig(data=SPEC, space=SPACE, heartbeat=heartbeat, storage_wait=storage_wait)
+    config = RunConfig(**SERVER, heartbeat=heartbeat, storage_wait=storage_wait)
     assert config.storage_wait <= config.grace_period == 2 * heartbeat
 
 
 def test_the_defaults_hold_together():
-    config = RunConfig(data=SPEC, space=SPACE)
+    config = RunConfig(**SERVER)
     assert config.storage_wait <= config.grace_period
+
+
+def test_sqlite_has_no_outage_to_wait_for_and_takes_any_heartbeat():
+    """SQLite's storage does not wait (`tuner.search.storage.open_storage`)."""
+    config = RunConfig(data=SPEC, space=SPACE, heartbeat=1)
+    assert config.storage_wait > config.grace_period
 
 
 def test_every_pruner_name_builds_an_optuna_pruner():

@@ -46,7 +46,8 @@ class RunConfig:
             (twice as long) is failed, and retried once.
         storage_wait: seconds a call waits for a database server that stopped answering
             (a restart) before the run stops (`tuner.search.storage.PatientStorage`); at
-            most the grace period, or a trial waiting out an outage could be failed as stale.
+            most the grace period, or a trial waiting out an outage could be failed as
+            stale. SQLite, a local file, has no outage to wait for.
         jobs: worker processes, each held to its share of the cores; one per core by
             default.
         quiet: no progress display.
@@ -83,7 +84,9 @@ class RunConfig:
         if not self.study_name:
             name = default_study_name(self.data.name, self.space.name)
             object.__setattr__(self, "study_name", name)
-        problem = bad_setting(self) or outage_contradiction(self.heartbeat, self.storage_wait)
+        problem = bad_setting(self)
+        if problem is None and self.location.url.get_backend_name() != "sqlite":
+            problem = outage_contradiction(self.heartbeat, self.storage_wait)
         if problem:
             raise TunerError(problem)
 
