@@ -230,6 +230,7 @@ def test_a_machine_killed_mid_trial_has_that_trial_failed_and_retried_once(postg
     storage = postgres.new_database()
     space = _longer_trials(tmp_path, 20)
     args = ["--storage", storage, "--artifacts", STORE, "--space", space, "--heartbeat", "1"]
+    args += ["--storage-wait", "2"]  # within the heartbeat's grace
     machines = [_machine(tmp_path / f"machine-{i}", s3.endpoint) for i in range(2)]
     doomed = _start(*machines[0], *args, "--trials", "4", "--jobs", "1")
     until(lambda: "RUNNING" in _states(storage), doomed, "machine 0 is training")
@@ -287,8 +288,9 @@ def test_a_database_restart_during_a_run_is_ridden_out(postgres, tmp_path):
 def test_a_long_database_outage_stops_the_run_in_one_line_and_loses_nothing(postgres, tmp_path):
     storage = postgres.new_database()
     space = _longer_trials(tmp_path, 6)
-    args = ["--storage", storage, "--artifacts", "models", "--space", space, "--heartbeat", "1"]
-    run = _start(tmp_path, cli_env(), *args, "--trials", "6", "--storage-wait", "4")
+    args = ["--storage", storage, "--artifacts", "models", "--space", space, "--heartbeat", "2"]
+    args += ["--storage-wait", "4"]  # within the heartbeat's grace
+    run = _start(tmp_path, cli_env(), *args, "--trials", "6")
     until(lambda: FINISHED[0] in _states(storage), run, "a trial completed")
     kept = {t.number: t.value for t in _trials(storage) if t.state.name == "COMPLETE"}
     postgres.stop()

@@ -8,11 +8,18 @@ import pytest
 from tuner.data.sources import DataSpec
 from tuner.errors import TunerError
 from tuner.search import attrs
+from tuner.search.location import StudyLocation
 from tuner.search.space import load_space
 from tuner.search.study import PRUNERS, RunConfig, default_study_name
 
 SPEC = DataSpec(path="sales.csv", name="sales", sha256="0" * 64, target="units")
 SPACE = load_space("lstm_baseline")
+# A study on a database server, where the storage waits out outages.
+SERVER = {
+    "data": SPEC,
+    "space": SPACE,
+    "location": StudyLocation.of("postgresql://tuner@localhost/tuner", "models"),
+}
 
 
 def test_defaults_name_the_study_after_its_data_and_space():
@@ -33,12 +40,48 @@ def test_defaults_name_the_study_after_its_data_and_space():
         ({"jobs": 0}, "jobs must be at least 1"),
         ({"heartbeat": 0}, "heartbeat must be at least 1 second"),
         ({"seed": -1}, "seed must be 0 or more"),
+        ({"storage_wait": -1}, "storage_wait must be 0 or more"),
+        ({"storage_wait": float("nan")}, "storage_wait must be 0 or more"),
+        ({"replicates": -1}, "replicates must be 0 or more"),
         ({"pruner": "hyperband"}, "pruner must be one of noise-aware, median, none"),
     ],
 )
 def test_bad_settings_are_one_line(changes, message):
     with pytest.raises(TunerError, match=message):
         RunConfig(data=SPEC, space=SPACE, **changes)
+
+
+@pytest.mark.parametrize(
+    ("heartbeat", "storage_wait"), [(30, 120.0), (1, 120.0), (1, 4.0), (60, float("inf"))]
+)
+def test_a_storage_wait_that_outlasts_the_heartbeat_s_grace_is_refused(heartbeat, storage_wait):
+    """A trial silent for twice its heartbeat is failed as stale; no heartbeat reaches a
+    database that does not answer; so a longer wait would fail live trials it waits out."""
+    with pytest.raises(TunerError) as refused:
+        RunConfig(**SERVER, heartbeat=heartbeat, storage_wait=storage_wait)
+    message = str(refused.value)
+    assert "\n" not in message
+    assert message.startswith(f"storage_wait {storage_wait:g} s outlasts the heartbeat's grace")
+    assert message.endswith(f"or a storage_wait of at most {2 * heartbeat} s")
+
+
+@pytest.mark.parametrize(
+    ("heartbeat", "storage_wait"), [(60, 120.0), (30, 60.0), (1, 2.0), (1, 0.0), (600, 120.0)]
+)
+def test_a_storage_wait_within_the_grace_is_accepted(heartbeat, storage_wait):
+    config = RunConfig(**SERVER, heartbeat=heartbeat, storage_wait=storage_wait)
+    assert config.storage_wait <= config.grace_period == 2 * heartbeat
+
+
+def test_the_defaults_hold_together():
+    config = RunConfig(**SERVER)
+    assert config.storage_wait <= config.grace_period
+
+
+def test_sqlite_has_no_outage_to_wait_for_and_takes_any_heartbeat():
+    """SQLite's storage does not wait (`tuner.search.storage.open_storage`)."""
+    config = RunConfig(data=SPEC, space=SPACE, heartbeat=1)
+    assert config.storage_wait > config.grace_period
 
 
 def test_every_pruner_name_builds_an_optuna_pruner():
@@ -50,7 +93,7 @@ def test_every_pruner_name_builds_an_optuna_pruner():
 
 
 def test_a_new_study_names_its_metric_and_a_resumed_one_without_a_name_gets_it():
-    from tuner.search.study import _open_study
+    from tuner.search.record import open_study as _open_study
 
     storage = optuna.storages.InMemoryStorage()
     config = RunConfig(data=SPEC, space=SPACE)
@@ -77,7 +120,7 @@ def _hourly(tmp_path, hours: int):
 
 
 def test_a_study_gets_the_baselines_it_lacks_and_keeps_those_it_has(tmp_path):
-    from tuner.search.study import _missing_baselines
+    from tuner.search.baselines import missing_baselines as _missing_baselines
 
     data = _hourly(tmp_path, 24 * 30)
     found = _missing_baselines({}, data)
@@ -88,7 +131,7 @@ def test_a_study_gets_the_baselines_it_lacks_and_keeps_those_it_has(tmp_path):
 
 
 def test_data_too_short_for_the_boosting_features_leaves_it_out_and_the_search_goes_on(tmp_path):
-    from tuner.search.study import _missing_baselines
+    from tuner.search.baselines import missing_baselines as _missing_baselines
 
     data = _hourly(tmp_path, 60)  # 42 training hours: none with 48 hours of history
     assert _missing_baselines({}, data).keys() == {attrs.PERSISTENCE_VAL_RMSE}

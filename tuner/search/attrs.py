@@ -20,6 +20,7 @@ from tuner.model.params import ModelParams, TrainingSettings
 # On the study.
 DATA = "data"  # the DataSpec as a dict: file, checksum, target, split, horizon
 SPACE = "space"  # the search space's name
+SPACE_PARAMS = "space_params"  # each parameter's kind, range, log scale, choices or fixed value
 TRAINING = "training"  # the space's TrainingSettings as a dict: how its trials trained
 PERSISTENCE_VAL_RMSE = "persistence_val_rmse"  # the persistence forecast on validation
 BOOSTING_VAL_RMSE = "boosting_val_rmse"  # the gradient-boosting baseline on validation

@@ -141,24 +141,7 @@ def run_workers(
     try:
         for worker in workers:
             _start_deaf_to_interrupts(worker)
-        escalation = iter(ESCALATION)
-        deadline = None
-        # One look at which workers live: the last one can exit between two looks.
-        while alive := [w for w in workers if w.is_alive()]:
-            alive[0].join(timeout=0.5)
-            if not stop.is_set() and watch() is not None:
-                stop.set()
-            if stop.is_set() and (deadline is None or time.monotonic() > deadline):
-                stopping.set()
-                signum, wait = next(escalation, ESCALATION[-1])
-                for worker in workers:
-                    if worker.is_alive():
-                        os.kill(worker.pid, signum)
-                deadline = time.monotonic() + wait
-            try:
-                _show_new(study, seen, progress)
-            except STORAGE_ERRORS:  # the workers meet it too, and stop if it lasts
-                pass
+        _wait(workers, stop, stopping, watch, lambda: _show_new(study, seen, progress))
     finally:
         for signum, handler in handlers.items():
             signal.signal(signum, handler)
@@ -168,6 +151,35 @@ def run_workers(
         optuna.storages.fail_stale_trials(study)
     _show_new(study, seen, progress)
     return stop.is_set(), len(died)
+
+
+def _wait(
+    workers: Sequence[multiprocessing.process.BaseProcess],
+    stop: threading.Event,
+    stopping: EventType,
+    watch: Callable[[], str | None],
+    show: Callable[[], None],
+) -> None:
+    """Until every worker has ended, showing progress; once `stop` is set (a signal, or a
+    reason from `watch`), each live worker is stopped by the steps of `ESCALATION`."""
+    escalation = iter(ESCALATION)
+    deadline = None
+    # One look at which workers live: the last one can exit between two looks.
+    while alive := [w for w in workers if w.is_alive()]:
+        alive[0].join(timeout=0.5)
+        if not stop.is_set() and watch() is not None:
+            stop.set()
+        if stop.is_set() and (deadline is None or time.monotonic() > deadline):
+            stopping.set()
+            signum, wait = next(escalation, ESCALATION[-1])
+            for worker in workers:
+                if worker.is_alive():
+                    os.kill(worker.pid, signum)
+            deadline = time.monotonic() + wait
+        try:
+            show()
+        except STORAGE_ERRORS:  # the workers meet it too, and stop if it lasts
+            pass
 
 
 def _on_stop_signals(stop: threading.Event) -> dict[int, object]:
