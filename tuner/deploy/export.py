@@ -26,9 +26,9 @@ from tuner.deploy.refits import refit_members
 from tuner.deploy.scores import Scores, score
 from tuner.deploy.writing import check_replaceable, check_writable, write_bundle
 from tuner.errors import TunerError
+from tuner.model.epochs import restored_epoch
 from tuner.model.network import for_deployment
 from tuner.model.params import ModelParams
-from tuner.model.record import restored_epoch
 from tuner.search import attrs
 from tuner.search.artifacts import load_model
 from tuner.search.stores import Store, open_store

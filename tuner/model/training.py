@@ -16,9 +16,9 @@ import numpy as np
 
 from tuner.data.prepared import PreparedData
 from tuner.data.windows import Windows, whole_batches
+from tuner.model.epochs import EpochHook, EpochRecorder, TrainingRecord
 from tuner.model.network import VALIDATION_MSE, build_model
 from tuner.model.params import ModelParams, TrainingSettings
-from tuner.model.record import EpochHook, EpochRecorder, TrainingRecord
 
 # Validation windows per evaluation batch. Keras's default (the training batch size) runs
 # hundreds of tiny steps and compiles a second step for the last, partial batch; a year of
