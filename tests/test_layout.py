@@ -1,4 +1,5 @@
-"""The direction of dependencies (DESIGN, "Layout"): imports point down the data flow only.
+"""The layout (docs/design.md, "Layout"): imports point down the data flow only, and every
+module and function stays small enough to hold one job.
 
 Every import in every module counts, those inside functions too (a lazy import is still a
 dependency), except those under `if TYPE_CHECKING:`, which never run.
@@ -122,6 +123,26 @@ def test_nothing_in_the_product_imports_the_instruments_or_the_cli():
 
 def _in_cli(module: str) -> bool:
     return module == "tuner.cli" or module.startswith("tuner.cli.")
+
+
+MAX_MODULE_LINES, MAX_FUNCTION_LINES = 300, 60
+
+
+@pytest.mark.parametrize(
+    "path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE))
+)
+def test_modules_and_functions_stay_small(path):
+    """One job a module: none over 300 lines, no function over 60 (docstrings included)."""
+    source = path.read_text()
+    lines = len(source.splitlines())
+    assert lines <= MAX_MODULE_LINES, f"{path.name} has {lines} lines"
+    long = [
+        f"{node.name} ({node.end_lineno - node.lineno + 1} lines)"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
+    ]
+    assert not long, f"{path.name}: {', '.join(long)}"
 
 
 LOADED = """
