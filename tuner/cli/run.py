@@ -90,7 +90,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--storage-wait",
         type=float,
         metavar="S",
-        help=f"ride out a database restart this long (default: {RunConfig.storage_wait:.0f})",
+        help=f"ride out a database restart this long (default: {RunConfig.storage_wait:.0f}); "
+        "on a database server, more than twice --heartbeat is refused",
     )
     p.add_argument("--quiet", action="store_true", help="no progress output")
     options.add_backend(p)
