@@ -1,6 +1,7 @@
 """`tuner bench …`: the measuring instruments' commands (curve banks, pruners, speed, engines).
 
-Their reports are the figures of benchmarks/README.md, each beside the command that made it.
+Their reports, recorded as result files under benchmarks/results/ with the command that
+made each, are what benchmarks/README.md is generated from.
 """
 
 from __future__ import annotations

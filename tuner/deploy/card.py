@@ -77,8 +77,8 @@ def _ensemble_summary(meta: BundleMetadata, units: str) -> str:
         averaged = """Each network reads the last hours of the window that its configuration
 takes. Averaging configurations that one validation year cannot tell apart, each trained
 with a year more, forecasts new data better than the single best trial's model: how that
-was measured without reading the test rows is in tuner's benchmarks/README.md ("The
-exported model")."""
+was measured without reading the test rows is in tuner's repository, docs/design.md
+("Decisions", "An ensemble of refits for the export")."""
     text = f"""Forecasts `{meta.target}` {_hours(meta.horizon)} ahead, in {units}, from the raw
 values of the previous {_hours(meta.seq_len)}. The model is {meta.describe()}: {which},
 trained again on the training and validation rows of the {dataset["name"]} data

@@ -5,7 +5,7 @@ alone moves them, so the single best trial is partly a lucky draw. An export the
 averages the best few distinct configurations, each trained again on training and
 validation together for the epochs, and at the rates, that its trial kept: a year more of
 data, and the luck of one draw averaged away. How this default was chosen, on years the
-test year never touched, is in benchmarks/README.md ("The exported model").
+test year never touched, is in docs/design.md ("Decisions").
 """
 
 from __future__ import annotations

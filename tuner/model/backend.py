@@ -14,7 +14,8 @@ from tuner.errors import TunerError
 BACKENDS = ("tensorflow", "jax")
 DEFAULT_BACKEND = "jax"
 # Least recently used entries go beyond this, far above what a 100-trial study writes
-# (benchmarks/README.md, "Overhead per trial").
+# (the measurement log at 992a9fa, `git show 992a9fa:benchmarks/README.md`, "Overhead per
+# trial").
 CACHE_MAX_BYTES = 2**30
 
 

@@ -27,8 +27,8 @@ VALIDATION_BATCH = 16384
 
 # A trial has no per-batch callback, yet Keras calls its hooks after every batch, which
 # costs more than the arithmetic of a small model's step; grouping steps keeps the steps
-# and their order, and Ctrl-C still stops a fit at the end of a group
-# (benchmarks/README.md, "Overhead per trial").
+# and their order, and Ctrl-C still stops a fit at the end of a group (the measurement log
+# at 992a9fa, `git show 992a9fa:benchmarks/README.md`, "Overhead per trial").
 STEPS_PER_EXECUTION = 32
 
 TRAINING_MSE = VALIDATION_MSE.removeprefix("val_")
@@ -207,8 +207,9 @@ def _schedule(training: TrainingSettings) -> list[keras.callbacks.Callback]:
 
     At a constant rate the validation RMSE of this model keeps wandering once it has learned
     what it can, so a trial's value is partly a lucky epoch; lowering the rate on a plateau
-    settles the curve, and most configurations end lower (benchmarks/README.md, "The
-    learning-rate schedule"). `lr_patience` 0 keeps the rate.
+    settles the curve, and most configurations end lower (the measurement log at 992a9fa,
+    `git show 992a9fa:benchmarks/README.md`, "The learning-rate schedule"). `lr_patience` 0
+    keeps the rate.
     """
     if training.lr_patience == 0:
         return []

@@ -2,7 +2,7 @@
 
 Where TPE settles sets a search's wall time: an epoch of one configuration a search can end
 on may cost many times another's, for validation RMSEs the seed alone cannot tell apart
-(benchmarks/README.md, "A search that knows what a trial costs"). A completed trial is
+(docs/design.md, "Decisions", "The cost rule"). A completed trial is
 *costly* when an earlier completed trial, at least `CostRule.ratio` times cheaper per
 epoch, scored within `CostRule.margin` of it. The verdict reaches TPE as an Optuna
 constraint (`Trial.set_constraint`): TPE counts a costly trial among the worst, so the

@@ -50,7 +50,8 @@ def noise_verdict(
     A curve is noise when, after `noise_steps` values, it has neither trend nor skill.
     Five values by default: the noise unit below is the spread of the changes, and three
     changes (four values) too often measure it small by chance, which calls skilled
-    curves noise (benchmarks/README.md, "Pruners replayed on real learning curves").
+    curves noise (the measurement log at 992a9fa, `git show 992a9fa:benchmarks/README.md`,
+    "Pruners replayed on real learning curves").
     - trend: its best value lies at least `min_drop` noise units below its first value,
       the noise unit being the spread (standard deviation) of the epoch-to-epoch changes,
       so that a steady descent is not counted as noise. A curve that learned and then
