@@ -79,7 +79,7 @@ def _operational(message: str, sqlstate: str | None = None) -> Exception:
 def patient(tmp_path, monkeypatch):
     """A PatientStorage (on an SQLite file: the waiting is the same for any server) that
     waits 1 s, trying again every 0.01 s."""
-    from tuner.search import storage as module
+    from tuner.search import patient as module
 
     monkeypatch.setattr(module, "RETRY_FIRST_DELAY_S", 0.01)
     monkeypatch.setattr(module, "RETRY_MAX_DELAY_S", 0.01)
