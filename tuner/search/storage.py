@@ -107,7 +107,7 @@ def _heartbeat(interval: int | None, wait: float) -> dict:
     }
 
 
-def grace_period(study: optuna.Study) -> float:
+def stale_grace(study: optuna.Study) -> float:
     """How long `study`'s stale check lets a trial go without a heartbeat (0 without one)."""
     storage = getattr(study._storage, "_backend", study._storage)
     return float(getattr(storage, "grace_period", None) or 0)

@@ -25,6 +25,7 @@ from optuna.trial import TrialState
 from tuner.errors import TunerError
 from tuner.search.failures import STORAGE_ERRORS
 from tuner.search.progress import FINISHED, Progress
+from tuner.search.storage import stale_grace
 
 EXIT_FAILED, EXIT_INTERRUPTED = 1, 130
 # On a stop request: SIGINT; again if a worker has not finished after 30 s (an interrupt
@@ -84,10 +85,14 @@ class TrialBudget:
         claimed = study.get_trials(deepcopy=False, states=(*FINISHED, TrialState.RUNNING))
         return len(claimed) < self.trials and self._tickets.acquire(block=False)
 
+    def give_back(self) -> None:
+        """A claimed trial did not finish (failed, or lost): its ticket is free again."""
+        self._tickets.release()
+
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         """Optuna callback: give back a failed trial's ticket, then claim the next trial."""
         if trial.state == TrialState.FAIL:
-            self._tickets.release()
+            self.give_back()
         if not self.allows(study):
             study.stop()
 
@@ -164,7 +169,7 @@ def run_workers(
             signal.signal(signum, handler)
     died = [w for w in workers if w.exitcode not in (0, EXIT_INTERRUPTED)]
     if died and study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        time.sleep(grace_period)
+        time.sleep(max(grace_period, stale_grace(study)))
         optuna.storages.fail_stale_trials(study)
     _show_new(study, seen, progress)
     return stop.is_set(), len(died)
@@ -207,13 +212,39 @@ def _enter(target: Callable[[T, Worker], None], task: T, worker: Worker) -> None
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, worker.cores)
     os.environ.update(thread_settings(len(worker.cores)))
-    try:
-        target(task, worker)  # installs its own SIGINT handler, then checks `stopping`
-    except KeyboardInterrupt:
-        sys.exit(EXIT_INTERRUPTED)
-    except TunerError as e:  # the run cannot go on (failures.py): one line, not a traceback
-        print(f"error: {e}", file=sys.stderr, flush=True)
-        sys.exit(EXIT_FAILED)
+    while True:
+        try:
+            target(task, worker)  # installs its own SIGINT handler, then checks `stopping`
+            return
+        except KeyboardInterrupt:
+            sys.exit(EXIT_INTERRUPTED)
+        except TunerError as e:  # the run cannot go on (failures.py): one line, no traceback
+            print(f"error: {e}", file=sys.stderr, flush=True)
+            sys.exit(EXIT_FAILED)
+        except Exception as e:
+            if not lost_trial(e):
+                raise
+            budget = getattr(task, "budget", None)
+            if isinstance(budget, TrialBudget):
+                budget.give_back()
+            print(f"worker {worker.index}: {LOST}", file=sys.stderr, flush=True)
+
+
+LOST = "its trial was failed by another process (no heartbeat); going on with the next"
+
+
+def lost_trial(error: BaseException | None) -> bool:
+    """Whether `error` says this worker's trial was finished by another process: failed as
+    stale after its heartbeat truly expired (Optuna refuses to record to it or tell it)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, optuna.exceptions.UpdateFinishedTrialError):
+            return True
+        if isinstance(error, ValueError) and str(error).startswith("Cannot tell a "):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def interrupt_when_orphaned(parent: int) -> None:
