@@ -19,6 +19,7 @@ from optuna.storages._rdb.storage import _create_scoped_session
 from optuna.trial import FrozenTrial, TrialState
 
 from tuner.errors import TunerError
+from tuner.search import attrs
 from tuner.search.failures import STORAGE_ERRORS, storage_cause
 
 # How long a call waits for a database server that stopped answering (a restart, a
@@ -89,7 +90,8 @@ class PatientStorage(optuna.storages.RDBStorage):
     - attributes of a study or trial and intermediate values are upserts; a trial's
       parameter is inserted once (the repeat meets its unique key, which Optuna ignores);
     - a trial's creation writes a token of its own (`CREATED_BY`) in the same transaction:
-      its retry looks for the token first and returns the trial it finds;
+      its retry looks for the token first and returns the trial it finds; a replicate
+      already enqueued (by this call or another machine) is returned, not made again;
     - a state change (a pop of a waiting trial, a trial told or failed) writes its token
       (`STATE_SET_BY`) in the same transaction: a retry that finds it counts as done, so
       a pop keeps the trial it claimed and a trial is told once;
@@ -128,6 +130,8 @@ class PatientStorage(optuna.storages.RDBStorage):
             template.system_attrs[CREATED_BY] = token
         with _create_scoped_session(self.scoped_session) as session:
             models.StudyModel.find_or_raise_by_id(study_id, session, for_update=True)
+            if (made := _replicate_made(session, study_id, template)) is not None:
+                return self.get_trial(made)
             trial = self._get_prepared_new_trial(study_id, template, session)
             if template is None:
                 self._set_trial_attr_without_commit(
@@ -232,6 +236,28 @@ class PatientStorage(optuna.storages.RDBStorage):
                 delay = min(2 * delay, RETRY_MAX_DELAY_S)
         finally:
             self._inside.active = False
+
+
+def _replicate_made(session, study_id: int, template: FrozenTrial | None) -> int | None:
+    """The replicate of the same original already waiting, running or finished, if any.
+
+    Every machine of a study enqueues the replicates once it has its trials; the study's
+    row, locked while a trial is made, makes the look and the creation one step, so the
+    study gets each replicate once however many machines enqueue it.
+    """
+    original = template.user_attrs.get(attrs.REPLICATE_OF) if template else None
+    if original is None:
+        return None
+    return (
+        session.query(models.TrialUserAttributeModel.trial_id)
+        .join(models.TrialModel)
+        .filter(models.TrialModel.study_id == study_id)
+        .filter(models.TrialModel.state != TrialState.FAIL)
+        .filter(models.TrialUserAttributeModel.key == attrs.REPLICATE_OF)
+        .filter(models.TrialUserAttributeModel.value_json == json.dumps(original))
+        .limit(1)
+        .scalar()
+    )
 
 
 def _wait_for_outages(name: str) -> None:

@@ -73,6 +73,13 @@ class TrialBudget:
       `MaxTrialsCallback` does, since it looks after a trial ends), so this run's workers
       also take a ticket, atomically across its processes. A failed trial, which does not
       count, gives its ticket back.
+
+    So one run finishes exactly the trials it lacks. Runs on several machines at once
+    check the study, not a shared ticket: a worker can pass the check in the moment
+    between another's check and the start of its trial, so the study finishes at most
+    `trials + W - 1`, W being the workers of all the runs checking at once; a run that
+    starts after the study has its trials starts none. Replicates are made once however
+    many machines enqueue them (`tuner.search.patient`).
     """
 
     def __init__(self, trials: int, finished: int = 0) -> None:
