@@ -15,10 +15,12 @@ import sqlalchemy
 from sqlalchemy.engine import URL
 
 from tuner.errors import TunerError
+from tuner.search.failures import storage_cause
 from tuner.search.location import StudyLocation
 from tuner.search.patient import (
     CONNECTION_LIMIT,
     CONNECTIONS_PER_PROCESS,
+    RETRY_MAX_DELAY_S,
     STORAGE_WAIT_S,
     ConnectionLimitReached,
     PatientStorage,
@@ -43,8 +45,9 @@ def open_storage(
     """Open (and with `create`, make) the storage at `location`.
 
     With `heartbeat_interval`, a trial whose process stopped beating for `stale_after`
-    seconds is failed by the next worker, and re-queued once. A database server that stops
-    answering later is waited for `wait` seconds at each call (`PatientStorage`).
+    seconds is failed by the next worker, and re-queued once. A database server that
+    restarts is waited for `wait` seconds, here (a worker may start meanwhile) and at
+    each call (`PatientStorage`).
     """
     parsed = location.url
     sqlite = parsed.get_backend_name() == "sqlite"
@@ -65,7 +68,9 @@ def open_storage(
         engine_kwargs["max_overflow"] = 0
     heartbeat = _heartbeat(heartbeat_interval, 0.0 if sqlite else wait)
     url = parsed.render_as_string(hide_password=False)
-    for attempt in range(1, SCHEMA_ATTEMPTS + 1):
+    deadline = time.monotonic() + (0.0 if sqlite else wait)
+    attempt = 1
+    while True:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -78,10 +83,26 @@ def open_storage(
             # lose the race find it made when they look again.
             if attempt == SCHEMA_ATTEMPTS:
                 raise _cannot_open(location, e) from e
+            attempt += 1
             time.sleep(random.uniform(0.05, 0.5))
         except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as e:
-            raise _cannot_open(location, e) from e
-    raise AssertionError("unreachable")
+            if not (_restarting(e) and time.monotonic() < deadline):
+                raise _cannot_open(location, e) from e
+            time.sleep(RETRY_MAX_DELAY_S / 4)  # a worker started while the server restarts
+
+
+def _restarting(error: BaseException) -> bool:
+    """A server that refuses or drops connections, or says it is starting or stopping: what
+    a restart looks like to a process that opens the storage then. A name that does not
+    resolve or a login refused is not waited for."""
+    cause = storage_cause(error)
+    if getattr(cause, "sqlstate", None) in ("57P01", "57P02", "57P03"):
+        return True
+    text = str(cause).lower()
+    return any(
+        words in text
+        for words in ("connection refused", "server closed the connection", "timeout expired")
+    )
 
 
 def stale_after(heartbeat_interval: int, wait: float) -> float:
