@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from dataclasses import dataclass
 
 from tests.faults.proxy import FaultProxy
@@ -34,7 +33,7 @@ def schedule(seed: int, count: int) -> list[Fault]:
             "delay": round(draw.uniform(0.5, 3.0), 2),
             "refuse": round(draw.uniform(0.5, MAX_OUTAGE_S), 2),
         }[kind]
-        faults.append(Fault(round(draw.uniform(0.5, 4.0), 2), kind, amount))
+        faults.append(Fault(round(draw.uniform(2.0, 8.0), 2), kind, amount))
     return faults
 
 
