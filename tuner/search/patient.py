@@ -70,7 +70,10 @@ def outage(error: BaseException) -> bool:
     if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
         return True
     while error is not None:
-        if isinstance(error, sqlalchemy.exc.OperationalError):
+        # A session whose connection broke mid-transaction refuses until rolled back.
+        if isinstance(
+            error, (sqlalchemy.exc.OperationalError, sqlalchemy.exc.PendingRollbackError)
+        ):
             return True
         error = error.__cause__
     return False
@@ -109,6 +112,7 @@ class PatientStorage(optuna.storages.RDBStorage):
         except STORAGE_ERRORS as e:
             if not outage(e):
                 raise
+            self.scoped_session.remove()
 
     def create_new_trial(self, study_id: int, template_trial: FrozenTrial | None = None) -> int:
         return self._create_new_trial(study_id, template_trial)._trial_id
@@ -186,8 +190,8 @@ class PatientStorage(optuna.storages.RDBStorage):
         return True
 
     def _state_set(self, trial_id: int, token: str) -> bool | object:
-        attrs = self.get_trial_system_attrs(trial_id)
-        return True if attrs.get(STATE_SET_BY) == token else _NOT_LANDED
+        mine = self.get_trial_system_attrs(trial_id).get(STATE_SET_BY) == token
+        return True if mine else _NOT_LANDED
 
     def create_new_study(self, directions, study_name: str | None = None) -> int:
         def found() -> int | object:
@@ -227,6 +231,7 @@ class PatientStorage(optuna.storages.RDBStorage):
                         raise ConnectionLimitReached(CONNECTION_LIMIT) from e
                     if not outage(e):
                         raise
+                    self.scoped_session.remove()  # the next try starts a session afresh
                     if time.monotonic() + delay > deadline:
                         reason = str(storage_cause(e)).strip().splitlines()[0]
                         raise StorageUnreachable(
@@ -273,28 +278,11 @@ def _wait_for_outages(name: str) -> None:
 # The other calls Optuna's study and its cache make (BaseStorage's methods, and the
 # private ones `_CachedStorage` calls): reads, and writes that are upserts.
 for _name in (
-    "set_study_user_attr",
-    "set_study_system_attr",
-    "get_study_id_from_name",
-    "get_study_name_from_id",
-    "get_study_directions",
-    "get_study_user_attrs",
-    "get_study_system_attrs",
-    "get_all_studies",
-    "set_trial_param",
-    "_set_trial_param",
-    "get_trial_param",
-    "get_trial_id_from_study_id_trial_number",
-    "set_trial_intermediate_value",
-    "set_trial_user_attr",
-    "set_trial_system_attr",
-    "get_trial",
-    "get_trial_user_attrs",
-    "get_trial_system_attrs",
-    "get_all_trials",
-    "_get_trials",
-    "get_best_trial",
-    "_get_best_trial_id",
-    "_get_stale_trial_ids",
-):
+    "set_study_user_attr set_study_system_attr get_study_id_from_name get_study_name_from_id "
+    "get_study_directions get_study_user_attrs get_study_system_attrs get_all_studies "
+    "set_trial_param _set_trial_param get_trial_param get_trial_id_from_study_id_trial_number "
+    "set_trial_intermediate_value set_trial_user_attr set_trial_system_attr get_trial "
+    "get_trial_user_attrs get_trial_system_attrs get_all_trials _get_trials get_best_trial "
+    "_get_best_trial_id _get_stale_trial_ids"
+).split():
     _wait_for_outages(_name)
