@@ -363,7 +363,8 @@ def test_a_long_database_outage_stops_the_run_in_one_line_and_loses_nothing(post
     storage = postgres.new_database()
     space = _longer_trials(tmp_path, 6)
     args = ["--storage", storage, "--artifacts", "models", "--space", space, "--heartbeat", "1"]
-    run = _start(tmp_path, cli_env(), *args, "--trials", "6", "--storage-wait", "4")
+    args += ["--storage-wait", "4"]  # the resumed run fails a trial silent for 2 × 1 + 4 s
+    run = _start(tmp_path, cli_env(), *args, "--trials", "6")
     until(lambda: FINISHED[0] in _states(storage), run, "a trial completed")
     kept = {t.number: t.value for t in _trials(storage) if t.state.name == "COMPLETE"}
     postgres.stop()
