@@ -1,10 +1,11 @@
 """A TCP proxy on loopback that tests put between tuner and a real server, to make the
 faults a network and a failover make, when a test asks for them:
 
-- `lose_commit_replies(n)`: the next n COMMITs (PostgreSQL's wire protocol) reach the server
-  and are carried out, and the server's reply is lost: the connection breaks before it;
-- `drop_mid_transaction(n)`: the next n connections inside a transaction break before a
-  statement reaches the server (which rolls the transaction back);
+- `lose_commit_replies(n, within)`: the next n COMMITs (PostgreSQL's wire protocol) made
+  within `within` seconds reach the server and are carried out, and the server's reply is
+  lost: the connection breaks before it;
+- `drop_mid_transaction(n, within)`: as many connections inside a transaction break
+  before a statement reaches the server (which rolls the transaction back);
 - `delay(s)`: every chunk, either way, is held `s` seconds;
 - `refuse()` / `accept()`: every connection broken and new ones refused, as a server that
   went away; then let through again, to the same server and its data;
@@ -79,21 +80,20 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         self._listener: socket.socket | None = None
-        self._commits_to_lose = 0
-        self._drops_to_make = 0
+        self._pending = {"commit": (0, 0.0), "drop": (0, 0.0)}  # (count, until when)
         self._delay = 0.0
         self._stalled = False
         self.fired: list[str] = []
         self.accept()
 
     # The faults.
-    def lose_commit_replies(self, n: int = 1) -> None:
+    def lose_commit_replies(self, n: int = 1, within: float = 3600.0) -> None:
         with self._lock:
-            self._commits_to_lose += n
+            self._pending["commit"] = (n, time.monotonic() + within)
 
-    def drop_mid_transaction(self, n: int = 1) -> None:
+    def drop_mid_transaction(self, n: int = 1, within: float = 3600.0) -> None:
         with self._lock:
-            self._drops_to_make += n
+            self._pending["drop"] = (n, time.monotonic() + within)
 
     def delay(self, seconds: float) -> None:
         self._delay = seconds
@@ -117,7 +117,12 @@ class FaultProxy:
                 return
             listener = socket.socket()
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            listener.bind(("127.0.0.1", self.port))
+            for _ in range(100):  # the port may be held a moment by the listener just closed
+                try:
+                    listener.bind(("127.0.0.1", self.port))
+                    break
+                except OSError:
+                    time.sleep(0.05)
             listener.listen(128)
             self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
@@ -165,12 +170,10 @@ class FaultProxy:
 
     def _take(self, fault: str) -> bool:
         with self._lock:
-            if fault == "commit" and self._commits_to_lose:
-                self._commits_to_lose -= 1
-            elif fault == "drop" and self._drops_to_make:
-                self._drops_to_make -= 1
-            else:
+            count, until = self._pending[fault]
+            if count < 1 or time.monotonic() > until:
                 return False
+            self._pending[fault] = (count - 1, until)
             self.fired.append(fault)
             return True
 

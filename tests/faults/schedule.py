@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from tests.faults.proxy import FaultProxy
 
 # Each fault, with the most it does at once: every one is ridden out by a run whose
-# --storage-wait is longer than `MAX_OUTAGE_S`.
+# --storage-wait is longer than `MAX_OUTAGE_S`. Replies and drops are made within a blip of
+# `BLIP_S` (those not met by then are dropped), as a network's are.
 FAULTS = ("lose_commit_replies", "drop_mid_transaction", "delay", "refuse")
 MAX_OUTAGE_S = 4.0
+BLIP_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -38,24 +40,32 @@ def schedule(seed: int, count: int) -> list[Fault]:
 
 
 class Injector:
-    """Applies `faults` in order in a thread, until they are done or `stop()`."""
+    """Applies `faults` in order in a thread, until they are done or `stop()`; `error` is
+    what stopped it otherwise."""
 
     def __init__(self, proxy: FaultProxy, faults: list[Fault]) -> None:
         self.proxy, self.faults = proxy, faults
         self.applied: list[Fault] = []
+        self.error: BaseException | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        try:
+            self._apply()
+        except BaseException as e:  # reported by the test
+            self.error = e
+
+    def _apply(self) -> None:
         for fault in self.faults:
             if self._stop.wait(fault.after_s):
                 return
             self.applied.append(fault)
             if fault.kind == "lose_commit_replies":
-                self.proxy.lose_commit_replies(int(fault.amount))
+                self.proxy.lose_commit_replies(int(fault.amount), within=BLIP_S)
             elif fault.kind == "drop_mid_transaction":
-                self.proxy.drop_mid_transaction(int(fault.amount))
+                self.proxy.drop_mid_transaction(int(fault.amount), within=BLIP_S)
             elif fault.kind == "delay":
                 self.proxy.delay(0.05)
                 self._stop.wait(fault.amount)

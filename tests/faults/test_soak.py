@@ -75,6 +75,7 @@ def test_runs_under_a_schedule_of_faults_leave_the_study_whole(postgres, tmp_pat
         injector.stop()
         proxy.close()
     faults = f"seed {seed}, faults {injector.applied}, fired {proxy.fired}"
+    assert injector.error is None, f"{faults}: {injector.error!r}"
     for run, (stdout, stderr) in zip(runs, ended, strict=True):
         assert run.returncode == 0, f"{faults}\n{stderr}"
         assert "Traceback" not in stderr and "Warning" not in stderr, f"{faults}\n{stderr}"
