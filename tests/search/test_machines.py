@@ -230,7 +230,7 @@ def test_a_machine_killed_mid_trial_has_that_trial_failed_and_retried_once(postg
     storage = postgres.new_database()
     space = _longer_trials(tmp_path, 20)
     args = ["--storage", storage, "--artifacts", STORE, "--space", space, "--heartbeat", "1"]
-    args += ["--storage-wait", "2"]  # within the heartbeat's grace
+    args += ["--storage-wait", "2"]  # stale after 2 × 1 + 2 s without a heartbeat
     machines = [_machine(tmp_path / f"machine-{i}", s3.endpoint) for i in range(2)]
     doomed = _start(*machines[0], *args, "--trials", "4", "--jobs", "1")
     until(lambda: "RUNNING" in _states(storage), doomed, "machine 0 is training")
@@ -285,11 +285,85 @@ def test_a_database_restart_during_a_run_is_ridden_out(postgres, tmp_path):
     assert sum(s in FINISHED for s in states) == 4 and "RUNNING" not in states, states
 
 
+def test_an_outage_longer_than_the_heartbeat_s_grace_within_the_wait_fails_no_live_trial(
+    postgres, tmp_path
+):
+    """Twice the heartbeat is 2 s; the server is away 8 s of the 30 s a run waits: the
+    workers skip their beats meanwhile, and neither fails the other's trial as stale."""
+    storage = postgres.new_database()
+    space = _longer_trials(tmp_path, 6)
+    run = _start(
+        tmp_path,
+        cli_env(),
+        *("--storage", storage, "--artifacts", "models", "--space", space),
+        *("--trials", "4", "--jobs", "2", "--heartbeat", "1", "--storage-wait", "30"),
+    )
+    until(
+        lambda: len([t for t in _trials(storage) if t.state.name == "RUNNING"]) == 2,
+        run,
+        "both workers training",
+    )
+    postgres.stop()
+    try:
+        run.wait(timeout=8)
+    except subprocess.TimeoutExpired:
+        pass
+    postgres.start()
+    _, stderr = _ended(run)
+    assert run.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    states = _states(storage)
+    assert sum(s in FINISHED for s in states) == 4 and set(states) <= set(FINISHED), states
+
+
+def _workers(run: subprocess.Popen) -> list[int]:
+    """The run's worker processes (not multiprocessing's resource tracker)."""
+    children = Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split()
+    return [
+        pid
+        for pid in map(int, children)
+        if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+
+
+def test_a_worker_whose_heartbeat_truly_expired_loses_that_trial_in_one_line_and_goes_on(
+    postgres, tmp_path
+):
+    """A worker frozen (SIGSTOP) past its trial's grace: the other worker fails that trial
+    as stale and it is re-queued; thawed, the frozen worker says so and takes the next."""
+    storage = postgres.new_database()
+    space = _longer_trials(tmp_path, 8)
+    run = _start(
+        tmp_path,
+        cli_env(),
+        *("--storage", storage, "--artifacts", "models", "--space", space),
+        *("--trials", "4", "--jobs", "2", "--heartbeat", "1", "--storage-wait", "1"),
+    )
+    until(
+        lambda: len([t for t in _trials(storage) if t.state.name == "RUNNING"]) == 2,
+        run,
+        "both workers training",
+    )
+    frozen = _workers(run)[0]
+    os.kill(frozen, signal.SIGSTOP)
+    try:
+        until(lambda: "FAIL" in _states(storage), run, "the frozen worker's trial failed")
+    finally:
+        os.kill(frozen, signal.SIGCONT)
+    _, stderr = _ended(run)
+    assert run.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert stderr.count("its trial was failed by another process") == 1, stderr
+    states = _states(storage)
+    assert states.count("FAIL") == 1 and "RUNNING" not in states, states
+    assert sum(s in FINISHED for s in states) == 4, states
+
+
 def test_a_long_database_outage_stops_the_run_in_one_line_and_loses_nothing(postgres, tmp_path):
     storage = postgres.new_database()
     space = _longer_trials(tmp_path, 6)
-    args = ["--storage", storage, "--artifacts", "models", "--space", space, "--heartbeat", "2"]
-    args += ["--storage-wait", "4"]  # within the heartbeat's grace
+    args = ["--storage", storage, "--artifacts", "models", "--space", space, "--heartbeat", "1"]
+    args += ["--storage-wait", "4"]  # the resumed run fails a trial silent for 2 × 1 + 4 s
     run = _start(tmp_path, cli_env(), *args, "--trials", "6")
     until(lambda: FINISHED[0] in _states(storage), run, "a trial completed")
     kept = {t.number: t.value for t in _trials(storage) if t.state.name == "COMPLETE"}

@@ -75,3 +75,60 @@ def test_machines_that_open_a_fresh_database_at_once_all_open_it(postgres, tmp_p
     results = [(p.wait(timeout=120), p.stderr.read()) for p in starters]
     assert all(code == 0 for code, _ in results), [err for code, err in results if code]
     assert optuna.get_all_study_names(url) == []
+
+
+ENQUEUE_AT_ONCE = """
+import sys, time
+from pathlib import Path
+import optuna
+from tuner.search import attrs
+from tuner.search.location import StudyLocation
+from tuner.search.storage import open_storage
+study = optuna.load_study(study_name="s", storage=open_storage(StudyLocation.of(sys.argv[1])))
+go = Path(sys.argv[2])
+Path(sys.argv[3]).touch()
+while not go.exists():
+    time.sleep(0.001)
+for original in (0, 1, 2):
+    study.enqueue_trial({"x": original}, user_attrs={attrs.REPLICATE_OF: original})
+"""
+
+
+def test_machines_that_enqueue_the_replicates_at_once_make_each_once(postgres, tmp_path):
+    """As every machine does once it has its trials: a replicate already waiting, running
+    or finished is not made again; one whose run failed is."""
+    import sqlalchemy
+
+    from tuner.search import attrs
+    from tuner.search.location import StudyLocation
+    from tuner.search.storage import open_storage
+
+    admin = sqlalchemy.create_engine(postgres, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql("CREATE DATABASE replicates")
+    admin.dispose()
+    url = postgres.rsplit("/", 1)[0] + "/replicates"
+    storage = open_storage(StudyLocation.of(url))
+    study = optuna.create_study(study_name="s", storage=storage)
+    failed = study.ask()
+    failed.set_user_attr(attrs.REPLICATE_OF, 2)
+    study.tell(failed, state=optuna.trial.TrialState.FAIL)
+    go = tmp_path / "go"
+    starters = [
+        subprocess.Popen(
+            [sys.executable, "-c", ENQUEUE_AT_ONCE, url, str(go), str(tmp_path / f"ready-{i}")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=cli_env(),
+        )
+        for i in range(6)
+    ]
+    for i, process in enumerate(starters):
+        until((tmp_path / f"ready-{i}").exists, process, f"process {i} ready")
+    go.touch()
+    results = [(p.wait(timeout=120), p.stderr.read()) for p in starters]
+    assert all(code == 0 for code, _ in results), [err for code, err in results if code]
+    waiting = study.get_trials(states=(optuna.trial.TrialState.WAITING,))
+    assert sorted(t.user_attrs[attrs.REPLICATE_OF] for t in waiting) == [0, 1, 2]
+    storage.engine.dispose()

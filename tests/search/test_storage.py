@@ -79,7 +79,7 @@ def _operational(message: str, sqlstate: str | None = None) -> Exception:
 def patient(tmp_path, monkeypatch):
     """A PatientStorage (on an SQLite file: the waiting is the same for any server) that
     waits 1 s, trying again every 0.01 s."""
-    from tuner.search import storage as module
+    from tuner.search import patient as module
 
     monkeypatch.setattr(module, "RETRY_FIRST_DELAY_S", 0.01)
     monkeypatch.setattr(module, "RETRY_MAX_DELAY_S", 0.01)
@@ -235,3 +235,21 @@ def test_two_processes_never_pop_the_same_enqueued_trial(tmp_path):
         assert worker.returncode == 0, (err.strip().splitlines() or [worker.returncode])[-1]
     popped = [int(line) for out, _ in outputs for line in out.split()]
     assert sorted(popped) == list(range(queued))
+
+
+def test_a_session_left_mid_transaction_by_a_broken_connection_is_started_afresh(patient):
+    """SQLAlchemy refuses a session whose connection broke inside a transaction until it is
+    rolled back: the retry starts a new session rather than stopping the run."""
+    import sqlalchemy
+
+    session = patient.scoped_session()
+    calls = []
+
+    def stuck():
+        calls.append(patient.scoped_session())
+        if len(calls) == 1:
+            raise sqlalchemy.exc.PendingRollbackError("Can't reconnect until invalid transaction")
+        return "answered"
+
+    assert patient._patiently(stuck) == "answered"
+    assert calls[0] is session and calls[1] is not session

@@ -66,3 +66,66 @@ def test_the_same_store_however_written(tmp_path, monkeypatch):
     assert same_store(Bucket("models", "p"), parse_store("s3://models/p/"))
     assert settled(Path("a")) == tmp_path / "a"
     assert settled(Bucket("models")) == Bucket("models")
+
+
+def test_the_time_an_upload_holds_is_bounded_as_documented():
+    from tuner.search import stores
+
+    waits = 0.2 + 0.4 + 0.8 + 1.6 + 3.2 + 6.4
+    expected = stores.UPLOAD_RETRIES * (stores.CONNECT_TIMEOUT_S + stores.READ_TIMEOUT_S) + waits
+    assert stores.upload_bound_s() == pytest.approx(expected)
+
+
+@pytest.fixture
+def bucket_behind_a_proxy(monkeypatch):
+    """moto's S3 server, reached through a fault proxy, with short timeouts and tries."""
+    import boto3
+
+    from tests.faults.proxy import FaultProxy
+    from tests.servers import S3Server, aws_environment
+    from tuner.search import stores
+
+    for name, value in [
+        ("CONNECT_TIMEOUT_S", 1),
+        ("READ_TIMEOUT_S", 1),
+        ("UPLOAD_RETRIES", 3),
+        ("UPLOAD_FIRST_DELAY_S", 0.1),
+        ("UPLOAD_MAX_DELAY_S", 0.2),
+    ]:
+        monkeypatch.setattr(stores, name, value)
+    server = S3Server()
+    proxy = FaultProxy(server.port, postgres=False)
+    environment = aws_environment(f"http://127.0.0.1:{proxy.port}")
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+    boto3.client("s3").create_bucket(Bucket="models")
+    try:
+        yield proxy, stores.open_store(stores.parse_store("s3://models/study"))
+    finally:
+        proxy.close()
+        server.close()
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("fault", ["stalled", "stopped"])
+def test_an_upload_to_a_bucket_that_stopped_answering_fails_within_its_bound(
+    bucket_behind_a_proxy, fault
+):
+    import io
+    import time
+
+    from tuner.search.stores import READ_TIMEOUT_S, UPLOAD_RETRIES, store_errors, upload_bound_s
+
+    proxy, store = bucket_behind_a_proxy
+    store.write("before", io.BytesIO(b"model"))  # the bucket answers
+    proxy.refuse()  # the connections kept alive are broken
+    if fault == "stalled":
+        proxy.stall()  # accepts, and never answers
+        proxy.accept()
+    started = time.monotonic()
+    with pytest.raises(store_errors()):
+        store.write("during", io.BytesIO(b"model"))
+    elapsed = time.monotonic() - started
+    assert elapsed <= upload_bound_s() + 1.0
+    if fault == "stalled":  # every try waited for its read timeout
+        assert elapsed >= UPLOAD_RETRIES * READ_TIMEOUT_S

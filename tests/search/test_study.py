@@ -42,6 +42,7 @@ def test_defaults_name_the_study_after_its_data_and_space():
         ({"seed": -1}, "seed must be 0 or more"),
         ({"storage_wait": -1}, "storage_wait must be 0 or more"),
         ({"storage_wait": float("nan")}, "storage_wait must be 0 or more"),
+        ({"storage_wait": float("inf")}, "storage_wait must be finite"),
         ({"replicates": -1}, "replicates must be 0 or more"),
         ({"pruner": "hyperband"}, "pruner must be one of noise-aware, median, none"),
     ],
@@ -52,36 +53,19 @@ def test_bad_settings_are_one_line(changes, message):
 
 
 @pytest.mark.parametrize(
-    ("heartbeat", "storage_wait"), [(30, 120.0), (1, 120.0), (1, 4.0), (60, float("inf"))]
+    ("heartbeat", "storage_wait"), [(60, 120.0), (30, 120.0), (1, 120.0), (1, 0.0), (600, 4.0)]
 )
-def test_a_storage_wait_that_outlasts_the_heartbeat_s_grace_is_refused(heartbeat, storage_wait):
-    """A trial silent for twice its heartbeat is failed as stale; no heartbeat reaches a
-    database that does not answer; so a longer wait would fail live trials it waits out."""
-    with pytest.raises(TunerError) as refused:
-        RunConfig(**SERVER, heartbeat=heartbeat, storage_wait=storage_wait)
-    message = str(refused.value)
-    assert "\n" not in message
-    assert message.startswith(f"storage_wait {storage_wait:g} s outlasts the heartbeat's grace")
-    assert message.endswith(f"or a storage_wait of at most {2 * heartbeat} s")
-
-
-@pytest.mark.parametrize(
-    ("heartbeat", "storage_wait"), [(60, 120.0), (30, 60.0), (1, 2.0), (1, 0.0), (600, 120.0)]
-)
-def test_a_storage_wait_within_the_grace_is_accepted(heartbeat, storage_wait):
+def test_on_a_server_the_grace_outlasts_any_wait(heartbeat, storage_wait):
+    """No heartbeat reaches a database that does not answer: a trial whose worker waits
+    out an outage must stay live however the two are set, so its grace covers the wait."""
     config = RunConfig(**SERVER, heartbeat=heartbeat, storage_wait=storage_wait)
-    assert config.storage_wait <= config.grace_period == 2 * heartbeat
+    assert config.grace_period == 2 * heartbeat + storage_wait
 
 
-def test_the_defaults_hold_together():
-    config = RunConfig(**SERVER)
-    assert config.storage_wait <= config.grace_period
-
-
-def test_sqlite_has_no_outage_to_wait_for_and_takes_any_heartbeat():
+def test_sqlite_has_no_outage_to_wait_for():
     """SQLite's storage does not wait (`tuner.search.storage.open_storage`)."""
     config = RunConfig(data=SPEC, space=SPACE, heartbeat=1)
-    assert config.storage_wait > config.grace_period
+    assert config.grace_period == 2
 
 
 def test_every_pruner_name_builds_an_optuna_pruner():

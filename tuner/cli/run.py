@@ -84,14 +84,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--heartbeat",
         type=int,
         metavar="S",
-        help=f"a trial silent for 2×S seconds is failed, retried (default: {RunConfig.heartbeat})",
+        help="a trial silent for 2×S seconds (plus --storage-wait on a database server) is "
+        f"failed and retried once (default: {RunConfig.heartbeat})",
     )
     p.add_argument(
         "--storage-wait",
         type=float,
         metavar="S",
-        help=f"ride out a database restart this long (default: {RunConfig.storage_wait:.0f}); "
-        "on a database server, more than twice --heartbeat is refused",
+        help=f"ride out a database restart this long (default: {RunConfig.storage_wait:.0f})",
     )
     p.add_argument("--quiet", action="store_true", help="no progress output")
     options.add_backend(p)

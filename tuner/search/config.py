@@ -14,7 +14,7 @@ from tuner.search.location import StudyLocation
 from tuner.search.pruner import NoiseAwarePruner
 from tuner.search.replicates import REPLICATES
 from tuner.search.space import SearchSpace
-from tuner.search.storage import STORAGE_WAIT_S
+from tuner.search.storage import STORAGE_WAIT_S, stale_after
 from tuner.search.workers import usable_cores
 
 # The pruners `tuner run --pruner` offers: tuner's own, and Optuna's two references.
@@ -43,11 +43,11 @@ class RunConfig:
         seed: the run's seed, from which each worker's sampler and weights are derived.
         max_epochs: a cap on the space's `max_epochs`, for quick runs.
         heartbeat: seconds between a trial's heartbeats; a trial silent for `grace_period`
-            (twice as long) is failed, and retried once.
+            is failed, and retried once.
         storage_wait: seconds a call waits for a database server that stopped answering
-            (a restart) before the run stops (`tuner.search.storage.PatientStorage`); at
-            most the grace period, or a trial waiting out an outage could be failed as
-            stale. SQLite, a local file, has no outage to wait for.
+            (a restart) before the run stops (`tuner.search.storage.PatientStorage`); the
+            grace period outlasts it, so no trial waiting out an outage is failed as stale.
+            SQLite, a local file, has no outage to wait for.
         jobs: worker processes, each held to its share of the cores; one per core by
             default.
         quiet: no progress display.
@@ -85,8 +85,6 @@ class RunConfig:
             name = default_study_name(self.data.name, self.space.name)
             object.__setattr__(self, "study_name", name)
         problem = bad_setting(self)
-        if problem is None and self.location.url.get_backend_name() != "sqlite":
-            problem = outage_contradiction(self.heartbeat, self.storage_wait)
         if problem:
             raise TunerError(problem)
 
@@ -94,17 +92,13 @@ class RunConfig:
     def grace_period(self) -> float:
         """Seconds without a heartbeat after which a running trial is failed as stale (the
         storage's stale check, `tuner.search.storage.open_storage`, uses the same)."""
-        return stale_grace(self.heartbeat)
+        on_server = self.location.url.get_backend_name() != "sqlite"
+        return stale_after(self.heartbeat, self.storage_wait if on_server else 0.0)
 
 
 def default_study_name(data_name: str, space_name: str) -> str:
     """DATA-SPACE: the same data and space resume the same study."""
     return f"{data_name}-{space_name}"
-
-
-def stale_grace(heartbeat: float) -> float:
-    """A trial silent for twice its heartbeat interval is failed as stale."""
-    return 2 * heartbeat
 
 
 def bad_setting(config: RunConfig) -> str | None:
@@ -124,27 +118,12 @@ def bad_setting(config: RunConfig) -> str | None:
             config.storage_wait >= 0,  # False for NaN too
             f"storage_wait must be 0 or more, got {config.storage_wait}",
         ),
+        (
+            config.storage_wait != float("inf"),
+            "storage_wait must be finite: a dead worker's trial is failed after it",
+        ),
         (config.heartbeat >= 1, f"heartbeat must be at least 1 second, got {config.heartbeat}"),
         (config.seed >= 0, f"seed must be 0 or more, got {config.seed}"),
         (config.replicates >= 0, f"replicates must be 0 or more, got {config.replicates}"),
     )
     return next((message for ok, message in checks if not ok), None)
-
-
-def outage_contradiction(heartbeat: float, storage_wait: float) -> str | None:
-    """Why a heartbeat and a storage wait cannot hold together; None when they can.
-
-    No heartbeat reaches a database that is not answering, so an outage the run waits out
-    (up to `storage_wait`) must not outlast the grace after which a silent trial is failed
-    as stale: otherwise the first worker to start a trial after it fails the others' live
-    trials.
-    """
-    grace = stale_grace(heartbeat)
-    if storage_wait <= grace:
-        return None
-    return (
-        f"storage_wait {storage_wait:g} s outlasts the heartbeat's grace ({grace:g} s, twice "
-        f"heartbeat {heartbeat:g} s): a live trial could be failed as stale during an outage "
-        f"the run waits out; give a heartbeat of at least half the storage_wait, or a "
-        f"storage_wait of at most {grace:g} s"
-    )

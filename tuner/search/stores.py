@@ -28,11 +28,14 @@ if TYPE_CHECKING:
 
 S3_SCHEME = "s3://"
 # An upload that fails is tried again after 0.2, 0.4, ... 6.4 s: a store that is back within
-# about 13 s loses nothing; one that is not fails that trial's upload, and the search goes on.
+# about 13 s loses nothing; one that is not fails that trial's upload (`upload_bound_s`),
+# and the search goes on.
 UPLOAD_RETRIES = 7
 UPLOAD_FIRST_DELAY_S = 0.2
 UPLOAD_MAX_DELAY_S = 6.4
+# Each try: to connect, and for each answer of an endpoint that accepted and stalls.
 CONNECT_TIMEOUT_S = 10
+READ_TIMEOUT_S = 10
 PROBE_KEY = ".tuner-probe-"
 
 
@@ -111,6 +114,16 @@ def open_store(store: Store, *, create: bool = True) -> ArtifactStore:
     return FileSystemArtifactStore(str(store))
 
 
+def upload_bound_s() -> float:
+    """The longest a bucket that stopped answering holds an upload before the trial fails
+    with `ModelNotSaved`: every try's connect and read timeouts, and the waits between
+    tries (about 153 s); a bucket that refuses connections fails it in about 13 s."""
+    waits = sum(
+        min(UPLOAD_FIRST_DELAY_S * 2**i, UPLOAD_MAX_DELAY_S) for i in range(UPLOAD_RETRIES - 1)
+    )
+    return UPLOAD_RETRIES * (CONNECT_TIMEOUT_S + READ_TIMEOUT_S) + waits
+
+
 def store_errors() -> tuple[type[Exception], ...]:
     """What a bucket raises when it cannot be reached or refuses a request."""
     try:
@@ -162,6 +175,7 @@ def _open_bucket(bucket: Bucket, *, probe: bool) -> ArtifactStore:
         response_checksum_validation="when_required",
         retries={"total_max_attempts": 1},
         connect_timeout=CONNECT_TIMEOUT_S,
+        read_timeout=READ_TIMEOUT_S,
     )
     try:
         client = boto3.client("s3", config=config)

@@ -25,6 +25,7 @@ from optuna.trial import TrialState
 from tuner.errors import TunerError
 from tuner.search.failures import STORAGE_ERRORS
 from tuner.search.progress import FINISHED, Progress
+from tuner.search.storage import stale_grace
 
 EXIT_FAILED, EXIT_INTERRUPTED = 1, 130
 # On a stop request: SIGINT; again if a worker has not finished after 30 s (an interrupt
@@ -72,6 +73,13 @@ class TrialBudget:
       `MaxTrialsCallback` does, since it looks after a trial ends), so this run's workers
       also take a ticket, atomically across its processes. A failed trial, which does not
       count, gives its ticket back.
+
+    So one run finishes exactly the trials it lacks. Runs on several machines at once
+    check the study, not a shared ticket: a worker can pass the check in the moment
+    between another's check and the start of its trial, so the study finishes at most
+    `trials + W - 1`, W being the workers of all the runs checking at once; a run that
+    starts after the study has its trials starts none. Replicates are made once however
+    many machines enqueue them (`tuner.search.patient`).
     """
 
     def __init__(self, trials: int, finished: int = 0) -> None:
@@ -84,10 +92,14 @@ class TrialBudget:
         claimed = study.get_trials(deepcopy=False, states=(*FINISHED, TrialState.RUNNING))
         return len(claimed) < self.trials and self._tickets.acquire(block=False)
 
+    def give_back(self) -> None:
+        """A claimed trial did not finish (failed, or lost): its ticket is free again."""
+        self._tickets.release()
+
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         """Optuna callback: give back a failed trial's ticket, then claim the next trial."""
         if trial.state == TrialState.FAIL:
-            self._tickets.release()
+            self.give_back()
         if not self.allows(study):
             study.stop()
 
@@ -147,7 +159,7 @@ def run_workers(
             signal.signal(signum, handler)
     died = [w for w in workers if w.exitcode not in (0, EXIT_INTERRUPTED)]
     if died and study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        time.sleep(grace_period)
+        time.sleep(max(grace_period, stale_grace(study)))
         optuna.storages.fail_stale_trials(study)
     _show_new(study, seen, progress)
     return stop.is_set(), len(died)
@@ -219,13 +231,39 @@ def _enter(target: Callable[[T, Worker], None], task: T, worker: Worker) -> None
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, worker.cores)
     os.environ.update(thread_settings(len(worker.cores)))
-    try:
-        target(task, worker)  # installs its own SIGINT handler, then checks `stopping`
-    except KeyboardInterrupt:
-        sys.exit(EXIT_INTERRUPTED)
-    except TunerError as e:  # the run cannot go on (failures.py): one line, not a traceback
-        print(f"error: {e}", file=sys.stderr, flush=True)
-        sys.exit(EXIT_FAILED)
+    while True:
+        try:
+            target(task, worker)  # installs its own SIGINT handler, then checks `stopping`
+            return
+        except KeyboardInterrupt:
+            sys.exit(EXIT_INTERRUPTED)
+        except TunerError as e:  # the run cannot go on (failures.py): one line, no traceback
+            print(f"error: {e}", file=sys.stderr, flush=True)
+            sys.exit(EXIT_FAILED)
+        except Exception as e:
+            if not lost_trial(e):
+                raise
+            budget = getattr(task, "budget", None)
+            if isinstance(budget, TrialBudget):
+                budget.give_back()
+            print(f"worker {worker.index}: {LOST}", file=sys.stderr, flush=True)
+
+
+LOST = "its trial was failed by another process (no heartbeat); going on with the next"
+
+
+def lost_trial(error: BaseException | None) -> bool:
+    """Whether `error` says this worker's trial was finished by another process: failed as
+    stale after its heartbeat truly expired (Optuna refuses to record to it or tell it)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, optuna.exceptions.UpdateFinishedTrialError):
+            return True
+        if isinstance(error, ValueError) and str(error).startswith("Cannot tell a "):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def interrupt_when_orphaned(parent: int) -> None:
