@@ -21,6 +21,7 @@ import pytest
 
 from tests.conftest import FAST_SPACE, TUNER, cli_env, tuner
 from tests.heartbeats import age_heartbeat, beating, caught
+from tests.outages import Doorman
 from tests.servers import Gate, Postgres, S3Server, aws_environment, free_port
 from tests.waiting import answering, until
 from tuner.search import attrs
@@ -265,27 +266,42 @@ def test_a_machine_killed_mid_trial_has_that_trial_failed_and_retried_once(postg
     assert "RUNNING" not in [t.state.name for t in trials]
 
 
+def _workers(process: subprocess.Popen) -> list[int]:
+    """A run's worker processes (spawned by multiprocessing, not its resource tracker)."""
+    workers = []
+    for pid in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split():
+        try:
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                workers.append(int(pid))
+        except FileNotFoundError:
+            continue
+    return workers
+
+
+def _reporting(storage: str) -> bool:
+    return any(t.intermediate_values for t in _trials(storage) if t.state.name == "RUNNING")
+
+
 def test_a_database_restart_during_a_run_is_ridden_out(postgres, tmp_path):
     storage = postgres.new_database()
+    door = Doorman(postgres.port)
     space = _longer_trials(tmp_path, 6)
-    run = _start(
-        tmp_path,
-        cli_env(),
-        *("--storage", storage, "--artifacts", "models", "--space", space),
-        *("--trials", "4", "--jobs", "2"),
-    )
-    until(
-        lambda: any(t.intermediate_values for t in _trials(storage) if t.state.name == "RUNNING"),
-        run,
-        "a trial reporting its epochs",
-    )
-    postgres.stop()
     try:
-        run.wait(timeout=3)  # the server is away for 3 s, and the run must still be there
-    except subprocess.TimeoutExpired:
-        pass
-    postgres.start()
-    _, stderr = _ended(run)
+        run = _start(
+            tmp_path,
+            cli_env(),
+            *("--storage", storage.replace(f":{postgres.port}/", f":{door.port}/")),
+            *("--artifacts", "models", "--space", space, "--trials", "4", "--jobs", "2"),
+        )
+        until(lambda: _reporting(storage), run, "a trial reporting its epochs")
+        door.among = _workers(run)
+        postgres.stop()
+        # Away until each worker has come to it and been turned away, however long it takes.
+        until(lambda: door.turned_away >= set(door.among), run, "every worker met the outage")
+        postgres.start()
+        _, stderr = _ended(run)
+    finally:
+        door.close()
     assert run.returncode == 0, stderr
     assert "Traceback" not in stderr
     states = _states(storage)
