@@ -19,7 +19,7 @@ from optuna.trial import TrialState
 
 from tests.conftest import FAST_SPACE, TUNER, cli_env, tuner
 from tests.heartbeats import age_heartbeat, beating, caught, moved_on
-from tests.waiting import answering, ended, until
+from tests.waiting import answering, ended, reaped, until
 from tuner.deploy.members import DEFAULT
 from tuner.search import attrs
 
@@ -449,18 +449,19 @@ def test_a_killed_worker_s_trial_is_failed_by_heartbeat_and_the_others_go_on(tmp
     space = _longer_trials(tmp_path, 6)  # the kill waits for both workers inside a trial
     process = _start(tmp_path, "--space", space, "--jobs", "2", "--heartbeat", str(HEARTBEAT))
     url = f"sqlite:///{tmp_path / 'results' / 'tuner.db'}"
-    _wait_for_running_trial(tmp_path, process, running=2)  # the database is made
-    doomed, survivor = _workers(process)
-    held = caught(url, [doomed, survivor], process, trials=2)  # both stopped, each in a trial
-    os.kill(doomed, signal.SIGKILL)
-    os.kill(survivor, signal.SIGCONT)
-    (going,) = until(moved_on(url, held), process, "the survivor's trial went on")
-    (killed,) = set(held) - {going}  # a dead worker's trial reports nothing more
-    age_heartbeat(url, killed, 2 * HEARTBEAT + 1)
-    # the survivor fails it as its next trial starts; then stop it all with Ctrl-C
-    until(lambda: killed not in beating(url), process, "the killed worker's trial failed")
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=120)
+    with reaped(process):
+        _wait_for_running_trial(tmp_path, process, running=2)  # the database is made
+        doomed, survivor = _workers(process)
+        held = caught(url, [doomed, survivor], process, trials=2)  # both stopped, each in a trial
+        os.kill(doomed, signal.SIGKILL)
+        os.kill(survivor, signal.SIGCONT)
+        (going,) = until(moved_on(url, held), process, "the survivor's trial went on")
+        (killed,) = set(held) - {going}  # a dead worker's trial reports nothing more
+        age_heartbeat(url, killed, 2 * HEARTBEAT + 1)
+        # the survivor fails it as its next trial starts; then stop it all with Ctrl-C
+        until(lambda: killed not in beating(url), process, "the killed worker's trial failed")
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
     study = _study(tmp_path, "beijing-fast_space")
     assert "RUNNING" not in _states(study)

@@ -7,6 +7,7 @@ standalone S3 server, reached through the standard AWS variables only.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -23,7 +24,7 @@ from tests.conftest import FAST_SPACE, TUNER, cli_env, tuner
 from tests.heartbeats import age_heartbeat, beating, caught
 from tests.outages import Doorman
 from tests.servers import Gate, Postgres, S3Server, aws_environment, free_port
-from tests.waiting import answering, until
+from tests.waiting import answering, reaped, until
 from tuner.search import attrs
 
 pytestmark = pytest.mark.e2e
@@ -238,19 +239,22 @@ def test_a_machine_killed_mid_trial_has_that_trial_failed_and_retried_once(postg
     args += ["--heartbeat", str(HEARTBEAT), "--trials", "4", "--jobs", "1"]
     machines = [_machine(tmp_path / f"machine-{i}", s3.endpoint) for i in range(2)]
     doomed = _start(*machines[0], *args)
-    until(lambda: _trials(storage), doomed, "machine 0 made the study")
-    workers = Path(f"/proc/{doomed.pid}/task/{doomed.pid}/children").read_text().split()
-    pids = [doomed.pid, *map(int, workers)]
-    # Machine 0 stopped inside a trial, read alone: the trial is its own.
-    ((killed, (number, _)),) = caught(storage, pids, doomed, trials=1).items()
-    survivor = _start(*machines[1], *args)
-    until(lambda: set(beating(storage)) - {killed}, survivor, "machine 1 training")
-    # The machine goes, workers and all, without a word: no trial of it is told anything.
-    for pid in pids:
-        os.kill(pid, signal.SIGKILL)
-    doomed.communicate()
-    age_heartbeat(storage, killed, 2 * HEARTBEAT + 1)
-    _, stderr = _ended(survivor)
+    with reaped(doomed):
+        until(lambda: _trials(storage), doomed, "machine 0 made the study")
+        workers = Path(f"/proc/{doomed.pid}/task/{doomed.pid}/children").read_text().split()
+        pids = [doomed.pid, *map(int, workers)]
+        # Machine 0 stopped inside a trial, read alone: the trial is its own.
+        ((killed, (number, _)),) = caught(storage, pids, doomed, trials=1).items()
+        survivor = _start(*machines[1], *args)
+        with reaped(survivor):
+            until(lambda: set(beating(storage)) - {killed}, survivor, "machine 1 training")
+            # The machine goes, workers and all, without a word: no trial of it is told
+            # anything.
+            for pid in pids:
+                os.kill(pid, signal.SIGKILL)
+            doomed.communicate()
+            age_heartbeat(storage, killed, 2 * HEARTBEAT + 1)
+            _, stderr = _ended(survivor)
     assert survivor.returncode == 0, stderr
 
     trials = _trials(storage)
@@ -286,22 +290,21 @@ def test_a_database_restart_during_a_run_is_ridden_out(postgres, tmp_path):
     storage = postgres.new_database()
     door = Doorman(postgres.port)
     space = _longer_trials(tmp_path, 6)
-    try:
-        run = _start(
-            tmp_path,
-            cli_env(),
-            *("--storage", storage.replace(f":{postgres.port}/", f":{door.port}/")),
-            *("--artifacts", "models", "--space", space, "--trials", "4", "--jobs", "2"),
-        )
+    run = _start(
+        tmp_path,
+        cli_env(),
+        *("--storage", storage.replace(f":{postgres.port}/", f":{door.port}/")),
+        *("--artifacts", "models", "--space", space, "--trials", "4", "--jobs", "2"),
+    )
+    with reaped(run), contextlib.closing(door):
         until(lambda: _reporting(storage), run, "a trial reporting its epochs")
         door.among = _workers(run)
         postgres.stop()
-        # Away until each worker has come to it and been turned away, however long it takes.
-        until(lambda: door.turned_away >= set(door.among), run, "every worker met the outage")
-        postgres.start()
+        try:  # away until each worker has come to it and been turned away, however long
+            until(lambda: door.turned_away >= set(door.among), run, "every worker met it")
+        finally:
+            postgres.start()
         _, stderr = _ended(run)
-    finally:
-        door.close()
     assert run.returncode == 0, stderr
     assert "Traceback" not in stderr
     states = _states(storage)
@@ -314,13 +317,14 @@ def test_a_long_database_outage_stops_the_run_in_one_line_and_loses_nothing(post
     args = ["--storage", storage, "--artifacts", "models", "--space", space]
     args += ["--heartbeat", str(HEARTBEAT)]
     run = _start(tmp_path, cli_env(), *args, "--trials", "6", "--storage-wait", "4")
-    until(lambda: FINISHED[0] in _states(storage), run, "a trial completed")
-    kept = {t.number: t.value for t in _trials(storage) if t.state.name == "COMPLETE"}
-    postgres.stop()
-    try:
-        _, stderr = _ended(run, timeout=300)
-    finally:
-        postgres.start()
+    with reaped(run):
+        until(lambda: FINISHED[0] in _states(storage), run, "a trial completed")
+        kept = {t.number: t.value for t in _trials(storage) if t.state.name == "COMPLETE"}
+        postgres.stop()
+        try:
+            _, stderr = _ended(run, timeout=300)
+        finally:
+            postgres.start()
     assert run.returncode == 1, stderr
     assert "Traceback" not in stderr
     assert "no answer from the database for 4 s" in stderr
