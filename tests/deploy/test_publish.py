@@ -47,12 +47,17 @@ def _exporter(out: str, name: str, reads) -> None:
 
 def _reader(out: str, stop, seen, reads) -> None:
     turn, began, ended = reads
-    while not stop.is_set():
+    try:
+        while not stop.is_set():
+            with turn:
+                began.value += 1
+            seen.append(read_pinned(out, _read))
+            with turn:
+                ended.value += 1
+                turn.notify_all()
+    finally:  # a reader that failed holds no exporter back
         with turn:
-            began.value += 1
-        seen.append(read_pinned(out, _read))
-        with turn:
-            ended.value += 1
+            ended.value = 2**31 - 1
             turn.notify_all()
 
 
@@ -76,7 +81,8 @@ def test_concurrent_exporters_and_a_reader(tmp_path):
         stop.set()
         reader.join(timeout=60)
         versions = list(seen)
-    assert [p.exitcode for p in exporters] == [0, 0, 0] and reader.exitcode == 0
+    assert reader.exitcode == 0, "the reader failed (its error is above)"
+    assert [p.exitcode for p in exporters] == [0, 0, 0]
     # Each export of an exporter is followed by a read begun after it: that read sees a
     # bundle published after the previous such read ended.
     assert len(set(versions)) >= EXPORTS
