@@ -23,7 +23,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 LOOK_EVERY = 0.5  # seconds of waiting on the process between two looks at the condition
-LOOKS = 600  # bound: about 5 minutes of looking, far beyond what any of these runs needs
+LOOKS = 1800  # bound: about 15 minutes of looking, beyond any run here on a busy machine
 
 
 def until(condition: Callable[[], T], process: subprocess.Popen, what: str) -> T:
