@@ -18,7 +18,8 @@ import pytest
 from optuna.trial import TrialState
 
 from tests.conftest import FAST_SPACE, TUNER, cli_env, tuner
-from tests.waiting import answering, ended, until
+from tests.heartbeats import age_heartbeat, beating, caught, moved_on
+from tests.waiting import answering, ended, reaped, until
 from tuner.search import attrs
 
 pytestmark = pytest.mark.e2e
@@ -413,33 +414,52 @@ def test_ctrl_c_fails_the_running_trials_and_exits_130(tmp_path):
 
 
 def _workers(process: subprocess.Popen) -> list[int]:
+    """The worker processes of a run (spawned by multiprocessing, not its resource tracker)."""
     children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
-    return [int(pid) for pid in children]
+    return [int(pid) for pid in children if b"spawn_main" in _cmdline(int(pid))]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return b""
+
+
+def _numbers(workspace: Path) -> list[int]:
+    return [t.number for t in _study(workspace, "beijing-fast_space").trials]
+
+
+HEARTBEAT = 60  # far beyond any delay a busy machine gives a live worker's beat (heartbeats.py)
 
 
 def test_a_killed_worker_s_trial_is_failed_by_heartbeat_and_the_others_go_on(tmp_path):
-    space = _longer_trials(tmp_path, 20)  # long enough to be killed inside, short enough to end
-    process = _start(tmp_path, "--space", space, "--jobs", "2", "--heartbeat", "1")
-    _wait_for_running_trial(tmp_path, process, running=2)  # each worker inside a trial
-    workers = [pid for pid in _workers(process) if Path(f"/proc/{pid}/cmdline").exists()]
-    finished = _finished(tmp_path)
-    os.kill(max(workers), signal.SIGKILL)
-    # Read at once, well within the heartbeat's 2 s of grace: the killed worker's trial is
-    # still RUNNING (read before the kill, a worker could have moved on to its next trial).
-    running_at_kill = {
-        t.number for t in _study(tmp_path, "beijing-fast_space").trials if t.state.name == "RUNNING"
-    }
-    # the survivor goes on; stop it all with Ctrl-C once it has finished one more trial
-    until(lambda: _finished(tmp_path) > finished, process, "a trial finished after the kill")
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=120)
+    space = _longer_trials(tmp_path, 6)  # the kill waits for both workers inside a trial
+    process = _start(tmp_path, "--space", space, "--jobs", "2", "--heartbeat", str(HEARTBEAT))
+    url = f"sqlite:///{tmp_path / 'results' / 'tuner.db'}"
+    with reaped(process):
+        _wait_for_running_trial(tmp_path, process, running=2)  # the database is made
+        doomed, survivor = _workers(process)
+        held = caught(url, [doomed, survivor], process, trials=2)  # both stopped, each in a trial
+        os.kill(doomed, signal.SIGKILL)
+        os.kill(survivor, signal.SIGCONT)
+        (going,) = until(moved_on(url, held), process, "the survivor's trial went on")
+        (killed,) = set(held) - {going}  # a dead worker's trial reports nothing more
+        age_heartbeat(url, killed, 2 * HEARTBEAT + 1)
+        # The survivor looks for stale trials before it asks for each trial: the second it
+        # asks for from now on was asked for after such a look.
+        after = _numbers(tmp_path)[-1] + 2
+        until(lambda: _numbers(tmp_path)[-1] >= after, process, "two trials more")
+        assert killed not in beating(url), "the survivor left the killed worker's trial running"
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
     study = _study(tmp_path, "beijing-fast_space")
     assert "RUNNING" not in _states(study)
     stale = [
         t for t in study.trials if t.state.name == "FAIL" and "fail_reason" not in t.user_attrs
     ]
-    assert len(stale) == 1 and stale[0].number in running_at_kill  # the killed worker's trial
+    assert [t._trial_id for t in stale] == [killed]  # the killed worker's trial, and it alone
     report = json.loads(tuner("best", "--json", cwd=tmp_path).stdout)
     assert report["fail_reasons"]["no heartbeat"] == 1
 

@@ -9,18 +9,21 @@ wait has a bound only so that a broken run fails instead of hanging forever.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
+import signal
 import subprocess
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
 
 LOOK_EVERY = 0.5  # seconds of waiting on the process between two looks at the condition
-LOOKS = 600  # bound: about 5 minutes of looking, far beyond what any of these runs needs
+LOOKS = 1800  # bound: about 15 minutes of looking, beyond any run here on a busy machine
 
 
 def until(condition: Callable[[], T], process: subprocess.Popen, what: str) -> T:
@@ -71,6 +74,24 @@ def ended(pids: Iterable[int], what: str, *, timeout: float = 120) -> None:
         finally:
             os.close(fd)
         assert readable, f"{what}: process {pid} is still running"
+
+
+@contextlib.contextmanager
+def reaped(*processes: subprocess.Popen) -> Iterator[None]:
+    """Kill what of `processes` and their children the block leaves running (a test that
+    failed half-way), stopped ones included, so that no search goes on after the test."""
+    try:
+        yield
+    finally:
+        for process in processes:
+            if process.poll() is not None:
+                continue
+            children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+            with contextlib.suppress(OSError):
+                for pid in children.read_text().split():
+                    os.kill(int(pid), signal.SIGKILL)
+            process.kill()
+            process.communicate()
 
 
 def _output(process: subprocess.Popen) -> str:

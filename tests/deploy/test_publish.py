@@ -31,38 +31,63 @@ def _read(folder: Path) -> str:
     return version
 
 
-def _exporter(out: str, name: str, count: int) -> None:
-    for i in range(count):
+EXPORTS = 40  # by each exporter
+
+
+def _exporter(out: str, name: str, reads) -> None:
+    """`EXPORTS` exports, each followed by a whole read begun once it was in place: the
+    reader sees the bundle change that often, however the processes are scheduled."""
+    turn, began, ended = reads
+    for i in range(EXPORTS):
         _export(Path(out), f"{name}-{i:03d}")
+        with turn:
+            after = began.value
+            assert turn.wait_for(lambda after=after: ended.value > after, timeout=120), "no read"
 
 
-def _reader(out: str, stop, seen) -> None:
-    while not stop.is_set():
-        seen.append(read_pinned(out, _read))
+def _reader(out: str, stop, seen, reads) -> None:
+    turn, began, ended = reads
+    try:
+        while not stop.is_set():
+            with turn:
+                began.value += 1
+            seen.append(read_pinned(out, _read))
+            with turn:
+                ended.value += 1
+                turn.notify_all()
+    finally:  # a reader that failed holds no exporter back
+        with turn:
+            ended.value = 2**31 - 1
+            turn.notify_all()
 
 
 def test_concurrent_exporters_and_a_reader(tmp_path):
     out = tmp_path / "best"
     _export(out, "first-000")
     context = multiprocessing.get_context("spawn")
+    counts = (context.Value("i", 0, lock=False) for _ in range(2))
+    reads = (context.Condition(), *counts)  # a turn, reads begun, reads ended
     with context.Manager() as manager:
         stop, seen = manager.Event(), manager.list()
-        reader = context.Process(target=_reader, args=(str(out), stop, seen))
+        reader = context.Process(target=_reader, args=(str(out), stop, seen, reads))
         reader.start()
         exporters = [
-            context.Process(target=_exporter, args=(str(out), f"w{i}", 40)) for i in range(3)
+            context.Process(target=_exporter, args=(str(out), f"w{i}", reads)) for i in range(3)
         ]
         for p in exporters:
             p.start()
         for p in exporters:
-            p.join(timeout=120)
+            p.join(timeout=300)
         stop.set()
         reader.join(timeout=60)
         versions = list(seen)
-    assert [p.exitcode for p in exporters] == [0, 0, 0] and reader.exitcode == 0
-    assert len(set(versions)) > 3  # the reader saw the bundle change under it
+    assert reader.exitcode == 0, "the reader failed (its error is above)"
+    assert [p.exitcode for p in exporters] == [0, 0, 0]
+    # Each export of an exporter is followed by a read begun after it: that read sees a
+    # bundle published after the previous such read ended.
+    assert len(set(versions)) >= EXPORTS
     assert os.listdir(tmp_path) == ["best"]  # no staging, retired or lock leftovers
-    assert _read(out).endswith("-039")
+    assert _read(out).endswith(f"-{EXPORTS - 1:03d}")
 
 
 def test_a_bundle_is_readable_like_any_other_output(tmp_path):

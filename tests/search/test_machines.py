@@ -7,6 +7,7 @@ standalone S3 server, reached through the standard AWS variables only.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -20,9 +21,12 @@ import optuna
 import pytest
 
 from tests.conftest import FAST_SPACE, TUNER, cli_env, tuner
+from tests.heartbeats import age_heartbeat, beating, caught
+from tests.outages import Doorman
 from tests.servers import Gate, Postgres, S3Server, aws_environment, free_port
-from tests.waiting import answering, until
+from tests.waiting import answering, reaped, until
 from tuner.search import attrs
+from tuner.search.storage import stale_after
 
 pytestmark = pytest.mark.e2e
 
@@ -226,59 +230,82 @@ def test_a_bucket_that_is_not_there_is_refused_before_anything_is_stored(postgre
     assert _trials(storage) == []
 
 
+HEARTBEAT = 60  # far beyond any delay a busy machine gives a live worker's beat (heartbeats.py)
+
+
 def test_a_machine_killed_mid_trial_has_that_trial_failed_and_retried_once(postgres, s3, tmp_path):
     storage = postgres.new_database()
-    space = _longer_trials(tmp_path, 20)
-    args = ["--storage", storage, "--artifacts", STORE, "--space", space, "--heartbeat", "1"]
-    args += ["--storage-wait", "2"]  # stale after 2 × 1 + 2 s without a heartbeat
+    space = _longer_trials(tmp_path, 6)
+    args = ["--storage", storage, "--artifacts", STORE, "--space", space]
+    args += ["--heartbeat", str(HEARTBEAT), "--storage-wait", "2", "--trials", "4", "--jobs", "1"]
     machines = [_machine(tmp_path / f"machine-{i}", s3.endpoint) for i in range(2)]
-    doomed = _start(*machines[0], *args, "--trials", "4", "--jobs", "1")
-    until(lambda: "RUNNING" in _states(storage), doomed, "machine 0 is training")
-    survivor = _start(*machines[1], *args, "--trials", "4", "--jobs", "1")
-    until(lambda: _states(storage).count("RUNNING") == 2, survivor, "both machines training")
-    running = {t.number for t in _trials(storage) if t.state.name == "RUNNING"}
-    # The machine goes, workers and all, without a word: no trial of it is told anything.
-    workers = Path(f"/proc/{doomed.pid}/task/{doomed.pid}/children").read_text().split()
-    for pid in [*map(int, workers), doomed.pid]:
-        os.kill(pid, signal.SIGKILL)
-    doomed.communicate()
-    _, stderr = _ended(survivor)
+    doomed = _start(*machines[0], *args)
+    with reaped(doomed):
+        until(lambda: _trials(storage), doomed, "machine 0 made the study")
+        workers = Path(f"/proc/{doomed.pid}/task/{doomed.pid}/children").read_text().split()
+        pids = [doomed.pid, *map(int, workers)]
+        # Machine 0 stopped inside a trial, read alone: the trial is its own.
+        ((killed, (number, _)),) = caught(storage, pids, doomed, trials=1).items()
+        survivor = _start(*machines[1], *args)
+        with reaped(survivor):
+            until(lambda: set(beating(storage)) - {killed}, survivor, "machine 1 training")
+            # The machine goes, workers and all, without a word: no trial of it is told
+            # anything.
+            for pid in pids:
+                os.kill(pid, signal.SIGKILL)
+            doomed.communicate()
+            age_heartbeat(storage, killed, stale_after(HEARTBEAT, 2) + 1)
+            _, stderr = _ended(survivor)
     assert survivor.returncode == 0, stderr
 
     trials = _trials(storage)
     stale = [t for t in trials if t.state.name == "FAIL"]
-    assert len(stale) == 1 and stale[0].number in running, [t.state.name for t in trials]
+    assert [t.number for t in stale] == [number], [t.state.name for t in trials]
     assert attrs.FAIL_REASON not in stale[0].user_attrs  # failed by the other machine
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         retry = optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number
-        retried = [t for t in trials if retry(t) == stale[0].number]
+        retried = [t for t in trials if retry(t) == number]
     assert len(retried) == 1 and retried[0].state.name in FINISHED
     assert sum(t.state.name in FINISHED for t in trials) >= 4
     assert "RUNNING" not in [t.state.name for t in trials]
 
 
+def _workers(process: subprocess.Popen) -> list[int]:
+    """A run's worker processes (spawned by multiprocessing, not its resource tracker)."""
+    workers = []
+    for pid in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split():
+        try:
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                workers.append(int(pid))
+        except FileNotFoundError:
+            continue
+    return workers
+
+
+def _reporting(storage: str) -> bool:
+    return any(t.intermediate_values for t in _trials(storage) if t.state.name == "RUNNING")
+
+
 def test_a_database_restart_during_a_run_is_ridden_out(postgres, tmp_path):
     storage = postgres.new_database()
+    door = Doorman(postgres.port)
     space = _longer_trials(tmp_path, 6)
     run = _start(
         tmp_path,
         cli_env(),
-        *("--storage", storage, "--artifacts", "models", "--space", space),
-        *("--trials", "4", "--jobs", "2"),
+        *("--storage", storage.replace(f":{postgres.port}/", f":{door.port}/")),
+        *("--artifacts", "models", "--space", space, "--trials", "4", "--jobs", "2"),
     )
-    until(
-        lambda: any(t.intermediate_values for t in _trials(storage) if t.state.name == "RUNNING"),
-        run,
-        "a trial reporting its epochs",
-    )
-    postgres.stop()
-    try:
-        run.wait(timeout=3)  # the server is away for 3 s, and the run must still be there
-    except subprocess.TimeoutExpired:
-        pass
-    postgres.start()
-    _, stderr = _ended(run)
+    with reaped(run), contextlib.closing(door):
+        until(lambda: _reporting(storage), run, "a trial reporting its epochs")
+        door.among = _workers(run)
+        postgres.stop()
+        try:  # away until each worker has come to it and been turned away, however long
+            until(lambda: door.turned_away >= set(door.among), run, "every worker met it")
+        finally:
+            postgres.start()
+        _, stderr = _ended(run)
     assert run.returncode == 0, stderr
     assert "Traceback" not in stderr
     states = _states(storage)
@@ -362,23 +389,27 @@ def test_a_worker_whose_heartbeat_truly_expired_loses_that_trial_in_one_line_and
 def test_a_long_database_outage_stops_the_run_in_one_line_and_loses_nothing(postgres, tmp_path):
     storage = postgres.new_database()
     space = _longer_trials(tmp_path, 6)
-    args = ["--storage", storage, "--artifacts", "models", "--space", space, "--heartbeat", "1"]
-    args += ["--storage-wait", "4"]  # the resumed run fails a trial silent for 2 × 1 + 4 s
+    args = ["--storage", storage, "--artifacts", "models", "--space", space]
+    args += ["--heartbeat", str(HEARTBEAT), "--storage-wait", "4"]
     run = _start(tmp_path, cli_env(), *args, "--trials", "6")
-    until(lambda: FINISHED[0] in _states(storage), run, "a trial completed")
-    kept = {t.number: t.value for t in _trials(storage) if t.state.name == "COMPLETE"}
-    postgres.stop()
-    try:
-        _, stderr = _ended(run, timeout=300)
-    finally:
-        postgres.start()
+    with reaped(run):
+        until(lambda: FINISHED[0] in _states(storage), run, "a trial completed")
+        kept = {t.number: t.value for t in _trials(storage) if t.state.name == "COMPLETE"}
+        postgres.stop()
+        try:
+            _, stderr = _ended(run, timeout=300)
+        finally:
+            postgres.start()
     assert run.returncode == 1, stderr
     assert "Traceback" not in stderr
     assert "no answer from the database for 4 s" in stderr
     assert len(stderr.strip().splitlines()) <= 3, stderr  # a line per worker, at most
     after = {t.number: t.value for t in _trials(storage) if t.state.name == "COMPLETE"}
     assert after.items() >= kept.items()
-    # The study resumes: the trials the outage left running are failed by their heartbeat.
+    # The study resumes: the trials the outage left running are failed by their heartbeat,
+    # silent for longer than its grace period.
+    for trial in beating(storage):
+        age_heartbeat(storage, trial, stale_after(HEARTBEAT, 4) + 1)
     resumed = tuner("run", *args, "--trials", "6", "--quiet", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     states = _states(storage)

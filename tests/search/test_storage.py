@@ -5,12 +5,12 @@ one) is found."""
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import optuna
 import pytest
 
+from tests.waiting import until
 from tuner.errors import TunerError
 from tuner.search.location import StudyLocation
 from tuner.search.storage import DatabaseFile, load_study, open_storage
@@ -171,13 +171,30 @@ def test_a_call_inside_a_patient_call_does_not_wait_again(patient):
 
 
 def test_a_missed_heartbeat_is_skipped_not_waited_for(patient, monkeypatch):
-    import optuna
+    """An outage meets the heartbeat once and is not tried again: the next beat comes on
+    time, and the trial fails only after its grace period without one. A wrong request is
+    still raised."""
+    import sqlalchemy
+
+    from tuner.search import storage as module
+
+    calls, waits = [], []
 
     def away(self, trial_id):
+        calls.append(trial_id)
         raise _operational("connection refused")
 
     monkeypatch.setattr(optuna.storages.RDBStorage, "record_heartbeat", away)
-    patient.record_heartbeat(0)  # returns: the trial fails only after its grace period
+    monkeypatch.setattr(module.time, "sleep", waits.append)  # no wait passes unseen
+    assert patient.record_heartbeat(7) is None
+    assert calls == [7] and waits == []
+
+    def refused(self, trial_id):
+        raise sqlalchemy.exc.IntegrityError("INSERT", {}, Exception("foreign key"))
+
+    monkeypatch.setattr(optuna.storages.RDBStorage, "record_heartbeat", refused)
+    with pytest.raises(sqlalchemy.exc.IntegrityError):
+        patient.record_heartbeat(7)
 
 
 _POP = """
@@ -189,7 +206,7 @@ optuna.logging.set_verbosity(optuna.logging.ERROR)
 storage = open_storage(StudyLocation.of(sys.argv[1], None, environ={}))
 study = optuna.load_study(study_name="queue", storage=storage)
 go = Path(sys.argv[3])
-(go.parent / f"ready-{os.getpid()}").touch()
+Path(sys.argv[4]).touch()  # the study loaded: ready to pop when told
 while not go.exists():  # both start popping at once
     time.sleep(0.01)
 for _ in range(int(sys.argv[2])):
@@ -216,16 +233,17 @@ def test_two_processes_never_pop_the_same_enqueued_trial(tmp_path):
     command = [sys.executable, "-c", _POP, url, str(queued // 2), str(go)]
     workers = [
         subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+            [*command, str(tmp_path / f"ready-{i}")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
-        for _ in range(2)
+        for i in range(2)
     ]
     try:
-        deadline = time.monotonic() + 120
-        while len(list(tmp_path.glob("ready-*"))) < 2 and time.monotonic() < deadline:
-            if any(worker.poll() is not None for worker in workers):
-                break
-            time.sleep(0.05)
+        for i, worker in enumerate(workers):
+            until((tmp_path / f"ready-{i}").exists, worker, f"worker {i} ready to pop")
         go.touch()
         outputs = [worker.communicate(timeout=300) for worker in workers]
     finally:
