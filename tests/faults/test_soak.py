@@ -92,8 +92,10 @@ def _check_study(database: str, store: Path, trials: int, replicates: int, fault
     assert [t.number for t in all_trials] == list(range(len(all_trials))), faults
     assert set(states) <= {"COMPLETE", "PRUNED"}, f"{faults}: {states}"  # none failed or left
     originals = [t for t in all_trials if attrs.REPLICATE_OF not in t.user_attrs]
-    # Each run finishes what it lacks; runs checking at once overshoot by a worker each.
-    assert trials <= len(originals) <= trials + RUNS * JOBS - 1, f"{faults}: {states}"
+    # Each run finishes what it lacks; runs checking at once overshoot by a worker each, and
+    # a run's replicate phase by the replicates it saw waiting (`TrialBudget`).
+    most = trials + RUNS * JOBS - 1 + RUNS * RUNS * replicates
+    assert trials <= len(originals) <= most, f"{faults}: {states}"
     replicated = [t.user_attrs[attrs.REPLICATE_OF] for t in all_trials if t not in originals]
     assert len(replicated) == len(set(replicated)), f"{faults}: {replicated}"  # once each
     assert len(replicated) <= replicates * RUNS, faults

@@ -77,9 +77,12 @@ class TrialBudget:
     So one run finishes exactly the trials it lacks. Runs on several machines at once
     check the study, not a shared ticket: a worker can pass the check in the moment
     between another's check and the start of its trial, so the study finishes at most
-    `trials + W - 1`, W being the workers of all the runs checking at once; a run that
-    starts after the study has its trials starts none. Replicates are made once however
-    many machines enqueue them (`tuner.search.patient`).
+    `trials + W - 1` searched trials, W being the workers of all the runs checking at once;
+    a run that starts after the study has its trials starts none. Replicates are made once
+    however many machines enqueue them (`tuner.search.patient`), but a run's replicate
+    phase takes a ticket per replicate it saw waiting, and a worker that finds none left
+    (another machine popped it) starts a new searched trial: each run can add up to the
+    replicates it saw waiting.
     """
 
     def __init__(self, trials: int, finished: int = 0) -> None:
