@@ -93,7 +93,8 @@ def _check_study(database: str, store: Path, trials: int, replicates: int, fault
     assert set(states) <= {"COMPLETE", "PRUNED"}, f"{faults}: {states}"  # none failed or left
     originals = [t for t in all_trials if attrs.REPLICATE_OF not in t.user_attrs]
     # Each run finishes what it lacks; runs checking at once overshoot by a worker each, and
-    # a run's replicate phase by the replicates it saw waiting (`TrialBudget`).
+    # a replicate phase only where a worker's look at the queue lost its pop to another
+    # machine (`TrialBudget`): at most once a replicate for each run.
     most = trials + RUNS * JOBS - 1 + RUNS * RUNS * replicates
     assert trials <= len(originals) <= most, f"{faults}: {states}"
     replicated = [t.user_attrs[attrs.REPLICATE_OF] for t in all_trials if t not in originals]

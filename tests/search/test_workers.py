@@ -90,6 +90,20 @@ def test_trials_running_elsewhere_count():
     assert budget.allows(study)
 
 
+def test_a_replicate_phase_claims_only_waiting_trials():
+    """A replicate another machine took leaves this run nothing to do: no searched trial is
+    started in its place."""
+    study = optuna.create_study()
+    study.tell(study.ask({"x": optuna.distributions.FloatDistribution(0, 1)}), 1.0)
+    study.enqueue_trial({"x": 0.5})
+    budget = TrialBudget(3, finished=1, waiting_only=True)
+    assert budget.allows(study)
+    study.ask()  # another machine pops the replicate
+    assert not budget.allows(study), "nothing is waiting: no trial to claim"
+    study.enqueue_trial({"x": 0.25})
+    assert budget.allows(study)
+
+
 def test_a_resumed_study_has_only_what_is_left():
     study = optuna.create_study()
     for value in (1.0, 2.0):

@@ -113,9 +113,12 @@ def _search(
     database: DatabaseFile | None,
     trials: int,
     finished: int,
+    *,
+    waiting_only: bool = False,
 ) -> tuple[bool, int]:
-    """Workers until the study has `trials` finished ones: (interrupted, failed workers)."""
-    budget = TrialBudget(trials, finished)
+    """Workers until the study has `trials` finished ones: (interrupted, failed workers);
+    with `waiting_only`, only the trials waiting in the queue (`TrialBudget`)."""
+    budget = TrialBudget(trials, finished, waiting_only=waiting_only)
     if budget.remaining <= 0:
         return False, 0
     progress = Progress(trials, quiet=config.quiet)
@@ -152,4 +155,4 @@ def _replicate(
     for original in to_replicate(trials, config.replicates):
         study.enqueue_trial(original.params, user_attrs={attrs.REPLICATE_OF: original.number})
     waiting = len(study.get_trials(deepcopy=False, states=(TrialState.WAITING,)))
-    return _search(config, study, database, finished + waiting, finished)
+    return _search(config, study, database, finished + waiting, finished, waiting_only=True)

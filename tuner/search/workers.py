@@ -79,20 +79,24 @@ class TrialBudget:
     between another's check and the start of its trial, so the study finishes at most
     `trials + W - 1` searched trials, W being the workers of all the runs checking at once;
     a run that starts after the study has its trials starts none. Replicates are made once
-    however many machines enqueue them (`tuner.search.patient`), but a run's replicate
-    phase takes a ticket per replicate it saw waiting, and a worker that finds none left
-    (another machine popped it) starts a new searched trial: each run can add up to the
-    replicates it saw waiting.
+    however many machines enqueue them (`tuner.search.patient`), and a budget made with
+    `waiting_only` (the replicate phase) claims a trial only while one is waiting, so a
+    worker whose replicate another machine took starts no searched trial in its place;
+    only a pop that loses the moment between that look and the pop to another machine
+    makes one searched trial more.
     """
 
-    def __init__(self, trials: int, finished: int = 0) -> None:
+    def __init__(self, trials: int, finished: int = 0, *, waiting_only: bool = False) -> None:
         self.trials = trials
+        self.waiting_only = waiting_only
         self.remaining = max(trials - finished, 0)
         self._tickets = multiprocessing.get_context("spawn").Semaphore(self.remaining)
 
     def allows(self, study: optuna.Study) -> bool:
         """Claim the study's next trial for this worker; False when it has enough."""
         claimed = study.get_trials(deepcopy=False, states=(*FINISHED, TrialState.RUNNING))
+        if self.waiting_only and not study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+            return False
         return len(claimed) < self.trials and self._tickets.acquire(block=False)
 
     def give_back(self) -> None:
