@@ -20,7 +20,7 @@ ROOT = Path(__file__).parents[2]
 BENCHMARKS = ROOT / "benchmarks"
 BANKS = sorted((BENCHMARKS / "banks").glob("*.jsonl"))
 TRACKED = {"record.py", "make_readme.py", "baseline.py", "epoch_bound.py", "pruner_time_bound.py"}
-TRACKED |= {"many_machines.py"}
+TRACKED |= {"many_machines.py", "search_and_export.py"}
 EXPERIMENTS = {"levers.py", "export_choice.py", "epoch_flops.py", "fuzz.py"}
 
 
@@ -149,6 +149,21 @@ def test_levers_pairs_two_levers(small_csv, tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert len(out.read_text().splitlines()) == 2  # one configuration, one seed, two levers
+
+
+@pytest.mark.e2e
+def test_search_and_export_writes_the_speed_and_forecast_of_a_run(small_csv, tmp_path):
+    run = ["--data", small_csv, "--target", "pm2.5", "--space", FAST_SPACE, "--jobs", "1"]
+    run += ["--max-epochs", "2", "--replicates", "0"]
+    args = ["--seed", "0", "--trials", "2", "--name", "small", "--out", tmp_path, *run]
+    done = script(BENCHMARKS / "search_and_export.py", *args)
+    assert done.returncode == 0, done.stderr
+    speed = json.loads((tmp_path / "speed" / "small-default-seed0.json").read_text())
+    forecast = json.loads((tmp_path / "forecast" / "small-default-seed0.json").read_text())
+    assert speed["provenance"]["reconstructed"] is False
+    assert speed["result"]["complete"] + speed["result"]["pruned"] == 2
+    assert speed["result"]["wall_seconds"] > 0 and speed["result"]["noise_floor"] is None
+    assert forecast["result"]["export_test_rmse"] > 0 and forecast["result"]["single_test_rmse"] > 0
 
 
 @pytest.mark.e2e
