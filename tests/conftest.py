@@ -141,3 +141,15 @@ def browser():
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     yield driver
     driver.quit()
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """A PostgreSQL server of a module's own, on loopback (`tests.servers.Postgres`)."""
+    from tests.servers import Postgres
+
+    server = Postgres()
+    try:
+        yield server
+    finally:
+        server.close()

@@ -19,7 +19,6 @@ import pytest
 from tests.conftest import FAST_SPACE, TUNER, cli_env
 from tests.faults.proxy import FaultProxy
 from tests.faults.schedule import Injector, schedule
-from tests.servers import Postgres
 from tuner.search import attrs
 
 pytestmark = pytest.mark.e2e
@@ -31,15 +30,6 @@ RUNS, JOBS = 2, 2
 FORMS = {"short": (3, 0, 8), "long": (10, 2, 40)}
 # Longer than a fault and the next one with the gap between them (`schedule`).
 STORAGE_WAIT_S = 30
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    server = Postgres()
-    try:
-        yield server
-    finally:
-        server.close()
 
 
 def _run(folder: Path, storage: str, trials: int, replicates: int) -> subprocess.Popen:

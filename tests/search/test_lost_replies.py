@@ -12,8 +12,6 @@ import pytest
 import sqlalchemy
 from optuna.trial import TrialState
 
-from tests.servers import Postgres
-
 
 class LostReplies:
     """The next `lose` commits of `storage` land, and their replies are lost: the driver
@@ -33,15 +31,6 @@ class LostReplies:
                 raise error("server closed the connection unexpectedly")
 
         dialect.do_commit = commit_then_lose_the_reply
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    server = Postgres()
-    try:
-        yield server
-    finally:
-        server.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.e2e)])

@@ -23,7 +23,7 @@ import pytest
 from tests.conftest import FAST_SPACE, TUNER, cli_env, tuner
 from tests.heartbeats import age_heartbeat, beating, caught
 from tests.outages import Doorman
-from tests.servers import Gate, Postgres, S3Server, aws_environment, free_port
+from tests.servers import Gate, S3Server, aws_environment, free_port
 from tests.waiting import answering, reaped, until
 from tuner.search import attrs
 from tuner.search.storage import stale_after
@@ -35,15 +35,6 @@ PREFIX = "team/tuner"
 STORE = f"s3://{BUCKET}/{PREFIX}"
 STUDY = "beijing-fast_space"
 FINISHED = ("COMPLETE", "PRUNED")
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    server = Postgres()
-    try:
-        yield server
-    finally:
-        server.close()
 
 
 @pytest.fixture(scope="module")
