@@ -359,10 +359,15 @@ All on the project's machine: 2 cores, no GPU. Data: the Beijing PM2.5 file (tra
 2010-2012, validation 2013, test 2014) and two multi-site stations (`--target PM2.5`, the
 default 70/15/15 split), found through `$TUNER_DATA_DIR`."""
 
-SCRIPTS = """## Scripts
+SCRIPTS = """## Faults
+
+What each fault a shared study can meet does to a run, and what it loses, with the test that holds it and the fault soak's count: [faults.md](faults.md).
+
+## Scripts
 
 Tracked (their figures are above): `record.py` (result files), `make_readme.py` (this
-file), `baseline.py` (gradient boosting against persistence), `epoch_bound.py` and
+file), `search_and_export.py` (the headline run: its speed and both exports' forecasts),
+`baseline.py` (gradient boosting against persistence), `epoch_bound.py` and
 `pruner_time_bound.py` (the pruner's oracle bounds), `many_machines.py` with
 `sql_timing/` (one PostgreSQL study). Experiments, in `experiments/`: `levers.py`
 (forecast-quality levers, paired by configuration and seed), `export_choice.py` (what an
