@@ -361,7 +361,8 @@ default 70/15/15 split), found through `$TUNER_DATA_DIR`."""
 
 SCRIPTS = """## Faults
 
-What each fault a shared study can meet does to a run, and what it loses, with the test that holds it and the fault soak's count: [faults.md](faults.md).
+What each fault a shared study can meet does to a run and what it loses, with the test
+that holds it and the fault soak's count: [faults.md](faults.md).
 
 ## Scripts
 
