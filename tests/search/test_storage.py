@@ -5,15 +5,17 @@ one) is found."""
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import optuna
 import pytest
 
+from tests.heartbeats import age_heartbeat
 from tests.waiting import until
 from tuner.errors import TunerError
 from tuner.search.location import StudyLocation
-from tuner.search.storage import DatabaseFile, load_study, open_storage
+from tuner.search.storage import DatabaseFile, load_study, open_storage, stale_after
 
 ROOT = Path(__file__).parents[2]
 
@@ -48,6 +50,25 @@ def test_a_database_deleted_or_replaced_during_a_run_is_lost(tmp_path):
     assert database.lost() == f"{path}: the study database was deleted during the run"
     assert DatabaseFile.of(_at("sqlite:///:memory:")) is None
     assert DatabaseFile.of(_at("postgresql://user@127.0.0.1/tuner")) is None
+
+
+@pytest.mark.parametrize("silent", [-2, 2])
+def test_a_trial_is_stale_once_silent_for_its_grace_and_not_before(tmp_path, silent):
+    """The grace is `stale_after` to the second: the tests that age a dead worker's
+    heartbeat rather than wait it out lean on this one."""
+    url = f"sqlite:///{tmp_path / 'tuner.db'}"
+    storage = open_storage(_at(url), heartbeat_interval=30)
+    study = optuna.create_study(storage=storage)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a heartbeat outside `optimize`, and experimental
+        trial = study.ask()
+        storage.record_heartbeat(trial._trial_id)
+        age_heartbeat(url, trial._trial_id, stale_after(30, 0.0) + silent)
+        optuna.storages.fail_stale_trials(study)
+    state = study.get_trials(deepcopy=False)[0].state
+    assert state == (
+        optuna.trial.TrialState.FAIL if silent > 0 else optuna.trial.TrialState.RUNNING
+    )
 
 
 def test_with_no_name_the_storage_s_only_study_is_read(tmp_path):
