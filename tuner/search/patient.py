@@ -25,7 +25,10 @@ from tuner.search.failures import STORAGE_ERRORS, storage_cause
 # How long a call waits for a database server that stopped answering (a restart, a
 # failover) before it gives up; `tuner run --storage-wait` sets it for a run.
 STORAGE_WAIT_S = 120.0
-RETRY_FIRST_DELAY_S, RETRY_MAX_DELAY_S = 0.5, 8.0
+# Tries at most 2 s apart: a server that answers only now and then (a flapping network,
+# a failover's first seconds) is still met within the wait, at one connection attempt per
+# process every 2 s.
+RETRY_FIRST_DELAY_S, RETRY_MAX_DELAY_S = 0.5, 2.0
 # The connections a process holds at most: its main thread's and a trial's heartbeat's.
 CONNECTIONS_PER_PROCESS = 2
 # A trial's system attributes that name the call which made it, and the last call that
@@ -82,7 +85,7 @@ def outage(error: BaseException) -> bool:
 class PatientStorage(optuna.storages.RDBStorage):
     """Optuna's RDB storage whose calls wait out a database server that restarts.
 
-    A call that meets an outage is tried again, after 0.5, 1, 2 ... 8 s, for `wait`
+    A call that meets an outage is tried again, after 0.5, 1, then every 2 s, for `wait`
     seconds; then it raises `StorageUnreachable`, which stops the run in one line with
     every finished trial stored. A server out of connections is not waited for
     (`ConnectionLimitReached`). A missed heartbeat is skipped, not waited for.

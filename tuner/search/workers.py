@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.synchronize import Event as EventType
@@ -167,7 +168,9 @@ def run_workers(
     died = [w for w in workers if w.exitcode not in (0, EXIT_INTERRUPTED)]
     if died and study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         time.sleep(max(grace_period, stale_grace(study)))
-        optuna.storages.fail_stale_trials(study)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)
     _show_new(study, seen, progress)
     return stop.is_set(), len(died)
 
