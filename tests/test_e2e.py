@@ -219,8 +219,9 @@ def test_tensorflow_backend_end_to_end(tmp_path, beijing_spec):
     agree."""
     import keras
 
-    args = ["--backend", "tensorflow", "--space", str(FAST_SPACE)]
-    run = tuner("run", *args, "--trials", "2", "--max-epochs", "1", "--quiet", cwd=tmp_path)
+    args = ["--backend", "tensorflow"]
+    space = ["--space", str(FAST_SPACE), "--trials", "2", "--max-epochs", "1", "--quiet"]
+    run = tuner("run", *args, *space, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     single = tuner("export", *args, "--single", "--out", "single", cwd=tmp_path)
     assert single.returncode == 0, single.stderr
@@ -537,8 +538,9 @@ def test_a_study_stored_elsewhere_keeps_its_models_beside_it(tmp_path):
     here, there, studies = tmp_path / "here", tmp_path / "there", tmp_path / "studies"
     here.mkdir()
     there.mkdir()
-    storage = ["--storage", f"sqlite:///{studies / 'a.db'}", "--space", str(FAST_SPACE)]
-    run = tuner("run", *storage, "--trials", "2", "--max-epochs", "1", "--jobs", "1", cwd=here)
+    storage = ["--storage", f"sqlite:///{studies / 'a.db'}"]
+    args = ["--space", str(FAST_SPACE), "--trials", "2", "--max-epochs", "1", "--jobs", "1"]
+    run = tuner("run", *storage, *args, cwd=here)
     assert run.returncode == 0, run.stderr
     assert (studies / "artifacts").is_dir() and not any(here.iterdir())
     assert tuner("best", *storage, cwd=there).returncode == 0

@@ -113,6 +113,19 @@ def _snapshot(storage: str) -> list:
     return studies
 
 
+def test_a_study_another_process_is_making_is_joined_and_recorded_once(beijing_spec):
+    """Machines that start at once: one made the study and has not yet written its record
+    (two writes) when another looks. The other joins it, and the record is the run's."""
+    storage = optuna.storages.InMemoryStorage()
+    optuna.create_study(study_name="shared", storage=storage)  # made, not yet recorded
+    data = asdict(beijing_spec)
+    check_resumable(storage, "shared", recorded(storage, "shared"), data, SPACE)
+    config = RunConfig(data=beijing_spec, space=SPACE, study_name="shared")
+    made = open_study(storage, config).user_attrs
+    assert (made[attrs.DATA], made[attrs.SPACE]) == (data, SPACE.name)
+    assert made[attrs.SPACE_PARAMS] == space_record(SPACE)
+
+
 def test_an_older_study_is_compared_with_what_its_trials_sampled_then_recorded(
     tmp_path, beijing_spec
 ):

@@ -119,8 +119,14 @@ def check_resumable(
     space: SearchSpace,
 ) -> None:
     """Refuse to resume the study `name` (its attributes `study_attrs`) on other data, space
-    or training settings, in one line that names what changed and both values."""
-    change = data_change(study_attrs.get(attrs.DATA, {}), data)
+    or training settings, in one line that names what changed and both values.
+
+    A study with no data recorded is being made by another process that started at the
+    same moment (its creation and its record are two writes): there is nothing to compare
+    yet, and `open_study` records the same."""
+    if attrs.DATA not in study_attrs:
+        return
+    change = data_change(study_attrs[attrs.DATA], data)
     if change is None and study_attrs.get(attrs.SPACE) != space.name:
         raise TunerError(
             f"study '{name}' searches space '{study_attrs.get(attrs.SPACE)}', "
@@ -141,17 +147,15 @@ def check_resumable(
 def open_study(storage: optuna.storages.BaseStorage, config: RunConfig) -> optuna.Study:
     """The study `config` names, made if new, with its record written where it lacks one;
     a resumed study was checked by `check_resumable` first."""
-    existing = {s.study_name for s in storage.get_all_studies()}
     study = optuna.create_study(
         study_name=config.study_name,
         storage=storage,
         direction="minimize",
         load_if_exists=True,
     )
-    if config.study_name not in existing:
-        study.set_user_attr(attrs.DATA, asdict(config.data))
-        study.set_user_attr(attrs.SPACE, config.space.name)
     for key, value in (
+        (attrs.DATA, asdict(config.data)),
+        (attrs.SPACE, config.space.name),
         (attrs.SPACE_PARAMS, space_record(config.space)),
         (attrs.TRAINING, asdict(config.space.training)),
     ):
