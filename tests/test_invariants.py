@@ -52,7 +52,7 @@ def test_3_changing_every_test_value_changes_nothing_in_the_search(tmp_path, raw
 def test_2_no_imputed_value_is_a_target(searched):
     for part in ("train", "val"):
         windows = searched.windows(part, 24)
-        assert searched.known[windows.rows].all()
+        assert searched.known[windows.origins + 1].all()
     start, stop = searched.split.positions(searched.index)
     observed = int(searched.known[start:stop].sum())
     assert len(searched.windows("val", 24)) == observed  # every observed 2013 target, no more

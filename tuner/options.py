@@ -99,15 +99,23 @@ def add_data(parser: argparse.ArgumentParser) -> None:
         "--time-col", metavar="COL", help="timestamps (default: year,month,day,hour)"
     )
     parser.add_argument(
-        "--val-start", metavar="TIME", help="validation from (default: 70%% of hours)"
+        "--val-start", metavar="TIME", help="validation from (default: 70%% of rows)"
     )
-    parser.add_argument("--test-start", metavar="TIME", help="test from (default: 85%% of hours)")
+    parser.add_argument("--test-start", metavar="TIME", help="test from (default: 85%% of rows)")
     parser.add_argument(
         "--horizon",
         type=int,
         default=DataSpec.horizon,
         metavar="H",
-        help="hours ahead to forecast (default: %(default)s)",
+        help="steps ahead to forecast (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--every-step",
+        action="store_true",
+        help="forecast each step from 1 to H, from one model",
+    )
+    parser.add_argument(
+        "--freq", metavar="STEP", help="the series' step: 15min, h, D… (default: inferred)"
     )
 
 
@@ -119,6 +127,8 @@ def data_spec(args: argparse.Namespace) -> DataSpec:
         val_start=args.val_start,
         test_start=args.test_start,
         horizon=args.horizon,
+        every_step=args.every_step,
+        freq=args.freq,
     )
 
 

@@ -32,8 +32,8 @@ def raw() -> pd.DataFrame:
     return frame
 
 
-def _spec(tmp_path, raw, horizon=1):
-    split = {"val_start": VAL_START, "test_start": TEST_START, "horizon": horizon}
+def _spec(tmp_path, raw, horizon=1, **more):
+    split = {"val_start": VAL_START, "test_start": TEST_START, "horizon": horizon, **more}
     return load_spec(tmp_path / "small.csv", raw, **split)
 
 
@@ -56,33 +56,35 @@ def test_with_test_only_export_sees_the_test_rows(tmp_path, raw):
     assert len(exported.index) == HOURS
     assert exported.target_mean == searched.target_mean  # the same training statistics
     assert len(exported.windows("test", 6)) == 120 - 1  # row 650 unobserved
-    assert exported.windows("test", 6).rows.min() == 600
+    assert exported.windows("test", 6).origins.min() == 600 - 1
 
 
 def test_windows_hold_the_past_of_observed_targets_and_are_built_once(tmp_path, raw):
     data = prepare(_spec(tmp_path, raw, horizon=2))
     train, val = data.windows("train", 6), data.windows("val", 6)
     assert data.windows("train", 6) is train and data.windows("train", 12) is not train
-    assert train.rows.min() == 6 + 2 - 1 and 3 not in train.rows and 100 not in train.rows
-    assert val.rows.min() == 480 and val.rows.max() == 599 and 500 not in val.rows
-    row = val.rows[0]
+    targets = train.origins + 2
+    assert targets.min() == 6 + 2 - 1 and 3 not in targets and 100 not in targets
+    targets = val.origins + 2
+    assert targets.min() == 480 and targets.max() == 599 and 500 not in targets
+    origin = val.origins[0]
     np.testing.assert_array_equal(train.x.shape[1:], (6, data.n_features))
-    np.testing.assert_allclose(val.x[0], data.x[row - 2 - 5 : row - 1])  # ends 2 hours before
-    assert val.y[0] == data.y[row]
+    np.testing.assert_allclose(val.x[0], data.x[origin - 5 : origin + 1])  # ends at its origin
+    assert val.y.shape == (len(val), 1) and val.y[0, 0] == data.y[origin + 2]
 
 
 def test_raw_windows_are_the_same_windows_unscaled(tmp_path, raw):
     data = prepare(_spec(tmp_path, raw))
     scaled, unscaled = data.windows("val", 4), data.raw_windows("val", 4)
-    np.testing.assert_array_equal(scaled.rows, unscaled.rows)
-    row = unscaled.rows[0]
-    assert unscaled.x[0, -1, 0] == pytest.approx(raw["load"][row - 1], rel=1e-6)
-    assert unscaled.x[0, -1, 1] == pytest.approx(raw["temp"][row - 1], rel=1e-6)
+    np.testing.assert_array_equal(scaled.origins, unscaled.origins)
+    origin = unscaled.origins[0]
+    assert unscaled.x[0, -1, 0] == pytest.approx(raw["load"][origin], rel=1e-6)
+    assert unscaled.x[0, -1, 1] == pytest.approx(raw["temp"][origin], rel=1e-6)
 
 
 def test_target_units_undo_the_scaling(tmp_path, raw):
     data = prepare(_spec(tmp_path, raw))
-    rows = data.windows("train", 1).rows[:20]
+    rows = data.windows("train", 1).origins[:20] + 1
     np.testing.assert_allclose(data.to_target_units(data.y[rows]), raw["load"][rows], rtol=1e-5)
 
 
@@ -94,24 +96,52 @@ def test_persistence_is_scored_on_observed_targets_in_target_units(tmp_path, raw
         rows = [r for r in range(480, 600) if not math.isnan(load[r])]
         expected = math.sqrt(np.mean([(filled[r - horizon] - load[r]) ** 2 for r in rows]))
         assert data.persistence_rmse("val") == pytest.approx(expected, rel=1e-4)
-        np.testing.assert_array_equal(data.scored_rows("val"), rows)  # what baselines score
+        np.testing.assert_array_equal(data.scored_origins("val") + horizon, rows)
 
 
-def test_bounds_and_scored_rows_without_and_with_the_test_rows(tmp_path, raw):
+def test_bounds_and_scored_origins_without_and_with_the_test_rows(tmp_path, raw):
     searched = prepare(_spec(tmp_path, raw))
     exported = prepare(_spec(tmp_path, raw), with_test=True)
     assert searched.bounds("train") == exported.bounds("train") == (0, 480)
     assert searched.bounds("val") == exported.bounds("val") == (480, 600)
-    assert searched.bounds("test") == (600, 600) and len(searched.scored_rows("test")) == 0
+    assert searched.bounds("test") == (600, 600) and len(searched.scored_origins("test")) == 0
     assert exported.bounds("test") == (600, HOURS)
-    assert len(exported.scored_rows("test")) == 120 - 1  # row 650 unobserved
-    assert searched.scored_rows("train")[0] == 1 and 3 not in searched.scored_rows("train")
+    assert len(exported.scored_origins("test")) == 120 - 1  # row 650 unobserved
+    targets = searched.scored_origins("train") + 1
+    assert targets[0] == 1 and 3 not in targets
 
 
 def test_too_few_rows_for_a_window_names_the_split(tmp_path, raw):
     data = prepare(_spec(tmp_path, raw))
     data.check_enough_rows(479)  # one training window: the target at row 479
     with pytest.raises(
-        TunerError, match=r"the train split \(480 hours\) has no window for seq_len 480"
+        TunerError, match=r"the train split \(480 rows\) has no window for seq_len 480"
     ):
         data.check_enough_rows(480)
+
+
+def test_every_step_windows_and_persistence_score_each_step_on_the_same_origins(tmp_path, raw):
+    data = prepare(_spec(tmp_path, raw, horizon=3, every_step=True), with_test=True)
+    val = data.windows("val", 6)
+    assert data.steps == (1, 2, 3) and val.y.shape == (len(val), 3)
+    for origin, targets in zip(val.origins[:5], val.y[:5], strict=True):
+        np.testing.assert_array_equal(targets, data.y[origin + 1 : origin + 4])
+    origins = data.scored_origins("val")
+    reached = (origins[:, None] + np.arange(1, 4)).ravel()
+    assert reached.min() >= 480 and reached.max() < 600 and 500 not in reached
+    load = pd.Series(raw["load"].to_numpy()).ffill().to_numpy()
+    errors = [[load[o] - raw["load"][o + s] for s in (1, 2, 3)] for o in origins]
+    expected = math.sqrt(np.mean(np.square(errors)))
+    assert data.persistence_rmse("val") == pytest.approx(expected, rel=1e-4)
+    naive = data.naive_forecasts(origins)
+    np.testing.assert_allclose(naive["persistence"][:, 2], load[origins], rtol=1e-5)
+    np.testing.assert_allclose(naive["seasonal"][:, 0], load[origins + 1 - 24], rtol=1e-5)
+    np.testing.assert_allclose(data.observed(origins)[:, 1], raw["load"][origins + 2], rtol=1e-5)
+
+
+def test_a_horizon_longer_than_the_validation_or_test_split_is_refused(tmp_path, raw):
+    prepare(_spec(tmp_path, raw, horizon=120))  # the validation split's 120 hours: allowed
+    with pytest.raises(
+        TunerError, match=r"--horizon 121 \(121 hours\) is longer than the validation"
+    ):
+        prepare(_spec(tmp_path, raw, horizon=121, every_step=True))

@@ -4,8 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tuner.data.preprocessing import CYCLIC_FEATURES, Preprocessing, encode, fit_preprocessing
+from tuner.data.preprocessing import Preprocessing, calendar_terms, encode, fit_preprocessing
 from tuner.errors import TunerError
+
+HOURLY_TERMS = ("hour_sin", "hour_cos", "doy_sin", "doy_cos")
 
 
 def _frame(n=6, start="2020-01-01"):
@@ -25,7 +27,7 @@ def _frame(n=6, start="2020-01-01"):
 def test_features_are_chosen_and_scaled_from_training_rows():
     prep = fit_preprocessing(_frame(), "y")
     assert prep.numeric == ("y", "temp") and prep.categories == {"wind": ("N", "S")}
-    assert prep.features == ("y", "temp", "wind=N", "wind=S", *CYCLIC_FEATURES)
+    assert prep.features == ("y", "temp", "wind=N", "wind=S", *HOURLY_TERMS)
     assert prep.mean["y"] == pytest.approx(5.0) and prep.std["y"] == pytest.approx(
         np.std(_frame().y)
     )
@@ -54,3 +56,31 @@ def test_a_column_the_model_needs_is_required():
     prep = fit_preprocessing(_frame(), "y")
     with pytest.raises(TunerError, match="no column 'temp'"):
         encode(_frame().drop(columns=["temp"]), prep, source="new.csv")
+
+
+def test_the_calendar_terms_follow_the_step():
+    assert calendar_terms(pd.Timedelta("15min")) == calendar_terms(pd.Timedelta("1h"))
+    assert calendar_terms(pd.Timedelta("1h")) == ("day", "year")
+    assert calendar_terms(pd.Timedelta("1D")) == ("week", "year")
+    assert calendar_terms(pd.Timedelta("7D")) == ("year",)
+
+
+def test_a_daily_series_reads_the_day_of_week_and_a_quarter_hour_its_time_of_day():
+    daily = _frame(n=14).set_axis(pd.date_range("2024-01-01", periods=14, freq="D"))
+    prep = fit_preprocessing(daily, "y", pd.Timedelta("1D"))
+    assert prep.features[-4:] == ("dow_sin", "dow_cos", "doy_sin", "doy_cos")
+    x = encode(daily, prep)
+    np.testing.assert_allclose(x[0, -4:-2], x[7, -4:-2], atol=1e-6)  # Monday, then Monday
+    assert not np.allclose(x[0, -4:-2], x[1, -4:-2])
+    quarter = _frame(n=8).set_axis(pd.date_range("2024-01-01", periods=8, freq="15min"))
+    prep = fit_preprocessing(quarter, "y", pd.Timedelta("15min"))
+    x = encode(quarter, prep)
+    angle = 2 * np.pi * 0.25 / 24  # 00:15
+    np.testing.assert_allclose(x[1, -4:-2], [np.sin(angle), np.cos(angle)], atol=1e-6)
+    assert Preprocessing.from_dict(prep.to_dict()) == prep
+
+
+def test_a_bundle_written_before_calendar_terms_reads_as_hourly():
+    recorded = fit_preprocessing(_frame(), "y").to_dict()
+    del recorded["calendar"]
+    assert Preprocessing.from_dict(recorded).features[-4:] == HOURLY_TERMS

@@ -104,7 +104,7 @@ def test_beats_persistence_on_a_strong_lag_one_structure(small):
     data = prepare(small, with_test=True)
     model = fit_baseline(data)
     rows, forecast = model.predict("val")
-    np.testing.assert_array_equal(rows, data.scored_rows("val"))  # persistence's rows
+    np.testing.assert_array_equal(rows, data.scored_origins("val") + 1)  # persistence's rows
     assert 1100 not in rows and len(forecast) == len(rows)
     for part in ("val", "test"):
         assert model.rmse(part) < 0.5 * data.persistence_rmse(part), part
@@ -132,7 +132,7 @@ def test_horizon_is_the_forecasts_distance(tmp_path):
     data = prepare(_spec(tmp_path, _series(), horizon=3), with_test=True)
     model = fit_baseline(data)
     rows, _ = model.predict("test")
-    np.testing.assert_array_equal(rows, data.scored_rows("test"))
+    np.testing.assert_array_equal(rows, data.scored_origins("test") + 3)
     assert model.rmse("test") < data.persistence_rmse("test")
 
 

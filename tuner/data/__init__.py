@@ -1,4 +1,4 @@
-"""The data path, CSV to windows: `sources` -> `load` -> `hourly` -> `split` ->
+"""The data path, CSV to windows: `sources` -> `load` -> `grid` -> `split` ->
 `preprocessing` (training rows only) -> `windows`, assembled by `prepared`.
 
 Imports neither Optuna nor Keras.

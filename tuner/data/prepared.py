@@ -1,24 +1,24 @@
 """A `DataSpec` -> the scaled series and its split, with windows cached per seq_len.
 
-This is where the data path is assembled: load, hourly frame, chronological
-split, training-only statistics, windows. While searching, the rows of the test split are
+This is where the data path is assembled: load, the regular grid, chronological split,
+training-only statistics, windows. While searching, the rows of the test split are
 dropped before anything is computed; only export asks for them.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from tuner.data.hourly import to_hourly
+from tuner.data import naive
+from tuner.data.grid import duration, regular, season
 from tuner.data.load import load_csv
 from tuner.data.preprocessing import Preprocessing, encode, fit_preprocessing
 from tuner.data.sources import DataSpec
 from tuner.data.split import Split, chronological_split
-from tuner.data.windows import Windows, make_windows, target_rows
+from tuner.data.windows import Windows, forecast_origins, make_windows
 from tuner.errors import TunerError
 
 # "train_val" is training and validation together, for a model refitted on both.
@@ -29,9 +29,16 @@ class PreparedData:
     """One process's copy of the scaled series; `windows()` builds each seq_len once."""
 
     def __init__(
-        self, spec: DataSpec, frame: pd.DataFrame, split: Split, prep: Preprocessing
+        self,
+        spec: DataSpec,
+        frame: pd.DataFrame,
+        split: Split,
+        prep: Preprocessing,
+        step: pd.Timedelta,
     ) -> None:
-        self.spec, self.split, self.prep = spec, split, prep
+        self.spec, self.split, self.prep, self.step = spec, split, prep, step
+        self.steps = spec.steps
+        self.season = season(step)
         self.index = pd.DatetimeIndex(frame.index)
         offset, scale = prep.feature_offset_scale()
         self.raw = encode(frame, prep, source=spec.path)
@@ -57,16 +64,16 @@ class PreparedData:
         key = (part, seq_len)
         if key not in self._cache:
             start, stop = self._bounds[part]
-            rows = target_rows(self.known, start, stop, seq_len=seq_len, horizon=self.spec.horizon)
+            origins = forecast_origins(self.known, start, stop, seq_len=seq_len, steps=self.steps)
             self._cache[key] = make_windows(
-                self.x, self.y, rows, seq_len=seq_len, horizon=self.spec.horizon
+                self.x, self.y, origins, seq_len=seq_len, steps=self.steps
             )
         return self._cache[key]
 
     def raw_windows(self, part: Part, seq_len: int) -> Windows:
         """Windows of raw feature values, as the exported model takes them (not cached)."""
-        rows = self.windows(part, seq_len).rows
-        return make_windows(self.raw, self.y, rows, seq_len=seq_len, horizon=self.spec.horizon)
+        origins = self.windows(part, seq_len).origins
+        return make_windows(self.raw, self.y, origins, seq_len=seq_len, steps=self.steps)
 
     def to_target_units(self, scaled: np.ndarray) -> np.ndarray:
         return np.asarray(scaled, "float64") * self.target_std + self.target_mean
@@ -76,7 +83,7 @@ class PreparedData:
             if len(self.windows(part, seq_len)) == 0:
                 start, stop = self._bounds[part]
                 raise TunerError(
-                    f"{self.spec.path}: too few rows: the {part} split ({stop - start} hours) "
+                    f"{self.spec.path}: too few rows: the {part} split ({stop - start} rows) "
                     f"has no window for seq_len {seq_len} and horizon {self.spec.horizon}"
                 )
 
@@ -84,28 +91,60 @@ class PreparedData:
         """Row numbers [start, stop) of the part; without `with_test` the test part is empty."""
         return self._bounds[part]
 
-    def scored_rows(self, part: Part) -> np.ndarray:
-        """Every observed target row of the part: what persistence, and any baseline, score."""
+    def scored_origins(self, part: Part) -> np.ndarray:
+        """Every origin of the part whose targets were all observed: what the naive
+        forecasts, and any baseline, score (a model's windows cover the same)."""
         start, stop = self._bounds[part]
-        return target_rows(self.known, start, stop, seq_len=1, horizon=self.spec.horizon)
+        return forecast_origins(self.known, start, stop, seq_len=1, steps=self.steps)
+
+    def observed(self, origins: np.ndarray) -> np.ndarray:
+        """(n, len(steps)): the target at each step ahead of each origin, in its units."""
+        return self.to_target_units(self.y[origins[:, None] + np.asarray(self.steps)[None, :]])
+
+    def naive_forecasts(self, origins: np.ndarray) -> dict[str, np.ndarray]:
+        """Persistence and, where the step has a cycle, the seasonal naive forecast, each
+        (n, len(steps)) in the target's units."""
+        forecasts = {"persistence": naive.persistence(self.y, origins, self.steps)}
+        if self.season is not None:
+            seasonal = naive.seasonal(self.y, origins, self.steps, self.season)
+            if seasonal is not None:
+                forecasts["seasonal"] = seasonal
+        return {name: self.to_target_units(f) for name, f in forecasts.items()}
 
     def persistence_rmse(self, part: Part) -> float:
-        """The value `horizon` hours earlier as the forecast, scored on observed targets."""
-        rows = self.scored_rows(part)
-        horizon = self.spec.horizon
-        error = (self.y[rows - horizon] - self.y[rows]).astype("float64")
-        return math.sqrt(float(np.mean(error**2))) * self.target_std
+        """The value at the origin as every step's forecast, over the part's scored origins."""
+        origins = self.scored_origins(part)
+        scaled = naive.persistence(self.y, origins, self.steps)
+        targets = self.y[origins[:, None] + np.asarray(self.steps)[None, :]]
+        return naive.rmse(scaled, targets) * self.target_std
 
 
 def prepare(spec: DataSpec, *, with_test: bool = False) -> PreparedData:
     """Build the prepared data; without `with_test` the test rows are never used."""
-    frame = to_hourly(
-        load_csv(spec.path, target=spec.target, time_col=spec.time_col), source=spec.path
+    frame, step = regular(
+        load_csv(spec.path, target=spec.target, time_col=spec.time_col),
+        freq=spec.freq,
+        source=spec.path,
     )
     split = chronological_split(
         frame.index, val_start=spec.val_start, test_start=spec.test_start, source=spec.path
     )
+    _check_horizon(spec, split.positions(frame.index), len(frame), step)
     if not with_test:
         frame = frame[frame.index < split.test_start]
-    prep = fit_preprocessing(frame[frame.index < split.val_start], spec.target)
-    return PreparedData(spec, frame, split, prep)
+    prep = fit_preprocessing(frame[frame.index < split.val_start], spec.target, step)
+    return PreparedData(spec, frame, split, prep, step)
+
+
+def _check_horizon(
+    spec: DataSpec, positions: tuple[int, int], rows: int, step: pd.Timedelta
+) -> None:
+    """A horizon no longer than the validation or the test split: each must hold a target
+    of every step from one origin."""
+    val, test = positions
+    for part, length in (("validation", test - val), ("test", rows - test)):
+        if spec.horizon > length:
+            raise TunerError(
+                f"{spec.path}: --horizon {spec.horizon} ({duration(spec.horizon * step)}) is "
+                f"longer than the {part} split ({length} rows of {duration(step)})"
+            )

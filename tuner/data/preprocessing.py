@@ -14,7 +14,28 @@ import pandas as pd
 
 from tuner.errors import TunerError, shown
 
-CYCLIC_FEATURES = ("hour_sin", "hour_cos", "doy_sin", "doy_cos")
+# Calendar terms, each a sine and a cosine: the time of day, the day of week, the day of year.
+CALENDAR_FEATURES = {
+    "day": ("hour_sin", "hour_cos"),
+    "week": ("dow_sin", "dow_cos"),
+    "year": ("doy_sin", "doy_cos"),
+}
+HOURLY_CALENDAR = ("day", "year")
+HOUR = pd.Timedelta(hours=1)
+
+
+def calendar_terms(step: pd.Timedelta) -> tuple[str, ...]:
+    """The cycles a series of this step can show: the time of day below a day's step; the
+    day of week from a day's step up to a week's; the day of year always.
+
+    A series below a day's step keeps the terms hourly series always had, without the day
+    of week (docs/options.md, "--freq").
+    """
+    if step < pd.Timedelta(days=1):
+        return HOURLY_CALENDAR
+    if step < pd.Timedelta(days=7):
+        return ("week", "year")
+    return ("year",)
 
 
 @dataclass(frozen=True)
@@ -24,6 +45,7 @@ class Preprocessing:
     categories: dict[str, tuple[str, ...]]  # text column -> training vocabulary, one-hot
     mean: dict[str, float]
     std: dict[str, float]
+    calendar: tuple[str, ...] = HOURLY_CALENDAR  # keys of CALENDAR_FEATURES
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -32,9 +54,10 @@ class Preprocessing:
 
     @property
     def features(self) -> tuple[str, ...]:
-        """Model input order: numeric, one-hot `column=value`, then cyclic time."""
+        """Model input order: numeric, one-hot `column=value`, then the calendar terms."""
         onehot = tuple(f"{c}={v}" for c, values in self.categories.items() for v in values)
-        return self.numeric + onehot + CYCLIC_FEATURES
+        cyclic = tuple(name for term in self.calendar for name in CALENDAR_FEATURES[term])
+        return self.numeric + onehot + cyclic
 
     def feature_offset_scale(self) -> tuple[np.ndarray, np.ndarray]:
         """Per-feature (mean, std); one-hot and cyclic features pass unscaled."""
@@ -55,10 +78,13 @@ class Preprocessing:
             categories={k: tuple(v) for k, v in d["categories"].items()},
             mean={k: float(v) for k, v in d["mean"].items()},
             std={k: float(v) for k, v in d["std"].items()},
+            calendar=tuple(d.get("calendar", HOURLY_CALENDAR)),
         )
 
 
-def fit_preprocessing(train: pd.DataFrame, target: str) -> Preprocessing:
+def fit_preprocessing(
+    train: pd.DataFrame, target: str, step: pd.Timedelta = HOUR
+) -> Preprocessing:
     """Choose features and estimate their statistics from the training rows only.
 
     Numeric columns are inputs (the target included) unless constant or a row counter;
@@ -81,7 +107,9 @@ def fit_preprocessing(train: pd.DataFrame, target: str) -> Preprocessing:
     std = {n: float(stats[n].std(ddof=0)) for n in numeric}
     if not np.isfinite(std[target]) or std[target] == 0:
         raise TunerError(f"target {shown(target)} is constant or missing in the training split")
-    return Preprocessing(target, tuple(numeric), categories, mean, std)
+    return Preprocessing(
+        target, tuple(numeric), categories, mean, std, calendar=calendar_terms(step)
+    )
 
 
 def _is_row_counter(known: pd.Series) -> bool:
@@ -115,7 +143,7 @@ def encode(frame: pd.DataFrame, prep: Preprocessing, *, source: str = "data") ->
             if vocabulary
             else np.zeros((len(frame), 0))
         )
-    parts.append(cyclic_time(pd.DatetimeIndex(frame.index)))
+    parts.append(cyclic_time(pd.DatetimeIndex(frame.index), prep.calendar))
     return np.concatenate(parts, axis=1).astype("float32")
 
 
@@ -126,7 +154,13 @@ def _fill(columns: pd.DataFrame, source: str) -> pd.DataFrame:
     return columns.ffill().bfill()
 
 
-def cyclic_time(index: pd.DatetimeIndex) -> np.ndarray:
-    hour = 2 * np.pi * index.hour.to_numpy() / 24
-    day = 2 * np.pi * (index.day_of_year.to_numpy() - 1) / 365.25
-    return np.stack([np.sin(hour), np.cos(hour), np.sin(day), np.cos(day)], axis=1)
+def cyclic_time(index: pd.DatetimeIndex, calendar: tuple[str, ...]) -> np.ndarray:
+    """A sine and a cosine of each calendar term's phase, in `calendar`'s order."""
+    hours = index.hour.to_numpy() + index.minute.to_numpy() / 60 + index.second.to_numpy() / 3600
+    phases = {
+        "day": 2 * np.pi * hours / 24,
+        "week": 2 * np.pi * index.day_of_week.to_numpy() / 7,
+        "year": 2 * np.pi * (index.day_of_year.to_numpy() - 1) / 365.25,
+    }
+    columns = [f(phases[term]) for term in calendar for f in (np.sin, np.cos)]
+    return np.stack(columns, axis=1) if columns else np.zeros((len(index), 0))

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from tuner.data.grid import parse_freq
 from tuner.errors import TunerError
 
 
@@ -58,10 +59,19 @@ class DataSpec:
     val_start: str | None = None
     test_start: str | None = None
     horizon: int = 1
+    every_step: bool = False
+    freq: str | None = None
 
     def __post_init__(self) -> None:
         if self.horizon < 1:
             raise TunerError(f"horizon must be at least 1, got {self.horizon}")
+        if self.freq is not None:
+            parse_freq(self.freq)
+
+    @property
+    def steps(self) -> tuple[int, ...]:
+        """The steps ahead the model forecasts: every one up to `horizon`, or that one."""
+        return tuple(range(1, self.horizon + 1)) if self.every_step else (self.horizon,)
 
 
 def target_unit(spec: DataSpec) -> str | None:
@@ -96,6 +106,8 @@ def resolve(
     val_start: str | None = None,
     test_start: str | None = None,
     horizon: int = 1,
+    every_step: bool = False,
+    freq: str | None = None,
     data_dir: Path | None = None,
     environ: Mapping[str, str] = os.environ,
 ) -> DataSpec:
@@ -107,14 +119,18 @@ def resolve(
         time_col: the timestamp column; by default the `year,month,day,hour` columns.
         val_start, test_start: first timestamps of validation and test; by default 70% and
             85% of the hours.
-        horizon: hours ahead to forecast.
+        horizon: steps ahead to forecast (the series' own step, inferred or `freq`).
+        every_step: forecast every step from 1 to `horizon`, not that step alone.
+        freq: the step, as a pandas alias (`15min`, `h`, `D`); inferred when None.
         data_dir: where a built-in dataset is kept (`default_data_dir()` when None).
     """
     data_dir = data_dir or default_data_dir(environ)
     builtin = BUILTINS.get(data)
     if builtin is not None:
         path = _find_builtin(builtin, data_dir=data_dir, environ=environ)
-        return _builtin_spec(builtin, path, target, time_col, val_start, test_start, horizon)
+        return _builtin_spec(
+            builtin, path, target, time_col, val_start, test_start, horizon, every_step, freq
+        )
 
     path = Path(data)
     if not path.is_file():
@@ -123,7 +139,9 @@ def resolve(
     for candidate in BUILTINS.values():
         if path.name == candidate.filename and target in (None, candidate.target):
             _verify(path, candidate)
-            return _builtin_spec(candidate, path, target, time_col, val_start, test_start, horizon)
+            return _builtin_spec(
+                candidate, path, target, time_col, val_start, test_start, horizon, every_step, freq
+            )
     if target is None:
         raise TunerError(f"{path}: --target COLUMN is required for a CSV that is not built in")
     return DataSpec(
@@ -135,6 +153,8 @@ def resolve(
         val_start=val_start,
         test_start=test_start,
         horizon=horizon,
+        every_step=every_step,
+        freq=freq,
     )
 
 
@@ -146,6 +166,8 @@ def _builtin_spec(
     val_start: str | None,
     test_start: str | None,
     horizon: int,
+    every_step: bool,
+    freq: str | None,
 ) -> DataSpec:
     return DataSpec(
         path=str(path),
@@ -156,6 +178,8 @@ def _builtin_spec(
         val_start=val_start or builtin.val_start,
         test_start=test_start or builtin.test_start,
         horizon=horizon,
+        every_step=every_step,
+        freq=freq,
     )
 
 

@@ -1,7 +1,9 @@
-"""Scaled series -> (x, y) windows: `seq_len` past hours predict the target `horizon` later."""
+"""Scaled series -> (x, y) windows: `seq_len` past steps, from each forecast origin, predict
+the target at each of the `steps` ahead of it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,36 +13,47 @@ from numpy.lib.stride_tricks import sliding_window_view
 @dataclass(frozen=True)
 class Windows:
     x: np.ndarray  # (n, seq_len, n_features) float32
-    y: np.ndarray  # (n,) float32, scaled target
-    rows: np.ndarray  # (n,) row number of each window's target in the series
+    y: np.ndarray  # (n, len(steps)) float32, the scaled target at each step ahead
+    origins: np.ndarray  # (n,) row number of each window's last step: the forecast origin
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.origins)
 
 
-def target_rows(
-    known: np.ndarray, start: int, stop: int, *, seq_len: int, horizon: int
+def forecast_origins(
+    known: np.ndarray, start: int, stop: int, *, seq_len: int, steps: Sequence[int]
 ) -> np.ndarray:
-    """Rows in [start, stop) whose target was observed and which have a full history.
+    """Origins with a full window behind them whose every target is in [start, stop) and
+    was observed.
 
-    A target that was missing in the raw data is never trained on nor scored.
+    A target that was missing in the raw data is never trained on nor scored; an origin
+    missing one of its steps is left out whole, so that every step is scored on the same
+    origins as every other.
     """
-    rows = np.arange(max(start, seq_len + horizon - 1), stop)
-    return rows[known[rows]]
+    origins = np.arange(max(start - min(steps), seq_len - 1), max(stop - max(steps), 0))
+    keep = np.ones(len(origins), dtype=bool)
+    for step in steps:
+        keep &= known[origins + step]
+    return origins[keep]
+
+
+def input_windows(x: np.ndarray, origins: np.ndarray, seq_len: int) -> np.ndarray:
+    """The `seq_len` rows up to each origin, gathered through a strided view, copied once."""
+    view = sliding_window_view(x, seq_len, axis=0)  # (n - seq_len + 1, n_features, seq_len)
+    return np.ascontiguousarray(view[origins - seq_len + 1].transpose(0, 2, 1), dtype="float32")
 
 
 def make_windows(
-    x: np.ndarray, y: np.ndarray, rows: np.ndarray, *, seq_len: int, horizon: int
+    x: np.ndarray, y: np.ndarray, origins: np.ndarray, *, seq_len: int, steps: Sequence[int]
 ) -> Windows:
-    """Gather the windows ending `horizon` hours before each target row.
+    """The window up to each origin and its targets `steps` ahead.
 
-    The gather through a strided view copies each window once; callers cache the result per
-    seq_len so that no trial or epoch copies the series again.
+    Callers cache the result per seq_len so that no trial or epoch copies the series again.
     """
-    view = sliding_window_view(x, seq_len, axis=0)  # (n - seq_len + 1, n_features, seq_len)
-    starts = rows - horizon - seq_len + 1
-    windows = np.ascontiguousarray(view[starts].transpose(0, 2, 1), dtype="float32")
-    return Windows(x=windows, y=y[rows].astype("float32"), rows=rows)
+    targets = y[origins[:, None] + np.asarray(steps, dtype="int64")[None, :]]
+    return Windows(
+        x=input_windows(x, origins, seq_len), y=targets.astype("float32"), origins=origins
+    )
 
 
 def whole_batches(windows: Windows, batch_size: int) -> Windows:
@@ -51,4 +64,4 @@ def whole_batches(windows: Windows, batch_size: int) -> Windows:
     oldest windows are left out; fewer windows than one batch are kept as they are.
     """
     drop = len(windows) % batch_size if len(windows) >= batch_size else 0
-    return Windows(x=windows.x[drop:], y=windows.y[drop:], rows=windows.rows[drop:])
+    return Windows(x=windows.x[drop:], y=windows.y[drop:], origins=windows.origins[drop:])

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import pandas as pd
 
-from tuner.data.hourly import to_hourly
+from tuner.data.grid import regular
 from tuner.data.load import load_csv
 from tuner.data.preprocessing import encode
 from tuner.data.sources import DataSpec, target_unit
-from tuner.data.windows import make_windows
+from tuner.data.windows import input_windows
 from tuner.deploy.bundle import model_path, read_bundle
 from tuner.deploy.manifest import check_model_archive
 from tuner.deploy.metadata import BundleMetadata
@@ -48,8 +48,9 @@ def predict_csv(model_dir: str | Path, data: str | Path) -> pd.DataFrame:
     """
     meta, model = load_bundle(model_dir)
     prep = meta.preprocessing
-    frame = to_hourly(
+    frame, _ = regular(
         load_csv(data, target=None, time_col=meta.time_col, required=prep.columns),
+        freq="h",
         source=str(data),
     )
     if len(frame) < meta.seq_len:
@@ -58,8 +59,8 @@ def predict_csv(model_dir: str | Path, data: str | Path) -> pd.DataFrame:
         )
     features = encode(frame, prep, source=str(data))
     ends = np.arange(meta.seq_len - 1, len(frame))
-    windows = make_windows(features, features[:, 0], ends, seq_len=meta.seq_len, horizon=0)
-    predicted = model.predict(windows.x, batch_size=1024, verbose=0).reshape(-1)
+    windows = input_windows(features, ends, meta.seq_len)
+    predicted = model.predict(windows, batch_size=1024, verbose=0).reshape(-1)
     index = frame.index[ends]
     target_time = index + pd.Timedelta(hours=meta.horizon)
     observed = pd.to_numeric(frame[meta.target], errors="coerce")

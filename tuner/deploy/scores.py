@@ -49,7 +49,7 @@ def score(model: keras.Model, data: PreparedData) -> Scores:
         x[part] = windows.x
         forecasts[part] = model.predict(windows.x, batch_size=PREDICT_BATCH, verbose=0)
         forecasts[part] = forecasts[part].reshape(-1)
-        rmse[part] = _rmse(forecasts[part] - data.to_target_units(windows.y))
+        rmse[part] = _rmse(forecasts[part] - data.to_target_units(windows.y).reshape(-1))
     boosting = _boosting_scores(data)
     return Scores(
         val_rmse=rmse["val"],

@@ -141,7 +141,7 @@ def fit_baseline(data: PreparedData, *, seed: int = 0) -> Baseline:
     """
     horizon = data.spec.horizon
     start, stop = data.bounds("train")
-    rows = data.scored_rows("train")
+    rows = data.scored_origins("train") + horizon
     rows = rows[rows - horizon >= HISTORY - 1]
     if len(rows) == 0:
         raise TunerError(
@@ -181,7 +181,7 @@ def fit_baseline(data: PreparedData, *, seed: int = 0) -> Baseline:
 def _scored_rows(data: PreparedData, part: ScoredPart) -> np.ndarray:
     """The rows persistence scores, or a one-line error when there are none."""
     start, stop = data.bounds(part)
-    rows = data.scored_rows(part)
+    rows = data.scored_origins(part) + data.spec.horizon
     if len(rows) == 0:
         hint = " (prepared without the test rows)" if part == "test" and start == stop else ""
         raise TunerError(

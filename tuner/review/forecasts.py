@@ -54,10 +54,10 @@ def forecast_test(bundle: str | Path, spec: DataSpec) -> tuple[BundleMetadata, F
     windows = data.raw_windows("test", meta.seq_len)
     predicted = model.predict(windows.x, batch_size=1024, verbose=0).reshape(-1)
     return meta, Forecasts(
-        times=data.index[windows.rows],
-        observed=data.to_target_units(windows.y),
+        times=data.index[windows.origins + spec.horizon],
+        observed=data.to_target_units(windows.y).reshape(-1),
         model=predicted.astype("float64"),
-        persistence=data.to_target_units(data.y[windows.rows - spec.horizon]),
+        persistence=data.to_target_units(data.y[windows.origins]),
     )
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import MISSING, asdict, fields
 from typing import TYPE_CHECKING, Any
 
 import optuna
 
+from tuner.data.sources import DataSpec
 from tuner.errors import TunerError
 from tuner.search import attrs, notes
 from tuner.search.space import SearchSpace
@@ -23,7 +24,16 @@ if TYPE_CHECKING:
     from tuner.search.config import RunConfig
 
 # What the data must keep for its trials to compare (`DataSpec`'s fields).
-SAME_DATA = ("sha256", "target", "val_start", "test_start", "horizon", "time_col")
+SAME_DATA = (
+    "sha256",
+    "target",
+    "val_start",
+    "test_start",
+    "horizon",
+    "every_step",
+    "freq",
+    "time_col",
+)
 
 
 def space_record(space: SearchSpace) -> dict[str, dict[str, Any]]:
@@ -80,10 +90,13 @@ def searched_before(storage: optuna.storages.BaseStorage, name: str) -> dict[str
 
 
 def data_change(stored: Mapping[str, Any], data: Mapping[str, Any]) -> str | None:
-    """The first of `SAME_DATA` that differs, as `key=old, not new`; None when all agree."""
+    """The first of `SAME_DATA` that differs, as `key=old, not new`; None when all agree.
+    A field the record lacks (added to tuner after the study was made) held its default."""
+    defaults = {f.name: f.default for f in fields(DataSpec) if f.default is not MISSING}
     for key in SAME_DATA:
-        if stored.get(key) != data[key]:
-            return f"{key}={stored.get(key)!r}, not {data[key]!r}"
+        before = stored.get(key, defaults.get(key))
+        if before != data[key]:
+            return f"{key}={before!r}, not {data[key]!r}"
     return None
 
 
