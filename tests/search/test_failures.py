@@ -10,6 +10,7 @@ import sqlalchemy
 from tuner.errors import TunerError
 from tuner.search import attrs
 from tuner.search.failures import (
+    RetryUnsavedModel,
     CATCH,
     STOPS_RUN,
     RunStopped,
@@ -207,3 +208,29 @@ def test_the_storage_error_behind_optuna_s_own_error_is_the_one_reported():
     except UnboundLocalError as e:
         assert storage_error_behind(e) is lost
     assert storage_error_behind(ValueError("a bug")) is None
+
+
+def test_a_trial_whose_model_was_not_saved_is_queued_again_once_and_no_other_is():
+    study = optuna.create_study()
+    distributions = {"units": optuna.distributions.IntDistribution(8, 128)}
+
+    def failed(reason: str | None) -> optuna.trial.FrozenTrial:
+        trial = study.ask(distributions)
+        if reason is not None:
+            trial.set_user_attr(attrs.FAIL_REASON, reason)
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        return study.trials[trial.number]
+
+    retry = RetryUnsavedModel()
+    retry(study, failed("ModelNotSaved: the model upload failed: gone"))
+    waiting = study.get_trials(states=(optuna.trial.TrialState.WAITING,))
+    assert len(waiting) == 1 and waiting[0].params == study.trials[0].params
+    assert waiting[0].user_attrs == {}  # none of the failed trial's reasons
+    again = study.ask()  # the copy is the next trial asked, and fails the same way
+    assert again.params == study.trials[0].params
+    again.set_user_attr(attrs.FAIL_REASON, "ModelNotSaved: gone again")
+    study.tell(again, state=optuna.trial.TrialState.FAIL)
+    retry(study, study.trials[again.number])
+    for reason in ("MemoryError: out of memory", None, attrs.INTERRUPTED):
+        retry(study, failed(reason))
+    assert not study.get_trials(states=(optuna.trial.TrialState.WAITING,))

@@ -429,7 +429,7 @@ def test_the_connection_limit_is_one_line_with_the_budget(postgres, tmp_path):
     assert "a run needs 2 × (--jobs + 1)" in run.stderr
 
 
-def test_a_store_that_goes_away_during_an_upload_fails_that_trial_and_the_search_goes_on(
+def test_a_store_that_goes_away_during_an_upload_fails_that_trial_runs_it_again_and_goes_on(
     postgres, s3, tmp_path
 ):
     storage = postgres.new_database()
@@ -458,6 +458,9 @@ def test_a_store_that_goes_away_during_an_upload_fails_that_trial_and_the_search
         failed[0].user_attrs[attrs.FAIL_REASON].startswith("ModelNotSaved: the model upload failed")
     )
     assert sum(t.state.name in FINISHED for t in trials) == 3
+    retries = [t for t in trials if t.system_attrs.get("failed_trial") == 0]
+    assert len(retries) == 1 and retries[0].params == failed[0].params  # trained again, once
+    assert retries[0].state.name in FINISHED and attrs.FAIL_REASON not in retries[0].user_attrs
     best = optuna.load_study(study_name=STUDY, storage=storage).best_trial
     artifact = best.user_attrs[attrs.ARTIFACT_ID]
     assert f"gone-away/{artifact}" in _objects(s3.endpoint)

@@ -5,8 +5,8 @@ for one shape. That trial is failed with its reason and the search goes on, as K
 `FailedTrialError` does. An error of the run's surroundings (the storage lost, the data or
 the artifact folder unreadable or full, an interrupt) would fail every later trial the same
 way, so it stops the run, as KerasTuner's `FatalError` does. A bucket that refuses a model
-after its retries fails that trial only (`ModelNotSaved`): the store may be back for the
-next best. Anything else is a bug: it stops the run and keeps its traceback. A curve that
+after its retries fails that trial only (`ModelNotSaved`) and queues its configuration
+once more (`RetryUnsavedModel`): the store may be back by then. Anything else is a bug: it stops the run and keeps its traceback. A curve that
 turns NaN is not an error: the pruner stops it as "diverged".
 """
 
@@ -138,3 +138,27 @@ class StopAfterFailures:
         if self._in_a_row >= self._limit:
             reason = attrs.fail_detail(trial.user_attrs)
             raise RunStopped(f"{self._limit} trials in a row failed, the last with {reason}")
+
+
+class RetryUnsavedModel:
+    """Optuna callback: a trial failed by `ModelNotSaved` is queued once more, as a trial
+    failed by its heartbeat is (Optuna's `RetryFailedTrialCallback`, whose system
+    attributes it writes), so that a store's outage costs the study a trial's time, not
+    the trial. The copy carries the configuration only, none of the failed trial's reasons.
+    """
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        if trial.state != TrialState.FAIL:
+            return
+        if attrs.fail_reason(trial.user_attrs) != ModelNotSaved.__name__:
+            return
+        if trial.system_attrs.get("retry_history"):  # already a retry: once is enough
+            return
+        study.add_trial(
+            optuna.create_trial(
+                state=TrialState.WAITING,
+                params=trial.params,
+                distributions=trial.distributions,
+                system_attrs={"failed_trial": trial.number, "retry_history": [trial.number]},
+            )
+        )

@@ -16,6 +16,7 @@ from tuner.model.backend import silence_native_logs
 from tuner.search.config import PRUNERS, RunConfig
 from tuner.search.failures import (
     CATCH,
+    RetryUnsavedModel,
     RunStopped,
     StopAfterFailures,
     stop_reason,
@@ -87,7 +88,12 @@ def _work(config: RunConfig, budget: TrialBudget, worker: Worker) -> None:
             objective,
             timeout=config.timeout,
             catch=CATCH,
-            callbacks=[objective.stop_if_interrupted, StopAfterFailures(), budget],
+            callbacks=[
+                objective.stop_if_interrupted,
+                StopAfterFailures(),
+                RetryUnsavedModel(),
+                budget,
+            ],
         )
     if objective.interrupted:
         raise KeyboardInterrupt
