@@ -10,9 +10,9 @@ import sqlalchemy
 from tuner.errors import TunerError
 from tuner.search import attrs
 from tuner.search.failures import (
-    RetryUnsavedModel,
     CATCH,
     STOPS_RUN,
+    RetryUnsavedModel,
     RunStopped,
     StopAfterFailures,
     describe,

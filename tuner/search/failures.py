@@ -6,8 +6,9 @@ for one shape. That trial is failed with its reason and the search goes on, as K
 the artifact folder unreadable or full, an interrupt) would fail every later trial the same
 way, so it stops the run, as KerasTuner's `FatalError` does. A bucket that refuses a model
 after its retries fails that trial only (`ModelNotSaved`) and queues its configuration
-once more (`RetryUnsavedModel`): the store may be back by then. Anything else is a bug: it stops the run and keeps its traceback. A curve that
-turns NaN is not an error: the pruner stops it as "diverged".
+once more (`RetryUnsavedModel`): the store may be back by then. Anything else is a bug: it
+stops the run and keeps its traceback. A curve that turns NaN is not an error: the pruner
+stops it as "diverged".
 """
 
 from __future__ import annotations
