@@ -6,13 +6,12 @@ import json
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import optuna
 import pandas as pd
 import pytest
 
-from benchmarks import series
 from tests.conftest import TUNER, cli_env, data_dir, tuner
+from tests.series import write_step_inputs
 from tuner.cli import main
 from tuner.cli.dispatch import COMMANDS, refuse_conflicts
 from tuner.data.sources import BEIJING
@@ -60,25 +59,8 @@ def inputs(tmp_path_factory, beijing_csv) -> Path:
     study.tell(study.ask(), state=optuna.trial.TrialState.PRUNED)
     for name in ("sales-lstm_baseline", "beijing-lstm_baseline"):
         optuna.create_study(study_name=name, storage=f"sqlite:///{folder / 'two.db'}")
-    _write_steps(folder)
+    write_step_inputs(folder)  # series of other steps, and ones to refuse
     return folder
-
-
-def _write_steps(folder: Path) -> None:
-    """Series of other steps: the shared ones (benchmarks/series.py), an irregular one, one
-    of 15 minutes then hours off its grid, and a daily one of 10 validation days."""
-    series.write(folder, data_dir())
-    rng = np.random.default_rng(0)
-    jitter = pd.to_timedelta(np.cumsum(rng.integers(1, 600, 500)), "s")
-    quarter = pd.date_range("2020-01-01", periods=200, freq="15min")
-    mixed = quarter.append(
-        pd.date_range(quarter[-1] + pd.Timedelta("50min"), periods=300, freq="h")
-    )
-    for name, times in (("irregular", pd.Timestamp("2020-01-01") + jitter), ("mixed", mixed)):
-        load = np.sin(np.arange(len(times)) / 10)
-        pd.DataFrame({"ts": times, "load": load}).to_csv(folder / f"{name}.csv", index=False)
-    daily = pd.read_csv(folder / "beijing-daily.csv")
-    daily[daily["date"] < "2014-06-21"].to_csv(folder / "short_val.csv", index=False)
 
 
 DAILY = ["--target", "pm2.5", "--time-col", "date"]
