@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import TUNER, cli_env, data_dir, tuner
+from tests.series import write_step_inputs
 from tuner.cli import main
 from tuner.cli.dispatch import COMMANDS, refuse_conflicts
 from tuner.data.sources import BEIJING
@@ -58,7 +59,11 @@ def inputs(tmp_path_factory, beijing_csv) -> Path:
     study.tell(study.ask(), state=optuna.trial.TrialState.PRUNED)
     for name in ("sales-lstm_baseline", "beijing-lstm_baseline"):
         optuna.create_study(study_name=name, storage=f"sqlite:///{folder / 'two.db'}")
+    write_step_inputs(folder)  # series of other steps, and ones to refuse
     return folder
+
+
+DAILY = ["--target", "pm2.5", "--time-col", "date"]
 
 
 CASES = {
@@ -131,6 +136,31 @@ CASES = {
             "--verbose",
         ],
         "exported from study 'beijing-lstm_baseline', not 'nothing-done'",
+    ),
+    "irregular timestamps": (
+        ["run", "--data", "{i}/irregular.csv", "--target", "load", "--time-col", "ts"],
+        "irregular.csv: the step between rows cannot be told: the commonest gaps are",
+    ),
+    "a mix of steps": (
+        ["run", "--data", "{i}/mixed.csv", "--target", "load", "--time-col", "ts"],
+        "timestamps are off the grid of the usual step, 1 hour, from 2020-01-01 00:00:00",
+    ),
+    "--freq h on a 15-minute series": (
+        ["run", "--data", "{i}/changping-15min.csv", "--target", "PM2.5", "--time-col", "time"]
+        + ["--freq", "h"],
+        "--freq h contradicts the timestamps: the closest rows are 15 minutes apart",
+    ),
+    "--freq of no fixed length": (["run", "--freq", "MS"], "--freq: 'MS' is not a fixed step"),
+    "a horizon longer than validation": (
+        ["run", "--data", "{i}/beijing-daily.csv", *DAILY, "--val-start", "2013-01-01"]
+        + ["--test-start", "2014-01-01", "--horizon", "400"],
+        "--horizon 400 (400 days) is longer than the validation split (365 rows of 1 day)",
+    ),
+    "a horizon of 0": (["run", "--horizon", "0"], "horizon must be at least 1, got 0"),
+    "every step up to a horizon longer than validation": (
+        ["run", "--data", "{i}/short_val.csv", *DAILY, "--val-start", "2014-06-01"]
+        + ["--test-start", "2014-06-11", "--horizon", "14", "--every-step"],
+        "--horizon 14 (14 days) is longer than the validation split (10 rows of 1 day)",
     ),
     "predict data without a required column": (
         ["predict", "--model", "results/best", "--data", "{i}/no_temp.csv"],

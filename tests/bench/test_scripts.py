@@ -21,6 +21,7 @@ BENCHMARKS = ROOT / "benchmarks"
 BANKS = sorted((BENCHMARKS / "banks").glob("*.jsonl"))
 TRACKED = {"record.py", "make_readme.py", "baseline.py", "epoch_bound.py", "pruner_time_bound.py"}
 TRACKED |= {"many_machines.py", "search_and_export.py"}
+TRACKED |= {"series.py"}  # run by tests/test_steps.py, beside what it makes
 EXPERIMENTS = {"levers.py", "export_choice.py", "epoch_flops.py", "fuzz.py"}
 
 
