@@ -50,7 +50,7 @@ def test_an_ensemble_s_card_lists_its_members_and_how_they_were_chosen():
     card = model_card(ENSEMBLE, unit="µg/m³")
     prose = _prose(card)
     assert card.startswith(f"# beijing-lstm_baseline: {ENSEMBLE.describe()}\n")
-    assert f"The model is {ENSEMBLE.describe()}: the 2 best distinct configurations" in prose
+    assert f"The model is {ENSEMBLE.model_words()}: the 2 best distinct configurations" in prose
     assert "(trials 41, 7, best first), each one LSTM and one Dense(1)" in prose
     assert "`tuner export --single`" in prose
     assert "| 41 | 32 | 24 | 0.003 | 64 | 9 |" in card and "| 7 | 16 | 12 | 0.01 | 32 | 5 |" in card
@@ -62,7 +62,9 @@ def test_a_card_of_one_refitted_member_says_so():
 
     one = replace(ENSEMBLE, members=ENSEMBLE.members[:1])
     card = model_card(one, unit="µg/m³")
-    assert card.startswith("# beijing-lstm_baseline: trial 41's configuration, refitted\n")
+    assert card.startswith(
+        "# beijing-lstm_baseline: trial 41's configuration, refitted, forecasting 1 hour ahead\n"
+    )
     assert "the mean of 1" not in card
     assert (
         "The model is trial 41's configuration, refitted: the search's best configuration "
@@ -72,4 +74,6 @@ def test_a_card_of_one_refitted_member_says_so():
 
 def test_the_card_names_the_model_as_every_command_does():
     """Its title is `BundleMetadata.describe`, the one wording of what a bundle holds."""
-    assert model_card(META, unit=None).startswith("# beijing-lstm_baseline: trial 41's own model\n")
+    assert model_card(META, unit=None).startswith(
+        "# beijing-lstm_baseline: trial 41's own model, forecasting 1 hour ahead\n"
+    )
