@@ -4,6 +4,7 @@ from dataclasses import replace
 
 from tests.deploy.test_bundle import META
 from tuner.deploy.card import model_card
+from tuner.deploy.metadata import StepScores
 
 
 def _prose(card: str) -> str:
@@ -77,3 +78,42 @@ def test_the_card_names_the_model_as_every_command_does():
     assert model_card(META, unit=None).startswith(
         "# beijing-lstm_baseline: trial 41's own model, forecasting 1 hour ahead\n"
     )
+
+
+def test_a_card_of_every_step_says_the_output_s_columns_and_scores_each_step():
+    from tests.deploy.test_bundle import EVERY_QUARTER_HOUR
+
+    card = model_card(EVERY_QUARTER_HOUR, unit="kW")
+    prose = _prose(card)
+    assert "Forecasts `pm2.5` every step from 15 minutes to 2 hours ahead, in kW" in prose
+    assert "from the raw values of the previous 6 hours" in prose and "Dense(8)" in prose
+    assert (
+        "shape `(batch, 8)`, in kW: column j (from 0) is `pm2.5` j + 1 steps of 15 minutes" in prose
+    )
+    assert "from column 0, 15 minutes ahead, to column 7, 2 hours ahead" in prose
+    assert "| ahead | model | persistence | seasonal naive | gradient boosting |" in card
+    assert "| 15 minutes | 10.000 | 12.000 | 30.000 | 11.000 |" in card
+    assert "| 2 hours | 17.000 | 19.000 | 30.000 | 18.000 |" in card
+    assert card.count(" | 30.000 | 1") == 8  # a short horizon's every step
+    assert "| seasonal naive RMSE |" in card and "| 22.140 | — | 30.000 |" in card
+    assert "one cycle (1 day) earlier" in prose
+
+
+def test_a_long_horizon_s_card_shows_its_first_middle_and_last_steps():
+    from tests.deploy.test_bundle import EVERY_QUARTER_HOUR
+
+    by_step = tuple(float(i) for i in range(48))
+    long = replace(
+        EVERY_QUARTER_HOUR,
+        freq="h",
+        horizon=48,
+        test_rmse_by_step=by_step,
+        baselines_test={"persistence": StepScores(1.0, by_step)},
+    )
+    rows = [line for line in model_card(long).splitlines() if line.endswith(" |")]
+    step_rows = [row for row in rows if row.startswith("| ") and " hour" in row.split("|")[1]]
+    assert step_rows == [
+        "| 1 hour | 0.000 | 0.000 |",
+        "| 24 hours | 23.000 | 23.000 |",
+        "| 48 hours | 47.000 | 47.000 |",
+    ]
