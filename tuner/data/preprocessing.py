@@ -82,9 +82,7 @@ class Preprocessing:
         )
 
 
-def fit_preprocessing(
-    train: pd.DataFrame, target: str, step: pd.Timedelta = HOUR
-) -> Preprocessing:
+def fit_preprocessing(train: pd.DataFrame, target: str, step: pd.Timedelta = HOUR) -> Preprocessing:
     """Choose features and estimate their statistics from the training rows only.
 
     Numeric columns are inputs (the target included) unless constant or a row counter;
