@@ -132,7 +132,9 @@ def test_the_best_trial_s_own_model_is_one_flag_away(trained, tmp_path):
     exported = tuner("export", "--single", "--out", str(tmp_path / "single"), cwd=trained)
     assert exported.returncode == 0, exported.stderr
     best = _study(trained).best_trial
-    assert exported.stdout.startswith(f"exported trial {best.number}'s own model to ")
+    assert exported.stdout.startswith(
+        f"exported trial {best.number}'s own model, forecasting 1 hour ahead to "
+    )
     meta = json.loads((tmp_path / "single" / "metadata.json").read_text())
     assert meta["val_rmse"] == pytest.approx(best.value, rel=1e-4)  # the trial's own model
     assert meta["members"] == [] and meta["refit"] is False
@@ -271,9 +273,11 @@ def test_predict_writes_one_forecast_per_hour_with_history(trained, beijing_csv,
     forecast = pd.read_csv(out, index_col="time", parse_dates=["time", "target_time"])
     assert list(forecast.columns) == [
         "target_time",
+        "step",
         "pm2.5_forecast (µg/m³)",
         "pm2.5_observed",
         "pm2.5_persistence",
+        "pm2.5_seasonal",
         "filled_hours",
     ]
     assert len(forecast) == 200 - seq_len + 1
@@ -285,7 +289,7 @@ def test_predict_writes_one_forecast_per_hour_with_history(trained, beijing_csv,
     missing = np.isnan(pm25).astype(int)
     expected = [missing[end - seq_len + 1 : end + 1].sum() for end in range(seq_len - 1, 200)]
     assert forecast["filled_hours"].tolist() == expected and expected[0] == min(seq_len, 24)
-    digits = out.read_text().splitlines()[1].split(",")[2]
+    digits = out.read_text().splitlines()[1].split(",")[3]
     assert len(digits.split(".")[1]) <= 2  # a hundredth of a µg/m³, not 17 digits
 
 

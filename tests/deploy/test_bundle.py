@@ -4,6 +4,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tuner.data.preprocessing import Preprocessing
@@ -14,6 +15,7 @@ from tuner.deploy.metadata import (
     MAX_METADATA_BYTES,
     BundleMember,
     BundleMetadata,
+    StepScores,
 )
 from tuner.errors import TunerError
 from tuner.model.params import ModelParams
@@ -90,6 +92,46 @@ def test_an_ensemble_s_members_round_trip_and_an_older_bundle_has_none(tmp_path)
     assert read_bundle(_bundle(tmp_path / "older", json.dumps(document))) == META
 
 
+EVERY_QUARTER_HOUR = replace(
+    META,
+    horizon=8,
+    every_step=True,
+    freq="15min",
+    test_rmse_by_step=tuple(10.0 + i for i in range(8)),
+    baselines_test={
+        "persistence": StepScores(22.0, tuple(12.0 + i for i in range(8))),
+        "seasonal": StepScores(30.0, (30.0,) * 8),
+        "boosting": StepScores(21.0, tuple(11.0 + i for i in range(8))),
+    },
+)
+
+
+def test_a_bundle_of_every_step_round_trips_and_says_what_it_forecasts(tmp_path):
+    assert read_bundle(_bundle(tmp_path, EVERY_QUARTER_HOUR.to_json())) == EVERY_QUARTER_HOUR
+    document = json.loads(EVERY_QUARTER_HOUR.to_json())
+    assert document["steps"] == list(range(1, 9)) and "every_step" not in document
+    assert document["baselines_test"]["seasonal"] == {"rmse": 30.0, "by_step": [30.0] * 8}
+    assert EVERY_QUARTER_HOUR.describe() == (
+        "trial 41's own model, forecasting every step from 15 minutes to 2 hours ahead"
+    )
+    daily = replace(META, freq="D", horizon=7, every_step=True)
+    assert daily.reach() == "every step from 1 to 7 days ahead"
+    assert (
+        replace(META, horizon=24, every_step=True).reach() == "every step from 1 to 24 hours ahead"
+    )
+
+
+def test_a_bundle_from_before_steps_reads_as_hourly_and_one_step(tmp_path):
+    document = json.loads(replace(META, horizon=6).to_json())
+    for name in ("freq", "steps", "test_rmse_by_step", "baselines_test"):
+        del document[name]
+    del document["preprocessing"]["calendar"]
+    meta = read_bundle(_bundle(tmp_path, json.dumps(document)))
+    assert meta == replace(META, horizon=6)
+    assert meta.freq == "h" and meta.steps == (6,) and meta.step == pd.Timedelta(hours=1)
+    assert meta.describe() == "trial 41's own model, forecasting 6 hours ahead"
+
+
 def test_a_bundle_of_an_earlier_tuner_that_records_no_teacher_reads_as_any_other(tmp_path):
     """Earlier tuners wrote `teacher`, 0 unless one was asked for: such a bundle is one of
     this tuner's; the field is not written any more."""
@@ -135,6 +177,34 @@ def _with(**changes):
         ({"refit": "yes"}, "refit: expected bool"),
         ({"teacher": 0.75}, "teacher 0.75: its members learnt from gradient boosting, which "),
         ({"teacher": "0"}, "teacher: expected a finite number"),
+        ({"freq": "banana"}, "freq: 'banana' is not a fixed step"),
+        ({"freq": "MS"}, "freq: 'MS' is not a fixed step"),
+        ({"freq": 3600}, "freq: expected str"),
+        ({"freq": "1" * 40 + "h"}, "freq: .* is not a step"),
+        ({"steps": [2]}, "steps: expected \\[1\\] or every step from 1 to 1, got \\[2\\]"),
+        ({"steps": []}, "steps: expected \\[1\\]"),
+        ({"steps": "1"}, "steps: expected list"),
+        ({"steps": [1.0]}, "steps: expected int"),
+        ({"horizon": 3, "steps": [1, 3]}, "steps: expected \\[3\\] or every step from 1 to 3"),
+        ({"test_rmse_by_step": [1.0, 2.0]}, "test_rmse_by_step: expected 1 values, one per step"),
+        ({"test_rmse_by_step": [None]}, "test_rmse_by_step\\[0\\]: expected a finite number"),
+        ({"baselines_test": []}, "baselines_test: expected dict"),
+        ({"baselines_test": {"oracle": {}}}, "'oracle' is not a baseline tuner scores"),
+        ({"baselines_test": {"seasonal": {"rmse": 1.0}}}, "seasonal.by_step: expected list"),
+        (
+            {"baselines_test": {"persistence": {"rmse": 1.0, "by_step": [1.0, 2.0]}}},
+            "baselines_test.persistence.by_step: expected 1 values",
+        ),
+        (
+            {"baselines_test": {"boosting": {"rmse": "x", "by_step": [1]}}},
+            "boosting.rmse: expected",
+        ),
+        (
+            {"preprocessing__calendar": ["day", "moon"]},
+            "preprocessing.calendar: \\['day', 'moon'\\]",
+        ),
+        ({"preprocessing__calendar": ["day", "day"]}, "preprocessing.calendar: .* at most once"),
+        ({"preprocessing__calendar": ["year"]}, "features do not match"),
     ],
 )
 def test_malformed_metadata_is_refused_in_one_line(tmp_path, changes, message):

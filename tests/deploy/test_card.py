@@ -4,6 +4,7 @@ from dataclasses import replace
 
 from tests.deploy.test_bundle import META
 from tuner.deploy.card import model_card
+from tuner.deploy.metadata import StepScores
 
 
 def _prose(card: str) -> str:
@@ -50,7 +51,7 @@ def test_an_ensemble_s_card_lists_its_members_and_how_they_were_chosen():
     card = model_card(ENSEMBLE, unit="µg/m³")
     prose = _prose(card)
     assert card.startswith(f"# beijing-lstm_baseline: {ENSEMBLE.describe()}\n")
-    assert f"The model is {ENSEMBLE.describe()}: the 2 best distinct configurations" in prose
+    assert f"The model is {ENSEMBLE.model_words()}: the 2 best distinct configurations" in prose
     assert "(trials 41, 7, best first), each one LSTM and one Dense(1)" in prose
     assert "`tuner export --single`" in prose
     assert "| 41 | 32 | 24 | 0.003 | 64 | 9 |" in card and "| 7 | 16 | 12 | 0.01 | 32 | 5 |" in card
@@ -62,7 +63,9 @@ def test_a_card_of_one_refitted_member_says_so():
 
     one = replace(ENSEMBLE, members=ENSEMBLE.members[:1])
     card = model_card(one, unit="µg/m³")
-    assert card.startswith("# beijing-lstm_baseline: trial 41's configuration, refitted\n")
+    assert card.startswith(
+        "# beijing-lstm_baseline: trial 41's configuration, refitted, forecasting 1 hour ahead\n"
+    )
     assert "the mean of 1" not in card
     assert (
         "The model is trial 41's configuration, refitted: the search's best configuration "
@@ -72,4 +75,45 @@ def test_a_card_of_one_refitted_member_says_so():
 
 def test_the_card_names_the_model_as_every_command_does():
     """Its title is `BundleMetadata.describe`, the one wording of what a bundle holds."""
-    assert model_card(META, unit=None).startswith("# beijing-lstm_baseline: trial 41's own model\n")
+    assert model_card(META, unit=None).startswith(
+        "# beijing-lstm_baseline: trial 41's own model, forecasting 1 hour ahead\n"
+    )
+
+
+def test_a_card_of_every_step_says_the_output_s_columns_and_scores_each_step():
+    from tests.deploy.test_bundle import EVERY_QUARTER_HOUR
+
+    card = model_card(EVERY_QUARTER_HOUR, unit="kW")
+    prose = _prose(card)
+    assert "Forecasts `pm2.5` every step from 15 minutes to 2 hours ahead, in kW" in prose
+    assert "from the raw values of the previous 6 hours" in prose and "Dense(8)" in prose
+    assert (
+        "shape `(batch, 8)`, in kW: column j (from 0) is `pm2.5` j + 1 steps of 15 minutes" in prose
+    )
+    assert "from column 0, 15 minutes ahead, to column 7, 2 hours ahead" in prose
+    assert "| ahead | model | persistence | seasonal naive | gradient boosting |" in card
+    assert "| 15 minutes | 10.000 | 12.000 | 30.000 | 11.000 |" in card
+    assert "| 2 hours | 17.000 | 19.000 | 30.000 | 18.000 |" in card
+    assert card.count(" | 30.000 | 1") == 8  # a short horizon's every step
+    assert "| seasonal naive RMSE |" in card and "| 22.140 | — | 30.000 |" in card
+    assert "one cycle (1 day) earlier" in prose
+
+
+def test_a_long_horizon_s_card_shows_its_first_middle_and_last_steps():
+    from tests.deploy.test_bundle import EVERY_QUARTER_HOUR
+
+    by_step = tuple(float(i) for i in range(48))
+    long = replace(
+        EVERY_QUARTER_HOUR,
+        freq="h",
+        horizon=48,
+        test_rmse_by_step=by_step,
+        baselines_test={"persistence": StepScores(1.0, by_step)},
+    )
+    rows = [line for line in model_card(long).splitlines() if line.endswith(" |")]
+    step_rows = [row for row in rows if row.startswith("| ") and " hour" in row.split("|")[1]]
+    assert step_rows == [
+        "| 1 hour | 0.000 | 0.000 |",
+        "| 24 hours | 23.000 | 23.000 |",
+        "| 48 hours | 47.000 | 47.000 |",
+    ]

@@ -92,3 +92,67 @@ def test_the_formats_of_a_model_forecast_as_the_model_does(tmp_path):
     assert "50 of 50 forecasts differ" in onnx_disagreement(
         tmp_path / "model.onnx", x, expected + 1, rtol=1e-4, atol=1e-5
     )
+
+
+SERVE_SHAPED = """
+import json, sys
+import numpy as np, tensorflow as tf
+model = tf.saved_model.load(sys.argv[1])
+print(json.dumps(model.serve(np.load(sys.argv[2])).numpy().tolist()))
+"""
+
+
+@pytest.mark.e2e
+def test_the_formats_of_a_model_of_every_step_forecast_each_step_as_it_does(tmp_path):
+    """A bundle's model of 8 outputs (raw values in, target units out), converted under
+    TensorFlow: ONNX and the SavedModel give the same (batch, 8) as model.keras."""
+    import json
+    import subprocess
+    import sys
+
+    import keras
+
+    from tests.conftest import cli_env
+    from tests.deploy.test_bundle import PREP
+    from tuner.model.network import for_deployment
+
+    keras.utils.set_random_seed(0)
+    n_features = len(PREP.features)
+    inputs = keras.Input(shape=(6, n_features))
+    core = keras.Model(inputs, keras.layers.Dense(8)(keras.layers.LSTM(3)(inputs)))
+    model = for_deployment(core, PREP)
+    model.save(tmp_path / "model.keras")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 6, n_features)).astype("float32")
+    x[:, :, 0] = rng.uniform(0, 400, size=x.shape[:2])  # pm2.5 in its own units
+    expected = model.predict(x, verbose=0)
+    assert expected.shape == (40, 8)
+
+    convert.write_formats(
+        tmp_path / "model.keras", tmp_path / "saved_model", tmp_path / "model.onnx"
+    )
+    tolerance = {"rtol": 1e-4, "atol": 1e-4 * PREP.std["pm2.5"]}
+    assert onnx_disagreement(tmp_path / "model.onnx", x, expected, **tolerance) is None
+    shifted = expected.copy()
+    shifted[3, 5] += 50
+    said = onnx_disagreement(tmp_path / "model.onnx", x, shifted, **tolerance)
+    assert said == "1 of 320 forecasts differ, at most 50 (window 3, output 5)"
+    assert onnx_disagreement(tmp_path / "model.onnx", x, expected[:, :1], **tolerance) == (
+        "8 values per window, not 1"
+    )
+    np.save(tmp_path / "x.npy", x)
+    served = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            SERVE_SHAPED,
+            str(tmp_path / "saved_model"),
+            str(tmp_path / "x.npy"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**cli_env(), "KERAS_BACKEND": "tensorflow"},
+    )
+    assert served.returncode == 0, served.stderr
+    np.testing.assert_allclose(json.loads(served.stdout), expected, rtol=1e-5, atol=1e-3)

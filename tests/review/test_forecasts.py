@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tuner.review.forecasts import Forecasts, hourly_week, rmse_by_hour, week_starts
+from tuner.review.forecasts import (
+    Forecasts,
+    StepForecasts,
+    hourly_week,
+    rmse_by_hour,
+    week_starts,
+)
 
 
 def test_rmse_by_hour():
@@ -52,3 +58,29 @@ def test_a_week_keeps_its_gaps():
     assert len(week) == 7 * 24 and list(week.columns) == ["observed", "model", "persistence"]
     assert week["observed"].isna().sum() == 7 * 24 - 46
     assert np.isnan(week["model"].iloc[5]) and week["model"].iloc[7] == 5.0
+
+
+def test_each_step_s_forecasts_and_the_rmse_over_every_step():
+    origins = pd.date_range("2014-01-01", periods=4, freq="15min")
+    observed = np.array([[1.0, 2.0], [2.0, 3.0], [3.0, 4.0], [4.0, 5.0]])
+    model = observed + np.array([[1.0, 3.0]])  # off by 1 at step 1, by 3 at step 2
+    persistence = np.repeat(observed[:, :1], 2, axis=1)
+    seasonal = observed - 2
+    both = StepForecasts(
+        origins, (1, 2), pd.Timedelta(minutes=15), observed, model,
+        {"persistence": persistence, "seasonal": seasonal},
+    )  # fmt: skip
+    assert both.by_step() == {
+        "model": (1.0, 3.0), "persistence": (0.0, 1.0), "seasonal": (2.0, 2.0),
+    }  # fmt: skip
+    assert both.rmse() == pytest.approx((math.sqrt(5), math.sqrt(0.5)))
+    second = both.at(1)
+    assert list(second.times) == list(origins + pd.Timedelta(minutes=30))
+    assert second.model.tolist() == [5.0, 6.0, 7.0, 8.0] and second.persistence.tolist() == [
+        1,
+        2,
+        3,
+        4,
+    ]
+    week = hourly_week(second, pd.Timestamp("2014-01-01"))
+    assert len(week) == 7 * 24 * 4 and week["model"].iloc[2] == 5.0

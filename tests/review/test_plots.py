@@ -87,6 +87,19 @@ def test_forecast_weeks_one_panel_each_and_hour_errors(forecast):
     assert _size(plots.hour_errors(forecast, "pm2.5"))[0] > 400
 
 
+def test_the_error_by_step_with_the_baselines_it_has():
+    steps = list(range(1, 25))
+    every = {
+        "model": [1.0 + s / 10 for s in steps],
+        "persistence": [float(s) for s in steps],
+        "seasonal": [10.0] * 24,
+        "boosting": [0.5 + s / 5 for s in steps],
+    }
+    assert _size(plots.step_errors(every, steps, "1 hour", "pm2.5"))[0] > 400
+    two = {name: every[name] for name in ("model", "persistence")}
+    assert _size(plots.step_errors(two, steps, "15 minutes", "load"))[0] > 400
+
+
 @pytest.mark.parametrize(
     ("values", "baseline", "expected"),
     [

@@ -9,12 +9,12 @@ import pandas as pd
 from optuna.trial import TrialState, create_trial
 
 from tests.deploy.test_bundle import META
-from tuner.deploy.metadata import BundleMember
+from tuner.deploy.metadata import BundleMember, StepScores
 from tuner.model.params import ModelParams
 from tuner.review.best import best_report, format_report
 from tuner.review.fates import counts, curves
-from tuner.review.forecasts import Forecasts
-from tuner.review.sections import model_facts, search_facts
+from tuner.review.forecasts import StepForecasts
+from tuner.review.sections import model_facts, model_section, search_facts
 from tuner.search import attrs
 from tuner.search.attrs import PrunedReason
 from tuner.search.outcomes import most_first, outcomes
@@ -93,10 +93,13 @@ def test_without_a_completed_trial_the_baselines_stand_alone():
     assert facts["trials"] == "0 complete, 1 pruned (1 unknown), 0 failed"
 
 
-def _forecast() -> Forecasts:
-    times = pd.date_range("2014-01-01", periods=24 * 21, freq="h")
-    observed = 50 + 20 * np.sin(np.arange(len(times)) / 6)
-    return Forecasts(times, observed, observed + 1.0, np.roll(observed, 1))
+def _forecast(steps: tuple[int, ...] = (1,)) -> StepForecasts:
+    """Three weeks of hourly origins; the model 1 off at every step."""
+    origins = pd.date_range("2014-01-01", periods=24 * 21, freq="h")
+    t = np.arange(len(origins))[:, None] + np.asarray(steps)[None, :]
+    observed = 50 + 20 * np.sin(t / 6)
+    naive = {"persistence": np.repeat(observed[:, :1] - 20 * np.sin(1 / 6), len(steps), 1)}
+    return StepForecasts(origins, steps, pd.Timedelta(hours=1), observed, observed + 1.0, naive)
 
 
 def test_the_bundle_is_said_in_the_bundle_s_own_words(tmp_path):
@@ -105,3 +108,36 @@ def test_the_bundle_is_said_in_the_bundle_s_own_words(tmp_path):
         bundle = dict(model_facts(tmp_path, meta, _forecast()))["bundle"]
         assert bundle == f"{tmp_path} ({meta.describe()}, {meta.backend} backend)"
         assert "taught" not in bundle
+
+
+def test_a_single_step_model_section_is_as_it_was(tmp_path):
+    section = model_section(tmp_path, META, _forecast(), unit="µg/m³")
+    assert [p.name for p in section.plots] == ["test_weeks", "test_by_hour"]
+    facts = dict(section.facts)
+    assert facts["test RMSE"].endswith("over 504 observed hours from 2014-01-01")
+    assert "test RMSE by step" not in facts
+    assert "forecast 1 hour ahead, and persistence" in section.plots[0].caption
+
+
+def test_every_step_adds_the_error_by_step_and_its_figures(tmp_path):
+    steps = tuple(range(1, 25))
+    meta = replace(
+        META,
+        horizon=24,
+        every_step=True,
+        test_rmse_by_step=(1.0,) * 24,
+        baselines_test={"boosting": StepScores(5.0, tuple(float(s) for s in steps))},
+    )
+    section = model_section(tmp_path, meta, _forecast(steps), unit="µg/m³")
+    assert [p.name for p in section.plots] == ["test_weeks", "test_by_hour", "test_by_step"]
+    assert section.plots[2].png.startswith(b"\x89PNG")
+    assert "1 hour ahead (its first step)" in section.plots[0].caption
+    facts = dict(section.facts)
+    assert "forecasting every step from 1 to 24 hours ahead" in facts["bundle"]
+    assert facts["test RMSE"].endswith("over 504 observed origins from 2014-01-01")
+    by_step = facts["test RMSE by step"].split("; ")
+    assert [part.split(":")[0] for part in by_step] == [
+        "1 hour ahead", "12 hours ahead", "24 hours ahead",
+    ]  # fmt: skip
+    assert by_step[0].startswith("1 hour ahead: model 1.000, persistence ")
+    assert by_step[-1].endswith("gradient boosting 24.000")

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from tuner.deploy.metadata import BundleMetadata
 
 SUMMARY = "deployable bundle of the best trial"
+SHAPE = (
+    "Its model maps windows (batch, seq_len, features) to (batch, steps): the target at "
+    "each step ahead, in its units."
+)
 CONFLICTS = {
     ("--single", "--members"): "--single exports the best trial's own model, one member",
 }
@@ -52,13 +56,17 @@ def export_plan(single: bool, members: int | None) -> ExportPlan:
 
 
 def exported_line(meta: BundleMetadata, out: str, seconds: float) -> str:
-    """What was exported, where, and how it scored against both baselines on the test split."""
+    """What was exported and what it forecasts, where, and how it scored against the
+    baselines on the test split (over every step of several)."""
     if meta.members:
         validation = "validation rows used in training"
     else:
         validation = f"val RMSE {meta.val_rmse:.3f}"
     boosting = meta.boosting_test_rmse
     baselines = f"persistence {meta.persistence_test_rmse:.3f}"
+    seasonal = meta.baselines_test.get("seasonal")
+    if seasonal is not None:
+        baselines += f", seasonal naive {seasonal.rmse:.3f}"
     if boosting is not None:
         baselines += f", gradient boosting {boosting:.3f}"
     return (
@@ -76,6 +84,8 @@ def _progress_line(args: argparse.Namespace) -> Callable[[str], None] | None:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from tuner.deploy.bundle import DEFAULT_FOLDER
     from tuner.deploy.members import DEFAULT
+
+    p.description = f"{SUMMARY}. {SHAPE}"
 
     options.add_study(p)
     p.add_argument(

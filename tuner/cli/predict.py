@@ -11,6 +11,10 @@ from tuner.cli import exits
 
 SUMMARY = "forecasts from an exported bundle"
 USAGE = "%(prog)s --model DIR --data CSV [options]"
+SHAPE = (
+    "One row per forecast origin (time) and step ahead: target_time, step, the forecast, "
+    "observed, persistence, seasonal naive."
+)
 
 
 def command(args: argparse.Namespace) -> int:
@@ -28,6 +32,7 @@ def command(args: argparse.Namespace) -> int:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = f"{SUMMARY}. {SHAPE}"
     p.add_argument("--model", required=True, metavar="DIR", help="bundle folder (tuner export)")
     p.add_argument(
         "--data", required=True, metavar="CSV", help="rows with the model's input columns"

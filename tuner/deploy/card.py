@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import textwrap
 
+from tuner.data.grid import duration
+from tuner.data.preprocessing import CALENDAR_FEATURES
 from tuner.deploy.bundle import (
     METADATA_FILE,
     MODEL_FILE,
@@ -15,11 +17,12 @@ from tuner.deploy.bundle import (
     SAVED_MODEL_DIR,
     SAVED_MODEL_VERSION,
 )
+from tuner.deploy.card_scores import CARD_WIDTH, scores_section, span_of
 from tuner.deploy.convert import ONNX_TOLERANCE
 from tuner.deploy.manifest import MANIFEST_FILE
 from tuner.deploy.metadata import BundleMetadata
 
-CARD_WIDTH = 90  # the model card's prose, in characters per line
+CYCLE_WORDS = {"day": "the time of day", "week": "the day of week", "year": "the day of year"}
 
 
 def model_card(
@@ -42,7 +45,7 @@ def model_card(
         [
             f"# {meta.study}: {meta.describe()}\n",
             summary,
-            _scores(meta, units),
+            scores_section(meta, units),
             _input_output(meta, units),
             _loading(meta),
             _checksums(),
@@ -55,8 +58,9 @@ def _summary(meta: BundleMetadata, units: str, kept_epoch: int | None) -> str:
     kept = ""
     if kept_epoch:
         kept = f"; the weights are those of epoch {kept_epoch}, whose validation RMSE was lowest"
-    text = f"""Forecasts `{meta.target}` {_hours(meta.horizon)} ahead, in {units}, from the raw
-values of the previous {_hours(meta.seq_len)}. One LSTM({hp.units}) and one Dense(1), trained on the
+    text = f"""Forecasts `{meta.target}` {meta.reach()}, in {units}, from the raw
+values of the previous {span_of(meta, meta.seq_len)}. One LSTM({hp.units}) and one
+Dense({len(meta.steps)}), trained on the
 {dataset["name"]} data (`{dataset["file"]}`, sha256 {dataset["sha256"][:12]}…) with Adam
 (learning rate {hp.learning_rate:.3g}, batch {hp.batch_size}) on the {meta.backend} backend
 for {_count(meta.epochs, "epoch")}{kept}."""
@@ -67,20 +71,21 @@ def _ensemble_summary(meta: BundleMetadata, units: str) -> str:
     dataset = meta.dataset
     trials = ", ".join(str(m.trial) for m in meta.members)
     n = len(meta.members)
-    which = f"the search's best configuration (trial {trials}), one LSTM and one Dense(1)"
+    dense = f"Dense({len(meta.steps)})"
+    which = f"the search's best configuration (trial {trials}), one LSTM and one {dense}"
     averaged = ""
     if n > 1:
         which = (
             f"the {n} best distinct configurations of the search (trials {trials}, best "
-            "first), each one LSTM and one Dense(1)"
+            f"first), each one LSTM and one {dense}"
         )
-        averaged = """Each network reads the last hours of the window that its configuration
+        averaged = """Each network reads the last rows of the window that its configuration
 takes. Averaging configurations that one validation year cannot tell apart, each trained
 with a year more, forecasts new data better than the single best trial's model: how that
 was measured without reading the test rows is in tuner's repository, docs/design.md
 ("Decisions", "An ensemble of refits for the export")."""
-    text = f"""Forecasts `{meta.target}` {_hours(meta.horizon)} ahead, in {units}, from the raw
-values of the previous {_hours(meta.seq_len)}. The model is {meta.describe()}: {which},
+    text = f"""Forecasts `{meta.target}` {meta.reach()}, in {units}, from the raw
+values of the previous {span_of(meta, meta.seq_len)}. The model is {meta.model_words()}: {which},
 trained again on the training and validation rows of the {dataset["name"]} data
 (`{dataset["file"]}`, sha256 {dataset["sha256"][:12]}…) for the epochs, and at the
 learning rates, that its trial kept, on the {meta.backend} backend. {averaged}
@@ -97,23 +102,6 @@ learning rates, that its trial kept, on the {meta.backend} backend. {averaged}
     return textwrap.fill(" ".join(text.split()), CARD_WIDTH) + "\n\n" + table
 
 
-def _scores(meta: BundleMetadata, units: str) -> str:
-    val, test = meta.split["val_start"][:10], meta.split["test_start"][:10]
-    model_val = "— (trained on it)" if meta.val_rmse is None else f"{meta.val_rmse:.3f}"
-    return f"""| split | RMSE, in {units} | persistence RMSE | gradient-boosting RMSE |
-| --- | --- | --- | --- |
-| validation (from {val}) | {model_val} | {_number(meta.persistence_val_rmse)} | \
-{_number(meta.boosting_val_rmse)} |
-| test (from {test}, scored once, at export) | {meta.test_rmse:.3f} | \
-{meta.persistence_test_rmse:.3f} | {_number(meta.boosting_test_rmse)} |
-
-Persistence forecasts that `{meta.target}` {_hours(meta.horizon)} later is what it is now:
-the baseline to beat. Gradient boosting (LightGBM on the last 48 hours' lags, differences
-and rolling statistics, fitted on the training rows) is what a few seconds of classical
-forecasting reach: the model earns its place where it is below both.
-"""
-
-
 def _input_output(meta: BundleMetadata, units: str) -> str:
     columns = ", ".join(f"`{name}`" for name in meta.features)
     return f"""## Input and output
@@ -121,14 +109,13 @@ def _input_output(meta: BundleMetadata, units: str) -> str:
 The model is here in three formats, which take the same input and give the same output.
 
 - In: float32 windows of shape `{_shape(meta)}`, each the raw values of
-  {_hours(meta.seq_len)} in a row, oldest first, in these columns in this order: {columns}.
-  A text column is one-hot (`column=value` is 1 in the hours of that value, one column per
-  category of the training rows); `hour_*` and `doy_*` are the sine and cosine of the hour
-  of day and the day of year. No value may be missing: tuner filled a gap with the last
-  known value (a leading gap with the first). Give raw values: the scaling learnt from the
-  training rows is inside the model.
-- Out: shape `(batch, 1)`, `{meta.target}` {_hours(meta.horizon)} after each window's last
-  hour, in {units}.
+  {span_of(meta, meta.seq_len)} (a row every {duration(meta.step)}), oldest first, in these
+  columns in this order: {columns}. A text column is one-hot (`column=value` is 1 in the
+  rows of that value, one column per category of the training rows); {_calendar(meta)}.
+  No value may be missing: tuner filled a gap with the last known value (a leading gap
+  with the first). Give raw values: the scaling learnt from the training rows is inside
+  the model.
+- Out: {_output(meta, units)}
 
 `tuner predict --model DIR --data new.csv` builds these windows from a CSV with the same
 columns and writes the forecasts. `{METADATA_FILE}` holds the columns, the categories, the
@@ -196,19 +183,34 @@ training data's.
 """
 
 
+def _output(meta: BundleMetadata, units: str) -> str:
+    """The output's shape and what each of its columns is."""
+    if len(meta.steps) == 1:
+        return (
+            f"shape `(batch, 1)`, `{meta.target}` {span_of(meta, meta.horizon)} after each "
+            f"window's last row, in {units}."
+        )
+    last = len(meta.steps) - 1
+    return (
+        f"shape `(batch, {len(meta.steps)})`, in {units}: column j (from 0) is "
+        f"`{meta.target}` j + 1 steps of {duration(meta.step)} after each window's last row, "
+        f"from column 0, {span_of(meta, meta.steps[0])} ahead, to column {last}, "
+        f"{span_of(meta, meta.steps[last])} ahead."
+    )
+
+
+def _calendar(meta: BundleMetadata) -> str:
+    terms = meta.preprocessing.calendar
+    names = " and ".join(f"`{CALENDAR_FEATURES[t][0].split('_')[0]}_*`" for t in terms)
+    cycles = " and ".join(CYCLE_WORDS[t] for t in terms)
+    return f"{names} are the sine and cosine of {cycles}" if terms else "no calendar terms"
+
+
 def _shape(meta: BundleMetadata) -> str:
     return f"(batch, {meta.seq_len}, {len(meta.features)})"
-
-
-def _hours(n: int) -> str:
-    return _count(n, "hour")
 
 
 def _count(n: int | None, noun: str) -> str:
     if n is None:
         return f"an unrecorded number of {noun}s"
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _number(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}"

@@ -65,8 +65,9 @@ def onnx_disagreement(
 ) -> str | None:
     """What differs between ONNX Runtime's forecasts for `x` and `expected`, or None.
 
-    `x` and `expected` are real windows and the Keras model's forecasts for them, so that
-    a conversion that changed the model is caught before the bundle is published.
+    `x` and `expected` are real windows and the Keras model's forecasts for them, (n,
+    len(steps)), so that a conversion that changed the model is caught before the bundle is
+    published.
     """
     import onnxruntime
 
@@ -74,15 +75,19 @@ def onnx_disagreement(
     inputs = session.get_inputs()
     if len(inputs) != 1:
         return f"{len(inputs)} inputs ({', '.join(i.name for i in inputs)}), not 1"
-    got = session.run(None, {inputs[0].name: x.astype(np.float32)})[0].reshape(-1)
-    expected = expected.reshape(-1)
+    got = np.asarray(session.run(None, {inputs[0].name: x.astype(np.float32)})[0])
+    got = got.reshape(len(x), -1)
+    expected = np.asarray(expected).reshape(len(x), -1)
+    if got.shape != expected.shape:
+        return f"{got.shape[1]} values per window, not {expected.shape[1]}"
     off = np.abs(got - expected) > atol + rtol * np.abs(expected)
     if not off.any():
         return None
-    worst = int(np.argmax(np.abs(got - expected)))
+    window, column = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
+    where = f"window {window}" + (f", output {column}" if got.shape[1] > 1 else "")
     return (
-        f"{int(off.sum())} of {len(expected)} forecasts differ, at most "
-        f"{abs(got[worst] - expected[worst]):.3g} (window {worst})"
+        f"{int(off.sum())} of {expected.size} forecasts differ, at most "
+        f"{abs(got[window, column] - expected[window, column]):.3g} ({where})"
     )
 
 

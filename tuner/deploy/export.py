@@ -16,6 +16,7 @@ from pathlib import Path
 import keras
 import optuna
 
+from tuner.data.grid import freq_alias
 from tuner.data.prepared import PreparedData, prepare
 from tuner.data.sources import DataSpec, relocate, target_unit
 from tuner.deploy.card import model_card
@@ -122,6 +123,10 @@ def _metadata(
         persistence_test_rmse=scores.persistence_test_rmse,
         boosting_val_rmse=scores.boosting_val_rmse,
         boosting_test_rmse=scores.boosting_test_rmse,
+        freq=freq_alias(data.step),
+        every_step=len(data.steps) > 1,
+        test_rmse_by_step=scores.test.by_step,
+        baselines_test=scores.baselines_test,
         test_windows=scores.test_windows,
         study=study.study_name,
         trial=trial.number,

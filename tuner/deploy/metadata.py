@@ -8,11 +8,16 @@ or pandas.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tuner.data.preprocessing import Preprocessing
+import pandas as pd
+
+from tuner.data.grid import parse_freq
+from tuner.data.preprocessing import HOURLY_CALENDAR, Preprocessing
+from tuner.deploy import fields
+from tuner.deploy.fields import bounded_int, list_of, number, of, optional
+from tuner.deploy.reach import reach
 from tuner.errors import TunerError, shown
 from tuner.model.params import MAX_BATCH_SIZE, MAX_SEQ_LEN, MAX_UNITS, ModelParams
 
@@ -20,6 +25,16 @@ FORMAT_VERSION = 2  # the layout and metadata this reader expects; SHA256SUMS is
 MAX_METADATA_BYTES = 1 << 20  # a real one is a few kilobytes
 MAX_HORIZON = MAX_SEQ_LEN
 MAX_EPOCHS = 1 << 20
+# The baselines a bundle is scored beside, named as the study records them.
+BASELINES = ("persistence", "seasonal", "boosting")
+
+
+@dataclass(frozen=True)
+class StepScores:
+    """An RMSE over every origin and step, and one per step ahead, in target units."""
+
+    rmse: float
+    by_step: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -69,15 +84,46 @@ class BundleMetadata:
     boosting_test_rmse: float | None = None
     members: tuple[BundleMember, ...] = ()
     refit: bool = False
+    # The series' step as a pandas alias, and whether the model forecasts every step up to
+    # `horizon` (one output each, `steps`) or `horizon` alone; hourly and single-step in
+    # bundles made before tuner took other steps.
+    freq: str = "h"
+    every_step: bool = False
+    # Test RMSE per step, and each baseline's on test; empty when not recorded (bundles
+    # made before tuner scored by step).
+    test_rmse_by_step: tuple[float, ...] = ()
+    baselines_test: dict[str, StepScores] = field(default_factory=dict)
+
+    @property
+    def steps(self) -> tuple[int, ...]:
+        """The steps ahead the model forecasts, one output column each."""
+        return tuple(range(1, self.horizon + 1)) if self.every_step else (self.horizon,)
+
+    @property
+    def step(self) -> pd.Timedelta:
+        """The series' step: the time between two rows."""
+        return parse_freq(self.freq)
 
     def to_json(self) -> str:
         document = asdict(self)
         document["preprocessing"] = self.preprocessing.to_dict()
         document["features"] = list(self.features)
+        del document["every_step"]
+        document["steps"] = list(self.steps)
         return json.dumps(document, indent=2) + "\n"
 
+    def reach(self) -> str:
+        """How far ahead the model forecasts: `1 hour ahead`, `every step from 1 to 24
+        hours ahead`."""
+        return reach(self.steps, self.step)
+
     def describe(self) -> str:
-        """What the bundle's model is, in the words every command and page uses for it."""
+        """What the bundle's model is and forecasts, in the words every command and page
+        uses for it."""
+        return f"{self.model_words()}, forecasting {self.reach()}"
+
+    def model_words(self) -> str:
+        """What the bundle's model is: the best trial's, or an ensemble of refits."""
         if not self.members:
             return f"trial {self.trial}'s own model"
         if len(self.members) == 1:
@@ -96,66 +142,95 @@ class BundleMetadata:
                 "export the study again with this version of tuner"
             )
         prep = _preprocessing(d.get("preprocessing"))
-        features = tuple(_list_of(str, d.get("features"), "features"))
+        features = tuple(list_of(str, d.get("features"), "features"))
         if features != prep.features:
             raise ValueError("features do not match the preprocessing's features")
-        target = _of(str, d.get("target"), "target")
+        target = of(str, d.get("target"), "target")
         if target != prep.target:
             raise ValueError(
                 f"target {shown(target)} is not the preprocessing's {shown(prep.target)}"
             )
-        seq_len = _bounded_int(d.get("seq_len"), "seq_len", MAX_SEQ_LEN)
+        seq_len = bounded_int(d.get("seq_len"), "seq_len", MAX_SEQ_LEN)
         _check_untaught(d.get("teacher", 0))
         members = tuple(
             _member(member, f"members[{i}]", seq_len)
-            for i, member in enumerate(_list_of(dict, d.get("members", []), "members"))
+            for i, member in enumerate(list_of(dict, d.get("members", []), "members"))
         )
+        horizon = bounded_int(d.get("horizon"), "horizon", MAX_HORIZON)
+        steps = fields.steps(d.get("steps", [horizon]), horizon)
         return cls(
             target=target,
-            horizon=_bounded_int(d.get("horizon"), "horizon", MAX_HORIZON),
+            horizon=horizon,
             seq_len=seq_len,
-            time_col=_optional(str, d.get("time_col"), "time_col"),
+            time_col=optional(str, d.get("time_col"), "time_col"),
             features=features,
             preprocessing=prep,
             hyperparameters=_params(d.get("hyperparameters"), "hyperparameters", seq_len),
-            dataset={k: str(v) for k, v in _of(dict, d.get("dataset"), "dataset").items()},
-            split={k: str(v) for k, v in _of(dict, d.get("split"), "split").items()},
-            epochs=_optional(int, d.get("epochs"), "epochs"),
-            val_rmse=_optional(float, d.get("val_rmse"), "val_rmse"),
-            search_val_rmse=_number(d.get("search_val_rmse"), "search_val_rmse"),
-            test_rmse=_number(d.get("test_rmse"), "test_rmse"),
-            persistence_val_rmse=_optional(float, d.get("persistence_val_rmse"), "persistence"),
-            persistence_test_rmse=_number(d.get("persistence_test_rmse"), "persistence_test"),
-            test_windows=_of(int, d.get("test_windows"), "test_windows"),
-            study=_of(str, d.get("study"), "study"),
-            trial=_of(int, d.get("trial"), "trial"),
-            backend=_of(str, d.get("backend"), "backend"),
-            versions={k: str(v) for k, v in _of(dict, d.get("versions", {}), "versions").items()},
-            boosting_val_rmse=_optional(float, d.get("boosting_val_rmse"), "boosting_val_rmse"),
-            boosting_test_rmse=_optional(float, d.get("boosting_test_rmse"), "boosting_test_rmse"),
+            dataset={k: str(v) for k, v in of(dict, d.get("dataset"), "dataset").items()},
+            split={k: str(v) for k, v in of(dict, d.get("split"), "split").items()},
+            epochs=optional(int, d.get("epochs"), "epochs"),
+            val_rmse=optional(float, d.get("val_rmse"), "val_rmse"),
+            search_val_rmse=number(d.get("search_val_rmse"), "search_val_rmse"),
+            test_rmse=number(d.get("test_rmse"), "test_rmse"),
+            persistence_val_rmse=optional(float, d.get("persistence_val_rmse"), "persistence"),
+            persistence_test_rmse=number(d.get("persistence_test_rmse"), "persistence_test"),
+            test_windows=of(int, d.get("test_windows"), "test_windows"),
+            study=of(str, d.get("study"), "study"),
+            trial=of(int, d.get("trial"), "trial"),
+            backend=of(str, d.get("backend"), "backend"),
+            versions={k: str(v) for k, v in of(dict, d.get("versions", {}), "versions").items()},
+            boosting_val_rmse=optional(float, d.get("boosting_val_rmse"), "boosting_val_rmse"),
+            boosting_test_rmse=optional(float, d.get("boosting_test_rmse"), "boosting_test_rmse"),
             members=members,
-            refit=_of(bool, d.get("refit", False), "refit"),
+            refit=of(bool, d.get("refit", False), "refit"),
+            freq=fields.freq(d.get("freq", "h")),
+            every_step=len(steps) > 1,
+            **_by_step(d, len(steps)),
         )
+
+
+def _by_step(d: dict, count: int) -> dict[str, Any]:
+    """The scores by step: each list has one value per step, or is absent (empty)."""
+    by_step = d.get("test_rmse_by_step", [])
+    baselines = of(dict, d.get("baselines_test", {}), "baselines_test")
+    unknown = set(baselines) - set(BASELINES)
+    if unknown:
+        raise ValueError(f"baselines_test: {shown(min(unknown))} is not a baseline tuner scores")
+    return {
+        "test_rmse_by_step": fields.numbers(by_step, "test_rmse_by_step", count) if by_step else (),
+        "baselines_test": {
+            name: _step_scores(value, f"baselines_test.{name}", count)
+            for name, value in baselines.items()
+        },
+    }
+
+
+def _step_scores(value: Any, name: str, count: int) -> StepScores:
+    scores = of(dict, value, name)
+    return StepScores(
+        rmse=number(scores.get("rmse"), f"{name}.rmse"),
+        by_step=fields.numbers(scores.get("by_step"), f"{name}.by_step", count),
+    )
 
 
 def _params(value: Any, name: str, seq_len: int) -> ModelParams:
     """A network's hyperparameters; its window is at most the bundle's (an ensemble's
     members read the last hours of the longest), and is the bundle's when not given."""
-    params = _of(dict, value, name)
+    params = of(dict, value, name)
     own = params.get("seq_len", seq_len)
     return ModelParams(
-        units=_bounded_int(params.get("units"), f"{name}.units", MAX_UNITS),
-        seq_len=_bounded_int(own, f"{name}.seq_len", seq_len),
-        learning_rate=_number(params.get("learning_rate"), f"{name}.learning_rate"),
-        batch_size=_bounded_int(params.get("batch_size"), f"{name}.batch_size", MAX_BATCH_SIZE),
+        units=bounded_int(params.get("units"), f"{name}.units", MAX_UNITS),
+        seq_len=bounded_int(own, f"{name}.seq_len", seq_len),
+        learning_rate=number(params.get("learning_rate"), f"{name}.learning_rate"),
+        batch_size=bounded_int(params.get("batch_size"), f"{name}.batch_size", MAX_BATCH_SIZE),
     )
 
 
 def _member(value: dict, name: str, seq_len: int) -> BundleMember:
     return BundleMember(
-        trial=_of(int, value.get("trial"), f"{name}.trial"),
+        trial=of(int, value.get("trial"), f"{name}.trial"),
         hyperparameters=_params(value.get("hyperparameters"), f"{name}.hyperparameters", seq_len),
-        epochs=_bounded_int(value.get("epochs"), f"{name}.epochs", MAX_EPOCHS),
+        epochs=bounded_int(value.get("epochs"), f"{name}.epochs", MAX_EPOCHS),
     )
 
 
@@ -171,76 +246,39 @@ def parse_metadata(data: bytes, *, source: str) -> BundleMetadata:
 
 
 def _preprocessing(d: Any) -> Preprocessing:
-    d = _of(dict, d, "preprocessing")
-    numeric = _list_of(str, d.get("numeric"), "preprocessing.numeric")
+    d = of(dict, d, "preprocessing")
+    numeric = list_of(str, d.get("numeric"), "preprocessing.numeric")
     if len(set(numeric)) != len(numeric) or not numeric:
         raise ValueError("preprocessing.numeric: empty, or a column listed twice")
-    categories = _of(dict, d.get("categories"), "preprocessing.categories")
-    mean = _of(dict, d.get("mean"), "preprocessing.mean")
-    std = _of(dict, d.get("std"), "preprocessing.std")
+    categories = of(dict, d.get("categories"), "preprocessing.categories")
+    mean = of(dict, d.get("mean"), "preprocessing.mean")
+    std = of(dict, d.get("std"), "preprocessing.std")
     for name in numeric:
-        _number(mean.get(name), f"preprocessing.mean[{shown(name)}]")
-        if not _number(std.get(name), f"preprocessing.std[{shown(name)}]") > 0:
+        number(mean.get(name), f"preprocessing.mean[{shown(name)}]")
+        if not number(std.get(name), f"preprocessing.std[{shown(name)}]") > 0:
             raise ValueError(f"preprocessing.std[{shown(name)}]: must be positive")
     columns = [*numeric, *categories]
     if len(set(columns)) != len(columns):
         raise ValueError("preprocessing: a column is both numeric and categorical")
     return Preprocessing(
-        target=_of(str, d.get("target"), "preprocessing.target"),
+        target=of(str, d.get("target"), "preprocessing.target"),
         numeric=tuple(numeric),
         categories={
-            str(k): tuple(_list_of(str, v, f"preprocessing.categories[{shown(k)}]"))
+            str(k): tuple(list_of(str, v, f"preprocessing.categories[{shown(k)}]"))
             for k, v in categories.items()
         },
         mean={n: float(mean[n]) for n in numeric},
         std={n: float(std[n]) for n in numeric},
+        calendar=fields.calendar(d.get("calendar", list(HOURLY_CALENDAR))),
     )
-
-
-def _of(kind: type, value: Any, name: str) -> Any:
-    if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
-        raise TypeError(f"{name}: expected {kind.__name__}, got {type(value).__name__}")
-    return value
-
-
-def _optional(kind: type, value: Any, name: str) -> Any:
-    if value is None:
-        return None
-    if kind is float:
-        return _number(value, name)
-    return _of(kind, value, name)
 
 
 def _check_untaught(weight: Any) -> None:
     """Bundles of earlier versions record `teacher`, the weight of gradient boosting's
     forecast in the targets their members were refitted on: 0 is a bundle like any other;
     any other weight is a model this tuner no longer makes nor can describe."""
-    if _number(weight, "teacher") != 0:
+    if number(weight, "teacher") != 0:
         raise ValueError(
             f"teacher {shown(weight)}: its members learnt from gradient boosting, which this "
             "tuner no longer does: export the study again with this version of tuner"
         )
-
-
-def _list_of(kind: type, value: Any, name: str) -> list[Any]:
-    return [_of(kind, item, name) for item in _of(list, value, name)]
-
-
-def _number(value: Any, name: str) -> float:
-    """A JSON number as a finite float; an integer too large for one is refused like NaN."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name}: expected a finite number, got {type(value).__name__}")
-    try:
-        number = float(value)
-    except OverflowError:
-        number = math.inf
-    if not math.isfinite(number):
-        raise ValueError(f"{name}: expected a finite number, got {number}")
-    return number
-
-
-def _bounded_int(value: Any, name: str, most: int) -> int:
-    value = _of(int, value, name)
-    if not 1 <= value <= most:
-        raise ValueError(f"{name}: must be between 1 and {most}, got {shown(value)}")
-    return value

@@ -1,4 +1,4 @@
-"""Export bundle + new CSV -> one forecast per hour with enough history.
+"""Export bundle + new CSV -> a forecast per origin with enough history, per step ahead.
 
 Imports no Optuna and no search code: a bundle deploys where only Keras runs.
 """
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import pandas as pd
 
-from tuner.data.grid import regular
+from tuner.data.grid import duration, regular, season
 from tuner.data.load import load_csv
 from tuner.data.preprocessing import encode
 from tuner.data.sources import DataSpec, target_unit
@@ -28,64 +28,119 @@ from tuner.errors import TunerError
 if TYPE_CHECKING:
     import keras
 
+HOUR = pd.Timedelta(hours=1)
+
 
 def predict_csv(model_dir: str | Path, data: str | Path) -> pd.DataFrame:
-    """Forecasts in the target's units, indexed by `time`, the last hour of each input window.
+    """Forecasts in the target's units, one row per forecast origin and step ahead.
 
     Args:
         model_dir: a folder written by `tuner export`.
         data: a CSV with the columns the model was trained on (the target's own past
-            included) and the same timestamps columns.
+            included) and the same timestamps columns, one row per step of the bundle's
+            series (`freq`); missing rows are filled as in training.
 
     Returns:
-        One row per hour that has `seq_len` hours of history, with the columns
-        `forecast_columns` names: the hour forecast (`target_time`); the forecast, its unit
-        in the name when tuner knows it; the value observed at `target_time` and the
-        persistence forecast (the value at `time`) where the file has them; and
-        `filled_hours`, the hours of the input window in which some input was missing from
-        the file and filled from another hour. Values are rounded to a thousandth of the
+        Indexed by `time`, the origin (the last row of each input window with `seq_len`
+        rows of history), origin by origin and step by step within one, with the columns
+        `forecast_columns` names: the time forecast (`target_time`); the `step` ahead; the
+        forecast, its unit in the name when tuner knows it; the value observed at
+        `target_time`, the persistence forecast (the value at `time`) and the seasonal
+        naive one (the value whole cycles before `target_time`, when the step has a cycle)
+        where the file has them; and the input window's filled rows (`filled_hours` for an
+        hourly bundle, else `filled_steps`). Values are rounded to a thousandth of the
         target's spread in training: finer digits are noise.
     """
     meta, model = load_bundle(model_dir)
+    frame = _on_the_bundle_s_grid(data, meta)
+    features = encode(frame, meta.preprocessing, source=str(data))
+    origins = np.arange(meta.seq_len - 1, len(frame))
+    windows = input_windows(features, origins, meta.seq_len)
+    predicted = np.asarray(model.predict(windows, batch_size=1024, verbose=0))
+    predicted = predicted.reshape(len(origins), -1)
+    if predicted.shape[1] != len(meta.steps):
+        raise TunerError(
+            f"{model_dir}: its model gives {predicted.shape[1]} values per window; its "
+            f"metadata says {len(meta.steps)} steps"
+        )
+    return _rows(frame, meta, origins, predicted)
+
+
+def _on_the_bundle_s_grid(data: str | Path, meta: BundleMetadata) -> pd.DataFrame:
+    """The file on the grid of the bundle's step; a file of another step is refused."""
     prep = meta.preprocessing
-    frame, _ = regular(
-        load_csv(data, target=None, time_col=meta.time_col, required=prep.columns),
-        freq="h",
-        source=str(data),
-    )
+    frame = load_csv(data, target=None, time_col=meta.time_col, required=prep.columns)
+    check_step(pd.DatetimeIndex(frame.index), meta.step, source=str(data))
+    frame, step = regular(frame, freq=meta.freq, source=str(data))
     if len(frame) < meta.seq_len:
         raise TunerError(
-            f"{data}: {len(frame)} hours, fewer than the model's seq_len {meta.seq_len}"
+            f"{data}: {len(frame)} rows of {duration(step)}, fewer than the model's seq_len "
+            f"{meta.seq_len}"
         )
-    features = encode(frame, prep, source=str(data))
-    ends = np.arange(meta.seq_len - 1, len(frame))
-    windows = input_windows(features, ends, meta.seq_len)
-    predicted = model.predict(windows, batch_size=1024, verbose=0).reshape(-1)
-    index = frame.index[ends]
-    target_time = index + pd.Timedelta(hours=meta.horizon)
-    observed = pd.to_numeric(frame[meta.target], errors="coerce")
+    return frame
+
+
+def check_step(index: pd.DatetimeIndex, step: pd.Timedelta, *, source: str) -> None:
+    """Refuse a file whose closest rows are not one step of the bundle apart, or whose
+    timestamps are off that step's grid: the model reads windows of its own step only."""
+    if len(index) < 2:
+        return  # `regular` says why one row is not a series
+    closest = pd.Timedelta((index[1:] - index[:-1]).min())
+    off = (index - index[0]) % step != pd.Timedelta(0)
+    if closest != step or off.any():
+        at = (
+            f"its closest rows are {duration(closest)} apart"
+            if closest != step
+            else (f"{int(off.sum())} timestamps are off that grid (first: {index[off][0]})")
+        )
+        raise TunerError(
+            f"{source}: the bundle forecasts a series of one row every {duration(step)}, and {at}"
+        )
+
+
+def _rows(
+    frame: pd.DataFrame, meta: BundleMetadata, origins: np.ndarray, predicted: np.ndarray
+) -> pd.DataFrame:
+    """One row per origin and step: the forecast beside what was observed and the naive
+    forecasts, origin-major."""
+    steps = np.asarray(meta.steps, dtype="int64")
+    n, k = len(origins), len(steps)
+    origin = np.repeat(origins, k)
+    target = origin + np.tile(steps, n)
+    observed = pd.to_numeric(frame[meta.target], errors="coerce").to_numpy()
     names = forecast_columns(meta)
-    forecast = pd.DataFrame(
-        {
-            names.target_time: target_time,
-            names.forecast: predicted.astype("float64"),
-            names.observed: observed.reindex(target_time).to_numpy(),
-            names.persistence: observed.to_numpy()[ends],
-            names.filled_hours: filled_hours(frame[list(prep.columns)], ends, meta.seq_len),
-        },
-        index=index,
-    )
-    decimals = decimals_for(prep.std[meta.target])
-    values = (names.forecast, names.observed, names.persistence)
-    return forecast.round(dict.fromkeys(values, decimals))
+    columns = {
+        names.target_time: frame.index[0] + pd.to_timedelta(target * meta.step.value, unit="ns"),
+        names.step: np.tile(steps, n),
+        names.forecast: predicted.reshape(-1).astype("float64"),
+        names.observed: _at(observed, target),
+        names.persistence: observed[origin],
+    }
+    cycle = season(meta.step)
+    if names.seasonal is not None and cycle is not None:
+        columns[names.seasonal] = _at(observed, target - cycle * -(-(target - origin) // cycle))
+    filled = filled_hours(frame[list(meta.preprocessing.columns)], origins, meta.seq_len)
+    columns[names.filled] = np.repeat(filled, k)
+    forecast = pd.DataFrame(columns, index=frame.index[origin])
+    decimals = decimals_for(meta.preprocessing.std[meta.target])
+    values = (names.forecast, names.observed, names.persistence, names.seasonal)
+    return forecast.round(dict.fromkeys([v for v in values if v in columns], decimals))
+
+
+def _at(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """`values[rows]`, NaN for a row before the first or after the last."""
+    inside = (rows >= 0) & (rows < len(values))
+    return np.where(inside, values[np.clip(rows, 0, len(values) - 1)], np.nan)
 
 
 class ForecastColumns(NamedTuple):
     target_time: str
+    step: str
     forecast: str
     observed: str
     persistence: str
-    filled_hours: str
+    seasonal: str | None  # None when the bundle's step has no cycle
+    filled: str
 
 
 def forecast_columns(meta: BundleMetadata) -> ForecastColumns:
@@ -99,15 +154,17 @@ def forecast_columns(meta: BundleMetadata) -> ForecastColumns:
     unit = target_unit(spec)
     return ForecastColumns(
         target_time="target_time",
+        step="step",
         forecast=f"{meta.target}_forecast" + (f" ({unit})" if unit else ""),
         observed=f"{meta.target}_observed",
         persistence=f"{meta.target}_persistence",
-        filled_hours="filled_hours",
+        seasonal=f"{meta.target}_seasonal" if season(meta.step) is not None else None,
+        filled="filled_hours" if meta.step == HOUR else "filled_steps",
     )
 
 
 def filled_hours(inputs: pd.DataFrame, ends: np.ndarray, seq_len: int) -> np.ndarray:
-    """For each window ending at row `ends[i]`: its hours with any input missing (filled)."""
+    """For each window ending at row `ends[i]`: its rows with any input missing (filled)."""
     missing = inputs.isna().any(axis=1).to_numpy().astype("int64")
     totals = np.concatenate([[0], np.cumsum(missing)])
     return totals[ends + 1] - totals[ends + 1 - seq_len]

@@ -1,4 +1,5 @@
-"""The exported model on the test split, beside persistence and what was observed.
+"""The exported model on the test split, step by step, beside the naive forecasts and what
+was observed.
 
 The windows, the scaling and the persistence forecast are the data path's own
 (`PreparedData`), as export scored them, so that the report's test RMSE is the bundle's.
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tuner.data import naive
 from tuner.data.prepared import prepare
 from tuner.data.sources import DataSpec
 from tuner.deploy.metadata import BundleMetadata
@@ -20,25 +22,62 @@ from tuner.deploy.predict import load_bundle
 from tuner.errors import TunerError
 
 HOURS = 24
+HOUR = pd.Timedelta(hours=1)
 WEEK = pd.Timedelta(days=7)
 
 
 @dataclass(frozen=True)
 class Forecasts:
-    """One row per test hour whose target was observed: the hour forecast and three values."""
+    """One step ahead: a row per test origin scored, the time forecast and three values."""
 
     times: pd.DatetimeIndex
     observed: np.ndarray
     model: np.ndarray
     persistence: np.ndarray
+    step: pd.Timedelta = HOUR  # the series' step, between two rows
 
     def rmse(self) -> tuple[float, float]:
         """(model, persistence) over the whole test split."""
         return _rmse(self.model - self.observed), _rmse(self.persistence - self.observed)
 
 
-def forecast_test(bundle: str | Path, spec: DataSpec) -> tuple[BundleMetadata, Forecasts]:
-    """The bundle's forecasts of every observed test hour of the data in `spec`.
+@dataclass(frozen=True)
+class StepForecasts:
+    """Every step ahead: (n, len(steps)) arrays, one row per test origin scored; `naive`
+    holds persistence and, where the step has a cycle, the seasonal naive forecast."""
+
+    origins: pd.DatetimeIndex
+    steps: tuple[int, ...]
+    step: pd.Timedelta
+    observed: np.ndarray
+    model: np.ndarray
+    naive: dict[str, np.ndarray]
+
+    def at(self, k: int) -> Forecasts:
+        """The forecasts of the `k`-th step ahead (0: the first)."""
+        return Forecasts(
+            times=self.origins + self.steps[k] * self.step,
+            observed=self.observed[:, k],
+            model=self.model[:, k],
+            persistence=self.naive["persistence"][:, k],
+            step=self.step,
+        )
+
+    def rmse(self) -> tuple[float, float]:
+        """(model, persistence) over every origin and step."""
+        return naive.rmse(self.model, self.observed), naive.rmse(
+            self.naive["persistence"], self.observed
+        )
+
+    def by_step(self) -> dict[str, tuple[float, ...]]:
+        """RMSE per step of the model and each naive forecast."""
+        forecasts = {"model": self.model, **self.naive}
+        return {name: naive.rmse_by_step(f, self.observed) for name, f in forecasts.items()}
+
+
+def forecast_test(bundle: str | Path, spec: DataSpec) -> tuple[BundleMetadata, StepForecasts]:
+    """The bundle's forecasts of every test origin scored, at every step, of the data in
+    `spec`.
 
     Args:
         bundle: a folder written by `tuner export`.
@@ -49,15 +88,17 @@ def forecast_test(bundle: str | Path, spec: DataSpec) -> tuple[BundleMetadata, F
     """
     meta, model = load_bundle(bundle)
     data = prepare(spec, with_test=True)
-    if data.prep.features != meta.features:
-        raise TunerError(f"{bundle}: its features are not those of the study's data")
+    if data.prep.features != meta.features or data.steps != meta.steps:
+        raise TunerError(f"{bundle}: its features or steps are not those of the study's data")
     windows = data.raw_windows("test", meta.seq_len)
-    predicted = model.predict(windows.x, batch_size=1024, verbose=0).reshape(-1)
-    return meta, Forecasts(
-        times=data.index[windows.origins + spec.horizon],
-        observed=data.to_target_units(windows.y).reshape(-1),
-        model=predicted.astype("float64"),
-        persistence=data.to_target_units(data.y[windows.origins]),
+    predicted = model.predict(windows.x, batch_size=1024, verbose=0)
+    return meta, StepForecasts(
+        origins=data.index[windows.origins],
+        steps=data.steps,
+        step=data.step,
+        observed=data.to_target_units(windows.y),
+        model=np.asarray(predicted, "float64").reshape(len(windows), -1),
+        naive=data.naive_forecasts(windows.origins),
     )
 
 
@@ -87,7 +128,7 @@ def week_starts(first: pd.Timestamp, last: pd.Timestamp, count: int = 3) -> list
 
 
 def hourly_week(forecast: Forecasts, start: pd.Timestamp) -> pd.DataFrame:
-    """The week from `start`, hour by hour: hours without an observed target are NaN, so
+    """The week from `start`, step by step: times without an observed target are NaN, so
     that a line drawn through them breaks instead of bridging the gap."""
     frame = pd.DataFrame(
         {
@@ -97,8 +138,8 @@ def hourly_week(forecast: Forecasts, start: pd.Timestamp) -> pd.DataFrame:
         },
         index=forecast.times,
     )
-    hours = pd.date_range(start, start + WEEK, freq="h", inclusive="left")
-    return frame.reindex(hours)
+    times = pd.date_range(start, start + WEEK, freq=forecast.step, inclusive="left")
+    return frame.reindex(times)
 
 
 def _rmse(error: np.ndarray) -> float:

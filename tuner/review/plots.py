@@ -10,7 +10,7 @@ import contextlib
 import io
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import matplotlib
 import numpy as np
@@ -142,6 +142,34 @@ def hour_errors(forecast: Forecasts, target: str) -> bytes:
             ylabel=f"RMSE of {target}",
         )
         ax.legend(loc="upper right")
+        return _png(fig)
+
+
+STEP_STYLE = {  # colour, line style and label of each forecaster on the step figure
+    "model": ("tab:blue", "-", "model"),
+    "persistence": ("tab:orange", "--", "persistence"),
+    "seasonal": ("tab:purple", "-.", "seasonal naive"),
+    "boosting": ("tab:green", ":", "gradient boosting"),
+}
+
+
+def step_errors(
+    by_step: Mapping[str, Sequence[float]], steps: Sequence[int], step: str, target: str
+) -> bytes:
+    """Test RMSE at each step ahead, the model beside each baseline it has (`by_step`,
+    keyed as `STEP_STYLE`); `step` names the series' step in words."""
+    with plt.style.context(STYLE):
+        fig, ax = plt.subplots(figsize=(9, 4))
+        for name, (colour, line, label) in STEP_STYLE.items():
+            if name in by_step:
+                ax.plot(steps, by_step[name], color=colour, linestyle=line, marker=".", label=label)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set(
+            title="Test RMSE by step ahead",
+            xlabel=f"steps ahead (one step: {step})",
+            ylabel=f"RMSE of {target}",
+        )
+        ax.legend(loc="upper left")
         return _png(fig)
 
 

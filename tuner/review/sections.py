@@ -10,12 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
+from tuner.data.grid import duration, parse_freq
+from tuner.data.sources import DataSpec
 from tuner.deploy.metadata import BundleMetadata
+from tuner.deploy.reach import reach, span
 from tuner.review import plots
 from tuner.review.fates import Curve
-from tuner.review.forecasts import Forecasts, week_starts
+from tuner.review.forecasts import StepForecasts, week_starts
 from tuner.review.page import Plot, Section
 from tuner.search import attrs
 from tuner.search.cost import is_costly
@@ -59,7 +63,7 @@ def search_facts(study_attrs: Mapping[str, Any], tally: Outcomes) -> tuple[Fact,
             (
                 "data",
                 f"{spec.name} ({Path(spec.path).name}, sha256 {spec.sha256[:12]}…), target "
-                f"{spec.target}, {spec.horizon} hour(s) ahead",
+                f"{spec.target}, {_reach(spec)}",
             )
         )
     facts.append(("trials", tally.describe()))
@@ -79,6 +83,16 @@ def search_facts(study_attrs: Mapping[str, Any], tally: Outcomes) -> tuple[Fact,
             )
             facts.append((name, f"{value:.3f}{versus}"))
     return tuple(facts)
+
+
+def _reach(spec: DataSpec) -> str:
+    """How far ahead the study forecasts; in steps when the study left the step to the
+    data (an hourly study's words when it forecasts one step, as they always were)."""
+    if spec.freq is not None:
+        return reach(spec.steps, parse_freq(spec.freq))
+    if len(spec.steps) == 1:
+        return f"{spec.horizon} hour(s) ahead"
+    return reach(spec.steps, None)
 
 
 def searched_params(trials: Iterable[FrozenTrial]) -> list[str]:
@@ -143,47 +157,103 @@ def _parameter_plots(study: optuna.Study, params: list[str], label: str) -> list
 
 
 def model_section(
-    bundle: Path, meta: BundleMetadata, forecast: Forecasts, unit: str | None
+    bundle: Path, meta: BundleMetadata, forecasts: StepForecasts, unit: str | None
 ) -> Section:
-    """What the exported model does on the test split, beside persistence."""
+    """What the exported model does on the test split, beside the baselines; the weeks and
+    the hours of day show its first step ahead (its only one, for a single step)."""
     label = f"{meta.target} ({unit})" if unit else meta.target
-    starts = week_starts(forecast.times[0], forecast.times[-1], TEST_WEEKS)
-    figures = (
+    first = forecasts.at(0)
+    starts = week_starts(first.times[0], first.times[-1], TEST_WEEKS)
+    ahead = span(meta.steps[0], meta.step) + " ahead"
+    which = f"{ahead}" if len(meta.steps) == 1 else f"{ahead} (its first step)"
+    figures = [
         Plot(
             "test_weeks",
             "Forecast against observed",
-            f"{len(starts)} weeks spread over the test split, hour by hour: what was "
-            f"observed, the exported model's forecast {meta.horizon} hour(s) ahead, and "
-            "persistence. Gaps are hours whose value is missing in the data.",
-            plots.forecast_weeks(forecast, starts, label),
+            f"{len(starts)} weeks spread over the test split, step by step: what was "
+            f"observed, the exported model's forecast {which}, and persistence. Gaps are "
+            "times whose value is missing in the data.",
+            plots.forecast_weeks(first, starts, label),
         ),
         Plot(
             "test_by_hour",
             "Error by hour of day",
-            "Test RMSE of the forecasts for each hour of day, the model beside persistence.",
-            plots.hour_errors(forecast, label),
+            f"Test RMSE of the forecasts {which} for each hour of day, the model beside "
+            "persistence.",
+            plots.hour_errors(first, label),
         ),
-    )
-    return Section(
-        "The exported model on the test split", model_facts(bundle, meta, forecast), figures
+    ]
+    if len(meta.steps) > 1:
+        figures.append(_step_plot(meta, forecasts, label))
+    facts = model_facts(bundle, meta, forecasts)
+    return Section("The exported model on the test split", facts, tuple(figures))
+
+
+def _step_plot(meta: BundleMetadata, forecasts: StepForecasts, label: str) -> Plot:
+    return Plot(
+        "test_by_step",
+        "Error by step ahead",
+        "Test RMSE at each step ahead, over every test origin: the model beside persistence, "
+        "the seasonal naive forecast (where the step has a cycle) and gradient boosting "
+        "(fitted at export). Below a baseline at a step, the model knows something it "
+        "does not that far ahead.",
+        plots.step_errors(step_rmses(meta, forecasts), meta.steps, duration(meta.step), label),
     )
 
 
-def model_facts(bundle: Path, meta: BundleMetadata, forecast: Forecasts) -> tuple[Fact, ...]:
-    """The bundle, in its own words (`BundleMetadata.describe`), and its test RMSE."""
-    model_rmse, persistence_rmse = forecast.rmse()
+def step_rmses(meta: BundleMetadata, forecasts: StepForecasts) -> dict[str, tuple[float, ...]]:
+    """Test RMSE per step of the model and each baseline: the naive ones from the
+    forecasts drawn, gradient boosting's as export scored it."""
+    by_step = forecasts.by_step()
+    boosting = meta.baselines_test.get("boosting")
+    if boosting is not None:
+        by_step["boosting"] = boosting.by_step
+    return by_step
+
+
+def model_facts(bundle: Path, meta: BundleMetadata, forecasts: StepForecasts) -> tuple[Fact, ...]:
+    """The bundle, in its own words (`BundleMetadata.describe`), and its test RMSE: over
+    every step, then at the first, middle and last steps of several."""
+    model_rmse, persistence_rmse = forecasts.rmse()
     boosting = (
         ""
         if meta.boosting_test_rmse is None
         else f", gradient boosting {meta.boosting_test_rmse:.3f}"
     )
-    return (
+    seasonal = meta.baselines_test.get("seasonal")
+    seasonal_words = "" if seasonal is None else f", seasonal naive {seasonal.rmse:.3f}"
+    origins = (
+        f"{len(forecasts.origins)} observed origins"
+        if len(meta.steps) > 1
+        else (
+            f"{len(forecasts.origins)} observed hours"
+            if meta.step == pd.Timedelta(hours=1)
+            else f"{len(forecasts.origins)} observed rows"
+        )
+    )
+    facts = [
         ("bundle", f"{bundle} ({meta.describe()}, {meta.backend} backend)"),
         (
             "test RMSE",
-            f"model {model_rmse:.3f}, persistence {persistence_rmse:.3f}{boosting} over "
-            f"{len(forecast.times)} observed hours from {meta.split.get('test_start', '?')[:10]}",
+            f"model {model_rmse:.3f}, persistence {persistence_rmse:.3f}{boosting}"
+            f"{seasonal_words} over {origins} from {meta.split.get('test_start', '?')[:10]}",
         ),
+    ]
+    if len(meta.steps) > 1:
+        facts.append(("test RMSE by step", _by_step_words(meta, step_rmses(meta, forecasts))))
+    return tuple(facts)
+
+
+def _by_step_words(meta: BundleMetadata, by_step: dict[str, tuple[float, ...]]) -> str:
+    """The first, middle and last steps' RMSE, each forecaster's."""
+    n = len(meta.steps)
+    shown = sorted({0, n // 2 - 1, n - 1})
+    names = {"model": "model", "persistence": "persistence", "seasonal": "seasonal naive",
+             "boosting": "gradient boosting"}  # fmt: skip
+    return "; ".join(
+        f"{span(meta.steps[i], meta.step)} ahead: "
+        + ", ".join(f"{names[k]} {v[i]:.3f}" for k, v in by_step.items())
+        for i in shown
     )
 
 
