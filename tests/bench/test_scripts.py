@@ -84,6 +84,19 @@ def test_baseline_writes_its_result_file(monkeypatch, tmp_path, small_csv, capsy
     assert "| beijing-small | 0 |" in capsys.readouterr().out
 
 
+def test_baseline_reports_each_step_when_asked(monkeypatch, tmp_path, small_csv, capsys):
+    args = ["--data", small_csv, "--target", "pm2.5", "--seeds", "0", "--out", tmp_path]
+    args += ["--horizon", "3", "--every-step", "--threads", "2"]
+    assert run_script(BENCHMARKS / "baseline.py", *args, monkeypatch=monkeypatch) == 0
+    result = json.loads((tmp_path / "beijing-small-boosting-steps.json").read_text())["result"]
+    (row,) = result["seeds"]
+    assert result["steps"] == [1, 2, 3] and len(row["rounds"]) == 3
+    persistence = result["naive_by_step"]["test"]["persistence"]
+    assert len(row["test_rmse_by_step"]) == 3 and row["test_rmse_by_step"][2] < persistence[2]
+    out = capsys.readouterr().out
+    assert "beijing-small, test RMSE by step:" in out and "| seed 0 | persistence |" in out
+
+
 def test_make_readme_check_passes_on_the_committed_readmes(monkeypatch):
     assert run_script(BENCHMARKS / "make_readme.py", "--check", monkeypatch=monkeypatch) == 0
 

@@ -1,10 +1,14 @@
 """`fit_baseline`: LightGBM on lag features, real boosters, scored as persistence is scored."""
 
+import copy
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from tests.conftest import load_spec
+from tuner.data import naive
 from tuner.data.prepared import prepare
 from tuner.data.sources import resolve
 from tuner.errors import TunerError
@@ -37,9 +41,9 @@ def _series(hours: int = HOURS, *, seed: int = 0) -> pd.DataFrame:
     )
 
 
-def _spec(tmp_path, frame: pd.DataFrame, *, name: str = "small.csv", horizon: int = 1):
+def _spec(tmp_path, frame: pd.DataFrame, *, name: str = "small.csv", horizon=1, every_step=False):
     split = {"val_start": VAL_START, "test_start": TEST_START, "horizon": horizon}
-    return load_spec(tmp_path / name, frame, **split)
+    return load_spec(tmp_path / name, frame, every_step=every_step, **split)
 
 
 @pytest.fixture(scope="module")
@@ -100,39 +104,49 @@ def test_feature_names_match_the_columns(small):
 # Fitting
 
 
+def _models(model) -> list[str]:
+    return [booster.model_to_string() for booster in model.boosters]
+
+
 def test_beats_persistence_on_a_strong_lag_one_structure(small):
     data = prepare(small, with_test=True)
     model = fit_baseline(data)
-    rows, forecast = model.predict("val")
-    np.testing.assert_array_equal(rows, data.scored_origins("val") + 1)  # persistence's rows
-    assert 1100 not in rows and len(forecast) == len(rows)
+    origins, forecast = model.predict("val")
+    np.testing.assert_array_equal(origins, data.scored_origins("val"))  # persistence's
+    assert 1099 not in origins and forecast.shape == (len(origins), 1)
     for part in ("val", "test"):
         assert model.rmse(part) < 0.5 * data.persistence_rmse(part), part
 
 
-def test_the_test_part_is_never_read_when_fitting(tmp_path):
+@pytest.mark.parametrize(("horizon", "every_step"), [(1, False), (3, True)])
+def test_the_test_part_is_never_read_when_fitting(tmp_path, horizon, every_step):
     poisoned = _series()
     poisoned.loc[1224:, "load"] = 1e6  # the test rows: if they were read, it would show
     poisoned.loc[1224:, "push"] = -1e6
-    searched = fit_baseline(prepare(_spec(tmp_path, poisoned)))
-    exported = fit_baseline(prepare(_spec(tmp_path, poisoned), with_test=True))
-    assert searched.booster.model_to_string() == exported.booster.model_to_string()
+    spec = _spec(tmp_path, poisoned, horizon=horizon, every_step=every_step)
+    searched = fit_baseline(prepare(spec))
+    exported = fit_baseline(prepare(spec, with_test=True))
+    assert len(searched.boosters) == len(spec.steps)
+    assert _models(searched) == _models(exported)
     assert searched.rmse("val") == exported.rmse("val")
 
 
 def test_the_seed_decides_the_model(small):
     data = prepare(small)
     first, again, other = (fit_baseline(data, seed=s) for s in (0, 0, 1))
-    assert first.booster.model_to_string() == again.booster.model_to_string()
+    assert _models(first) == _models(again)
     assert first.rmse("val") == again.rmse("val")
-    assert first.booster.model_to_string() != other.booster.model_to_string()
+    assert _models(first) != _models(other)
 
 
 def test_horizon_is_the_forecasts_distance(tmp_path):
     data = prepare(_spec(tmp_path, _series(), horizon=3), with_test=True)
     model = fit_baseline(data)
-    rows, _ = model.predict("test")
-    np.testing.assert_array_equal(rows, data.scored_origins("test") + 3)
+    origins, forecast = model.predict("test")
+    np.testing.assert_array_equal(origins, data.scored_origins("test"))
+    error = forecast[:, 0] - data.raw[origins + 3, 0]
+    assert forecast.shape == (len(origins), 1)
+    assert model.rmse("test") == pytest.approx(np.sqrt(np.mean(error**2)), rel=1e-12)
     assert model.rmse("test") < data.persistence_rmse("test")
 
 
@@ -140,8 +154,72 @@ def test_beijing_validation_beats_persistence(beijing_spec):
     data = prepare(beijing_spec)
     model = fit_baseline(data)
     assert data.persistence_rmse("val") == pytest.approx(24.863, abs=5e-4)
-    assert model.rmse("val") < 24.863
-    assert 0 < model.best_iteration < 5000
+    assert model.rmse("val") == pytest.approx(22.547, abs=5e-4)  # as before several steps
+    assert model.rmse_by_step("val") == (model.rmse("val"),)
+    assert len(model.best_iterations) == 1 and 0 < model.best_iterations[0] < 5000
+
+
+# Several steps ahead
+
+
+@pytest.fixture(scope="module")
+def every_step(tmp_path_factory):
+    """Steps 1, 2 and 3 ahead of the small series, fitted once."""
+    spec = _spec(tmp_path_factory.mktemp("steps"), _series(), horizon=3, every_step=True)
+    data = prepare(spec, with_test=True)
+    return data, fit_baseline(data)
+
+
+def test_every_step_is_scored_on_persistences_origins(every_step):
+    data, model = every_step
+    assert data.steps == (1, 2, 3) and len(model.boosters) == 3
+    for part in ("val", "test"):
+        origins, forecast = model.predict(part)
+        np.testing.assert_array_equal(origins, data.scored_origins(part))
+        assert forecast.shape == (len(origins), 3) and np.isfinite(forecast).all()
+    val_origins = set(model.predict("val")[0])
+    assert not {1097, 1098, 1099} & val_origins  # the target at 1100 was missing
+    assert {1096, 1100} <= val_origins
+
+
+def test_the_rmse_is_over_every_step_and_origin(every_step):
+    data, model = every_step
+    origins, forecast = model.predict("test")
+    observed = data.raw[origins[:, None] + np.array([1, 2, 3])[None, :], 0]
+    np.testing.assert_allclose(observed, data.observed(origins), rtol=1e-6)
+    error = forecast - observed
+    assert model.rmse("test") == pytest.approx(np.sqrt(np.mean(error**2)), rel=1e-12)
+    by_step = model.rmse_by_step("test")
+    np.testing.assert_allclose(by_step, np.sqrt(np.mean(error**2, axis=0)), rtol=1e-12)
+    assert model.rmse("test") == pytest.approx(np.sqrt(np.mean(np.square(by_step))))
+
+
+def test_each_step_beats_persistence_on_a_series_with_signal(every_step):
+    data, model = every_step
+    origins = data.scored_origins("test")
+    observed = data.observed(origins)
+    persistence = naive.rmse_by_step(data.naive_forecasts(origins)["persistence"], observed)
+    for step, ours, theirs in zip(data.steps, model.rmse_by_step("test"), persistence, strict=True):
+        assert ours < 0.8 * theirs, step
+
+
+def test_a_forecast_reads_nothing_after_its_origin(every_step):
+    data, model = every_step
+    origins = data.scored_origins("test")
+    t = int(origins[len(origins) // 2])
+    poisoned = copy.copy(data)
+    poisoned.raw = data.raw.copy()
+    poisoned.raw[t + 1 :, : len(data.prep.numeric)] = 1e6  # every step's target, and after
+    stop = data.bounds("test")[1]
+    before = model.forecast(origins, stop=stop)
+    after = replace(model, data=poisoned).forecast(origins, stop=stop)
+    np.testing.assert_array_equal(before[origins <= t], after[origins <= t])
+    assert not np.array_equal(before[origins > t], after[origins > t])
+
+
+def test_the_same_boosters_on_more_threads(every_step):
+    data, model = every_step
+    assert _models(fit_baseline(data, threads=3)) == _models(model)
 
 
 # Errors

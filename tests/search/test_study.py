@@ -110,6 +110,7 @@ def test_a_study_gets_the_baselines_it_lacks_and_keeps_those_it_has(tmp_path):
     found = _missing_baselines({}, data)
     assert found[attrs.PERSISTENCE_VAL_RMSE] == data.persistence_rmse("val")
     assert 0 < found[attrs.BOOSTING_VAL_RMSE] < found[attrs.PERSISTENCE_VAL_RMSE]
+    assert 0 < found[attrs.SEASONAL_VAL_RMSE] and attrs.BASELINES_VAL_BY_STEP not in found
     assert _missing_baselines(found, data) == {}
     assert _missing_baselines({"baseline_val_rmse": 1.0}, data).keys() == found.keys()
 
@@ -118,4 +119,7 @@ def test_data_too_short_for_the_boosting_features_leaves_it_out_and_the_search_g
     from tuner.search.baselines import missing_baselines as _missing_baselines
 
     data = _hourly(tmp_path, 60)  # 42 training hours: none with 48 hours of history
-    assert _missing_baselines({}, data).keys() == {attrs.PERSISTENCE_VAL_RMSE}
+    assert _missing_baselines({}, data).keys() == {
+        attrs.PERSISTENCE_VAL_RMSE,
+        attrs.SEASONAL_VAL_RMSE,
+    }

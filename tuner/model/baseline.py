@@ -1,27 +1,36 @@
 """Gradient boosting on lag features: a strong baseline beside persistence.
 
 Persistence says how much a model beats doing nothing; this says how much it beats a
-well-made classical forecaster on the same hours, so that a search's gain is judged against
-something that costs seconds, not hours. LightGBM predicts the change `y[t+h] - y[t]` from
-features of hour t that read only the past (lags, differences and rolling statistics of the
-target; the other inputs and their differences; the categories and calendar terms `encode`
-already made), and is scored on exactly the rows persistence is scored on.
+well-made classical forecaster on the same origins, so that a search's gain is judged against
+something that costs minutes at most, not hours. For each step s ahead, LightGBM predicts
+the change `y[t+s] - y[t]` from features of the origin t that read only the past (lags,
+differences and rolling statistics of the target; the other inputs and their differences;
+the categories and calendar terms `encode` already made), and is scored on exactly the
+origins and steps the naive forecasts are scored on.
 
-Fitting reads the training rows and, for early stopping, the validation rows; the test rows
-are not even in the arrays it is given.
+Direct, one booster per step rather than one booster with the step as an input: on Beijing's
+24 steps it is the more accurate overall and by far at the nearest steps (where a shared
+booster blurs the step that matters most), costs about the same CPU, holds a fraction of the
+memory (no copy of the rows per step), can fit its steps on several cores at once with the
+same boosters as on one, and a single step is exactly the booster of one horizon.
+
+Fitting reads the training origins and, for early stopping, the validation origins; the test
+rows are not even in the arrays it is given.
 """
 
 from __future__ import annotations
 
-import math
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 import lightgbm as lgb
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from tuner.data import naive
 from tuner.data.prepared import PreparedData
 from tuner.data.preprocessing import Preprocessing
 from tuner.errors import TunerError
@@ -104,91 +113,125 @@ def _trailing(x: np.ndarray, hours: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Baseline:
-    """A fitted booster and the data it was fitted on, to score it as persistence is scored."""
+    """One fitted booster per step ahead and the data they were fitted on, to score them as
+    the naive forecasts are scored."""
 
-    booster: lgb.Booster
-    best_iteration: int
+    boosters: tuple[lgb.Booster, ...]  # in the order of `data.steps`
+    best_iterations: tuple[int, ...]
     data: PreparedData
 
     def predict(self, part: ScoredPart) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, forecasts in target units) for the part's observed target rows."""
-        rows = _scored_rows(self.data, part)
-        return rows, self.forecast(rows, stop=self.data.bounds(part)[1])
+        """(origins, forecasts (n, len(steps)) in target units) for the part's scored origins."""
+        origins = _scored_origins(self.data, part)
+        return origins, self.forecast(origins, stop=self.data.bounds(part)[1])
 
-    def forecast(self, rows: np.ndarray, *, stop: int) -> np.ndarray:
-        """Forecasts in target units of `rows`, each from the hours before it, reading no
-        row from `stop` on (every row must be before it); NaN for a row whose hour of
-        origin has less than `HISTORY` hours of past, as no row it was fitted on had."""
-        origins = rows - self.data.spec.horizon
+    def forecast(self, origins: np.ndarray, *, stop: int) -> np.ndarray:
+        """(n, len(steps)) forecasts in target units from each origin's past, reading no row
+        from `stop` on (every origin must be before it); NaN for an origin with less than
+        `HISTORY` rows of past, as no origin it was fitted on had."""
         features = lag_features(self.data.raw[:stop], len(self.data.prep.numeric))[origins]
-        change = self.booster.predict(features, num_iteration=self.best_iteration)
-        forecast = _target(self.data)[origins] + change
-        return np.where(origins >= HISTORY - 1, forecast, np.nan)
+        change = np.column_stack(
+            [
+                booster.predict(features, num_iteration=rounds)
+                for booster, rounds in zip(self.boosters, self.best_iterations, strict=True)
+            ]
+        )
+        forecast = _target(self.data)[origins][:, None] + change
+        return np.where((origins >= HISTORY - 1)[:, None], forecast, np.nan)
+
+    def observed(self, origins: np.ndarray) -> np.ndarray:
+        """(n, len(steps)): the target at each step ahead of each origin, in its units."""
+        return _target(self.data)[origins[:, None] + np.asarray(self.data.steps)[None, :]]
 
     def rmse(self, part: ScoredPart) -> float:
-        """RMSE in target units on the rows `PreparedData.persistence_rmse(part)` scores."""
-        rows, forecast = self.predict(part)
-        error = forecast - _target(self.data)[rows]
-        return math.sqrt(float(np.mean(error**2)))
+        """RMSE in target units over every step of the origins the naive forecasts score."""
+        origins, forecast = self.predict(part)
+        return naive.rmse(forecast, self.observed(origins))
+
+    def rmse_by_step(self, part: ScoredPart) -> tuple[float, ...]:
+        """One RMSE per step ahead, over the same origins as `rmse`."""
+        origins, forecast = self.predict(part)
+        return naive.rmse_by_step(forecast, self.observed(origins))
 
 
-def fit_baseline(data: PreparedData, *, seed: int = 0) -> Baseline:
-    """Fit on the training rows, stopping early on the validation rows; test is never read.
+def fit_baseline(data: PreparedData, *, seed: int = 0, threads: int = 1) -> Baseline:
+    """Fit on the training origins, stopping early on the validation origins; test is never
+    read. `threads` boosters are fitted at once, each on one core: the same models either way.
 
-    Training rows are those whose target was observed and whose origin hour has `HISTORY`
-    hours of past for its features; the Huber loss's alpha is the training changes' standard
-    deviation, so that "an outlier" means the same on any target and unit.
+    Training origins are those whose targets were all observed and that have `HISTORY` rows
+    of past for their features; each step's Huber alpha is the standard deviation of its
+    training changes, so that "an outlier" means the same on any target, unit and step.
     """
-    horizon = data.spec.horizon
     start, stop = data.bounds("train")
-    rows = data.scored_origins("train") + horizon
-    rows = rows[rows - horizon >= HISTORY - 1]
-    if len(rows) == 0:
+    origins = data.scored_origins("train")
+    origins = origins[origins >= HISTORY - 1]
+    if len(origins) == 0:
         raise TunerError(
             f"{data.spec.path}: too few rows: the train split ({stop - start} hours) has no "
-            f"observed target with {HISTORY} hours of history at horizon {horizon}"
+            f"observed target with {HISTORY} hours of history at horizon {data.spec.horizon}"
         )
-    val_rows = _scored_rows(data, "val")
-    y = _target(data)
-    # The features of every hour before the test part, and nothing after it.
+    val_origins = _scored_origins(data, "val")
+    # The features of every row before the test part, and nothing after it.
     features = lag_features(data.raw[: data.bounds("val")[1]], len(data.prep.numeric))
-    names = [_safe(i, name) for i, name in enumerate(feature_names(data.prep))]
+    fit = partial(
+        _fit_step,
+        train=(features[origins], origins),
+        val=(features[val_origins], val_origins),
+        y=_target(data),
+        names=[_safe(i, name) for i, name in enumerate(feature_names(data.prep))],
+        seed=seed,
+    )
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        boosters = tuple(pool.map(fit, data.steps))
+    return Baseline(
+        boosters=boosters,
+        best_iterations=tuple(booster.best_iteration for booster in boosters),
+        data=data,
+    )
 
-    def dataset(rows: np.ndarray, reference: lgb.Dataset | None = None) -> lgb.Dataset:
-        origins = rows - horizon
+
+Rows = tuple[np.ndarray, np.ndarray]  # (features, origins)
+
+
+def _fit_step(
+    step: int, *, train: Rows, val: Rows, y: np.ndarray, names: list[str], seed: int
+) -> lgb.Booster:
+    """The booster of one step ahead: the change from the origin's value `step` rows on."""
+
+    def dataset(rows: Rows, reference: lgb.Dataset | None = None) -> lgb.Dataset:
+        features, origins = rows
         return lgb.Dataset(
-            features[origins],
-            label=y[rows] - y[origins],
+            features,
+            label=y[origins + step] - y[origins],
             feature_name=names,
             reference=reference,
             free_raw_data=False,
         )
 
-    train = dataset(rows)
-    val = dataset(val_rows, reference=train)
-    alpha = float(np.std(y[rows] - y[rows - horizon]))
+    train_set = dataset(train)
+    val_set = dataset(val, reference=train_set)
+    alpha = float(np.std(y[train[1] + step] - y[train[1]]))
     params = {**PARAMS, "alpha": alpha if alpha > 0 else 1.0, "seed": seed}
-    booster = lgb.train(
+    return lgb.train(
         params,
-        train,
+        train_set,
         num_boost_round=MAX_ROUNDS,
-        valid_sets=[val],
+        valid_sets=[val_set],
         callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
     )
-    return Baseline(booster=booster, best_iteration=booster.best_iteration, data=data)
 
 
-def _scored_rows(data: PreparedData, part: ScoredPart) -> np.ndarray:
-    """The rows persistence scores, or a one-line error when there are none."""
+def _scored_origins(data: PreparedData, part: ScoredPart) -> np.ndarray:
+    """The origins the naive forecasts score, or a one-line error when there are none."""
     start, stop = data.bounds(part)
-    rows = data.scored_origins(part) + data.spec.horizon
-    if len(rows) == 0:
+    origins = data.scored_origins(part)
+    if len(origins) == 0:
         hint = " (prepared without the test rows)" if part == "test" and start == stop else ""
         raise TunerError(
             f"{data.spec.path}: the {part} split ({stop - start} hours) has no observed "
             f"target to score{hint}"
         )
-    return rows
+    return origins
 
 
 def _target(data: PreparedData) -> np.ndarray:

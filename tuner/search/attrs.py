@@ -24,6 +24,10 @@ SPACE_PARAMS = "space_params"  # each parameter's kind, range, log scale, choice
 TRAINING = "training"  # the space's TrainingSettings as a dict: how its trials trained
 PERSISTENCE_VAL_RMSE = "persistence_val_rmse"  # the persistence forecast on validation
 BOOSTING_VAL_RMSE = "boosting_val_rmse"  # the gradient-boosting baseline on validation
+SEASONAL_VAL_RMSE = "seasonal_val_rmse"  # the seasonal naive forecast on validation
+# {"persistence": [...], "seasonal": [...], "boosting": [...]}: each baseline's validation
+# RMSE step by step, for a study of several steps (a baseline that cannot be computed is absent)
+BASELINES_VAL_BY_STEP = "baselines_val_by_step"
 ARTIFACTS = "artifacts"  # the artifact store's folder, absolute, where the study's models are
 REPORT_ARTIFACT_ID = "report_artifact_id"  # the latest `tuner report` page in the artifact store
 
