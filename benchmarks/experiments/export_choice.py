@@ -132,7 +132,7 @@ def boosting(data: PreparedData) -> dict[str, float]:
 
     fitted = gb.fit_baseline(data)
     horizon = data.spec.horizon
-    rows = data.scored_rows("train_val")
+    rows = data.scored_origins("train_val") + horizon
     rows = rows[rows - horizon >= gb.HISTORY - 1]
     y = data.raw[:, 0].astype("float64")
     features = gb.lag_features(data.raw[: data.bounds("val")[1]], len(data.prep.numeric))
@@ -140,12 +140,12 @@ def boosting(data: PreparedData) -> dict[str, float]:
     booster = lgb.train(
         {**gb.PARAMS, "alpha": alpha, "seed": 0},
         lgb.Dataset(features[rows - horizon], label=y[rows] - y[rows - horizon]),
-        num_boost_round=fitted.best_iteration,
+        num_boost_round=fitted.best_iterations[0],
     )
-    refitted = gb.Baseline(booster=booster, best_iteration=fitted.best_iteration, data=data)
+    refitted = gb.Baseline(boosters=(booster,), best_iterations=fitted.best_iterations, data=data)
     return {
-        "as tuner fits it": fitted.predict("test")[1],
-        "refitted on train + val": refitted.predict("test")[1],
+        "as tuner fits it": fitted.predict("test")[1][:, 0],
+        "refitted on train + val": refitted.predict("test")[1][:, 0],
     }
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from tuner.data.prepared import prepare
 from tuner.data.sources import resolve
-from tuner.data.windows import make_windows, target_rows
+from tuner.data.windows import forecast_origins, make_windows
 from tuner.model.backend import use_backend
 from tuner.model.params import ModelParams
 from tuner.search.space import load_space
@@ -108,9 +108,10 @@ def evaluate(data, lever: Lever, params: ModelParams, seed: int, training) -> di
     windows = {}
     for part in ("train", "val"):
         start, stop = data._bounds[part]
-        rows = target_rows(data.known, start, stop, seq_len=params.seq_len, horizon=horizon)
-        windows[part] = make_windows(x, y, rows, seq_len=params.seq_len, horizon=horizon)
-    val_rows = windows["val"].rows
+        steps = (horizon,)
+        origins = forecast_origins(data.known, start, stop, seq_len=params.seq_len, steps=steps)
+        windows[part] = make_windows(x, y, origins, seq_len=params.seq_len, steps=steps)
+    val_rows = windows["val"].origins + horizon
     observed = data.to_target_units(data.y[val_rows])
 
     def to_units(predicted: np.ndarray) -> np.ndarray:
