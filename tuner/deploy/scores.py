@@ -116,9 +116,10 @@ def _boosting_scores(data: PreparedData) -> tuple[float, StepScores] | None:
     the training rows, stopped on validation): its validation RMSE and, scored once, its
     test scores; None for data it cannot serve: then the bundle says it has no such score."""
     from tuner.model.baseline import FIT_ERRORS, fit_baseline
+    from tuner.search.workers import usable_cores
 
     try:
-        baseline: Baseline = fit_baseline(data)
+        baseline: Baseline = fit_baseline(data, threads=len(usable_cores()))
         overall = baseline.rmse("test")
         if len(data.steps) > 1:
             by_step = tuple(float(v) for v in baseline.rmse_by_step("test"))
