@@ -235,7 +235,7 @@ def test_a_study_of_several_steps_words_them_by_the_series_step_and_shows_each()
     assert "every step of 15 minutes up to 45 minutes ahead (3 steps)\n" in text
     table = text[text.index("**By step**") :].splitlines()
     assert table[0] == "**By step** (validation RMSE of load):"
-    assert table[2] == "| step | ahead | model | persistence | seasonal naive | gradient boosting |"
+    assert table[2] == "| step | ahead | best | persistence | seasonal naive | gradient boosting |"
     assert table[4] == "| 1 | 15 minutes | 8.000 | 10.000 | 20.000 | 9.000 |"
     assert table[6] == "| 3 | 45 minutes | 13.500 | 17.000 | 21.000 | 15.000 |"
 
@@ -248,7 +248,7 @@ def test_one_step_ahead_is_worded_by_the_step_and_shows_no_table():
 
 def test_a_baseline_without_every_step_is_left_out_of_the_table():
     note = steps_note((8.0, 11.0, 13.5), {"persistence": (10.0, 14.0)}, pd.Timedelta("1h"))
-    assert note.splitlines()[2] == "| step | ahead | model |"
+    assert note.splitlines()[2] == "| step | ahead | trial |"
     assert "| 2 | 2 hours | 11.000 |" in note
 
 

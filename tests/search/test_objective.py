@@ -167,5 +167,5 @@ def test_a_trial_of_several_steps_records_each_step_s_rmse_and_notes_it(beijing_
     overall = math.sqrt(sum(v**2 for v in by_step) / 3)
     assert overall == pytest.approx(trial.value, rel=1e-4)
     note = get_note(optuna.Trial(study, trial._trial_id))
-    assert "| step | ahead | model | persistence |" in note
+    assert "| step | ahead | trial | persistence |" in note
     assert f"| 3 | 3 hours | {by_step[2]:.3f} | 41.000 |" in note

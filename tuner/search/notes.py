@@ -179,7 +179,8 @@ def study_note(r: StudyReview) -> str:
         f"- **Export** the best model: `{r.export}`",
     ]
     if r.by_step is not None and r.best is not None:
-        lines += ["", *_by_step_table(r.by_step, r.baselines_by_step, r.step, metric)]
+        rows = by_step.table(r.by_step, r.baselines_by_step, r.step, model_name="best")
+        lines += ["", *_by_step_table(rows, len(r.by_step), metric)]
     if r.interrupted:
         lines += ["", "_The last run was interrupted: the same `tuner run` resumes it._"]
     return "\n".join(lines) + "\n"
@@ -217,18 +218,13 @@ def steps_note(
 ) -> str:
     """A completed trial's note when it forecasts several steps: each step's validation
     RMSE beside the baselines' (the dashboard shows it on the trial)."""
-    return "\n".join(_by_step_table(rmse, baselines, step, METRIC)) + "\n"
+    rows = by_step.table(rmse, baselines, step, model_name="trial")
+    return "\n".join(_by_step_table(rows, len(rmse), METRIC)) + "\n"
 
 
-def _by_step_table(
-    rmse: tuple[float, ...],
-    baselines: dict[str, tuple[float, ...]],
-    step: pd.Timedelta,
-    metric: str,
-) -> list[str]:
-    rows = by_step.table(rmse, baselines, step, model_name="model")
+def _by_step_table(rows: list[list[str]], steps: int, metric: str) -> list[str]:
     lines = [f"**By step** ({metric}):", "", *by_step.markdown(rows)]
-    rest = by_step.omitted(len(rmse))
+    rest = by_step.omitted(steps)
     return lines + (["", f"_{rest}; `tuner best --json` has every one._"] if rest else [])
 
 
