@@ -118,3 +118,70 @@ def test_an_ensemble_of_one_is_that_model():
     keras.backend.clear_session()
     member = build_model(PARAMS, N_FEATURES, _settings())
     assert ensemble([member]) is member
+
+
+@pytest.mark.parametrize(
+    ("predict", "layers"),
+    [
+        ("level", ["InputLayer", "LSTM", "Dense"]),
+        (
+            "change",
+            [
+                "InputLayer",
+                "Cropping1D",
+                "Permute",
+                "LSTM",
+                "Cropping1D",
+                "Dense",
+                "Reshape",
+                "Add",
+            ],
+        ),
+    ],
+)
+def test_one_step_ahead_is_the_single_output_network_layer_for_layer(predict, layers):
+    """The graph of one step, whatever the horizon: the same layers and weight shapes as
+    before a model could forecast several, so single-step results stay identical."""
+    keras.backend.clear_session()
+    model = build_model(PARAMS, N_FEATURES, _settings(predict=predict), outputs=1)
+    assert [type(layer).__name__ for layer in model.layers] == layers
+    assert [tuple(w.shape) for w in model.weights] == [(3, 20), (5, 20), (20,), (5, 1), (1,)]
+
+
+@pytest.mark.parametrize("predict", ["level", "change"])
+def test_several_steps_ahead_are_one_dense_of_that_many_outputs(predict):
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    model = build_model(PARAMS, N_FEATURES, _settings(predict=predict), outputs=4)
+    assert _weighted(model) == ["LSTM", "Dense"]
+    assert model.output_shape == (None, 4)
+    dense = next(layer for layer in model.layers if isinstance(layer, keras.layers.Dense))
+    assert tuple(dense.kernel.shape) == (PARAMS.units, 4)
+    x = _windows()
+    core = keras.Model(model.inputs, dense.output).predict(x, verbose=0)
+    last = x[:, -1, :1] if predict == "change" else 0.0  # added to every step
+    np.testing.assert_allclose(model.predict(x, verbose=0), core + last, rtol=1e-5, atol=1e-5)
+
+
+def test_a_deployed_ensemble_of_several_steps_returns_each_in_target_units():
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    features = len(PREP.features)
+    settings = _settings(predict="change")
+    members = [
+        build_model(PARAMS, features, settings, outputs=3, name="member_0"),
+        build_model(replace(PARAMS, seq_len=2), features, settings, outputs=3, name="member_1"),
+    ]
+    core = ensemble(members)
+    deployed = for_deployment(core, PREP)
+    assert core.output_shape == deployed.output_shape == (None, 3)
+    scaled = _windows(features=features)
+    offset, scale = PREP.feature_offset_scale()
+    raw = (scaled * scale + offset).astype("float32")
+    expected = core.predict(scaled, verbose=0) * PREP.std["load"] + PREP.mean["load"]
+    np.testing.assert_allclose(deployed.predict(raw, verbose=0), expected, rtol=1e-4, atol=1e-3)
+
+
+def test_a_model_has_at_least_one_output():
+    with pytest.raises(ValueError, match="outputs=0"):
+        build_model(PARAMS, N_FEATURES, _settings(), outputs=0)

@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import pytest
 
+from tuner.data import naive
 from tuner.data.prepared import prepare
 from tuner.model.network import VALIDATION_MSE
 from tuner.model.params import ModelParams, TrainingSettings
@@ -18,6 +19,7 @@ from tuner.model.training import (
     fresh_session,
     refit,
     train,
+    val_rmse_by_step,
 )
 
 pytestmark = pytest.mark.e2e
@@ -208,3 +210,37 @@ def test_a_refit_that_diverges_says_so(data):
 
 def _weights_finite(model: keras.Model) -> bool:
     return all(np.isfinite(w).all() for w in model.get_weights())
+
+
+@pytest.fixture(scope="module")
+def steps_data(beijing_spec):
+    """Every hour up to 4 ahead, from one model."""
+    return prepare(replace(beijing_spec, horizon=4, every_step=True))
+
+
+def test_a_model_of_several_steps_is_scored_over_every_step_and_origin(steps_data):
+    """The recorded value is the RMSE over all steps and origins of the kept model's
+    forecasts, in target units, computed here by hand; each step's is recorded apart."""
+    training = TrainingSettings(max_epochs=2, patience=2, lr_patience=0)
+    model, record = train(PARAMS, steps_data, training, seed=0)
+    assert model.output_shape == (None, 4)
+    val = steps_data.windows("val", PARAMS.seq_len)
+    forecast = steps_data.to_target_units(model.predict(val.x, verbose=0))
+    observed = steps_data.observed(val.origins)
+    assert forecast.shape == observed.shape == (len(val), 4)
+    squared = [
+        (f - o) ** 2
+        for row_f, row_o in zip(forecast, observed, strict=True)
+        for f, o in zip(row_f, row_o, strict=True)
+    ]
+    assert math.sqrt(sum(squared) / len(squared)) == pytest.approx(record.best, rel=1e-4)
+    by_step = val_rmse_by_step(model, steps_data, PARAMS.seq_len)
+    assert by_step == pytest.approx(naive.rmse_by_step(forecast, observed), rel=1e-5)
+    assert math.sqrt(np.mean(np.square(by_step))) == pytest.approx(record.best, rel=1e-4)
+    assert by_step[0] < by_step[-1]  # an hour ahead is easier than four
+
+
+def test_a_refit_of_several_steps_forecasts_each(steps_data):
+    training = TrainingSettings(max_epochs=1, patience=1)
+    model = refit(SMALL, steps_data, training, learning_rates=[0.003], seed=0)
+    assert model.output_shape == (None, 4)

@@ -112,3 +112,61 @@ def test_a_study_without_a_baseline_still_shows_its_best_and_valid_json():
     json.loads(json.dumps(report, allow_nan=False))
     text = format_report(report)
     assert "best trial 0: val RMSE 23.000\n" in text and "baseline" not in text
+
+
+def _steps_study(steps: int = 3) -> optuna.Study:
+    study = _study()
+    study.set_user_attr(attrs.FREQ, "15min")
+    study.set_user_attr(attrs.SEASONAL_VAL_RMSE, 30.0)
+    study.set_user_attr(
+        attrs.BASELINES_VAL_BY_STEP,
+        {
+            "persistence": [20.0 + i for i in range(steps)],
+            "seasonal": [30.0] * steps,
+            "boosting": [19.0 + i for i in range(steps)],
+        },
+    )
+    by_step = [18.0 + i for i in range(steps)]
+    study.add_trial(create_trial(value=22.0, user_attrs={attrs.VAL_RMSE_BY_STEP: by_step}))
+    return study
+
+
+def test_several_steps_show_the_best_s_rmse_of_each_beside_the_baselines():
+    report = best_report(_steps_study())
+    assert report["step"] == "15 minutes" and report["seasonal_val_rmse"] == 30.0
+    assert report["by_step"] == {
+        "best": [18.0, 19.0, 20.0],
+        "persistence": [20.0, 21.0, 22.0],
+        "seasonal": [30.0, 30.0, 30.0],
+        "boosting": [19.0, 20.0, 21.0],
+    }
+    assert report["best"]["val_rmse_by_step"] == [18.0, 19.0, 20.0]
+    json.loads(json.dumps(report, allow_nan=False))
+    lines = format_report(report).splitlines()
+    assert "seasonal naive baseline: val RMSE 30.000" in lines
+    start = lines.index("by step (val RMSE; 3 steps of 15 minutes, best trial 7):")
+    assert lines[start + 1].split() == [
+        "step", "ahead", "best", "persistence", "seasonal", "naive", "gradient", "boosting",
+    ]  # fmt: skip
+    assert lines[start + 3].split() == [
+        "2",
+        "30",
+        "minutes",
+        "19.000",
+        "21.000",
+        "30.000",
+        "20.000",
+    ]
+    assert lines[start + 4].split()[:3] == ["3", "45", "minutes"] and lines[start + 5] == ""
+
+
+def test_a_day_of_quarter_hours_lists_a_selection_and_says_so():
+    lines = format_report(best_report(_steps_study(96))).splitlines()
+    assert "20 of 96 steps shown; --json has every one" in lines
+    assert any(line.split()[:3] == ["96", "1", "day"] for line in lines)
+
+
+def test_a_single_step_study_says_nothing_by_step():
+    report = best_report(_study())
+    assert report["by_step"] is None and report["step"] == "1 hour"
+    assert "by step" not in format_report(report) and "seasonal" not in format_report(report)

@@ -23,6 +23,7 @@ from tuner.search.notes import (
     pruned_note,
     review,
     save_note,
+    steps_note,
     study_note,
 )
 from tuner.search.pruner import Verdict
@@ -187,7 +188,9 @@ def test_the_review_reads_the_study_and_the_note_is_what_the_dashboard_reads(tmp
     )
     index = pd.date_range("2020-01-01", periods=10 * 24, freq="h")
     split = Split(pd.Timestamp("2020-01-08"), pd.Timestamp("2020-01-10"))
-    data = SimpleNamespace(spec=SALES, index=index[index < split.test_start], split=split)
+    data = SimpleNamespace(
+        spec=SALES, index=index[index < split.test_start], split=split, step=pd.Timedelta("1h")
+    )
     location = StudyLocation.of(f"sqlite:///{tmp_path}/t.db", None, environ={})
     reviewed = review(study, data, location, interrupted=True)
     assert reviewed.best == Best(0, 9.0, params)
@@ -205,3 +208,74 @@ def test_the_note_says_what_the_replicates_measured():
     text = study_note(_review(noise=noise))
     assert f"- **Noise floor**: {noise}\n" in text
     assert "Noise floor" not in study_note(_review())
+
+
+QUARTERS = DataSpec(
+    path="load.csv", name="load", sha256="cd" * 32, target="load", horizon=3, every_step=True
+)
+BASELINES_BY_STEP = {
+    "persistence": (10.0, 14.0, 17.0),
+    "seasonal": (20.0, 20.5, 21.0),
+    "boosting": (9.0, 12.0, 15.0),
+}
+
+
+def test_a_study_of_several_steps_words_them_by_the_series_step_and_shows_each():
+    text = study_note(
+        _review(
+            data=QUARTERS,
+            step=pd.Timedelta("15min"),
+            by_step=(8.0, 11.0, 13.5),
+            baselines_by_step=BASELINES_BY_STEP,
+            seasonal=20.5,
+        )
+    )
+    assert "- **Persistence** (the value at the origin as the forecast of every step): " in text
+    assert "- **Seasonal naive** (the value 1 day before each target): " in text
+    assert "every step of 15 minutes up to 45 minutes ahead (3 steps)\n" in text
+    table = text[text.index("**By step**") :].splitlines()
+    assert table[0] == "**By step** (validation RMSE of load):"
+    assert table[2] == "| step | ahead | best | persistence | seasonal naive | gradient boosting |"
+    assert table[4] == "| 1 | 15 minutes | 8.000 | 10.000 | 20.000 | 9.000 |"
+    assert table[6] == "| 3 | 45 minutes | 13.500 | 17.000 | 21.000 | 15.000 |"
+
+
+def test_one_step_ahead_is_worded_by_the_step_and_shows_no_table():
+    text = study_note(_review(data=SALES, step=pd.Timedelta("1D"), seasonal=3.0))
+    assert "the value 6 days earlier as the forecast" in text and "6 days ahead\n" in text
+    assert "By step" not in text and "Seasonal" not in text
+
+
+def test_a_baseline_without_every_step_is_left_out_of_the_table():
+    note = steps_note((8.0, 11.0, 13.5), {"persistence": (10.0, 14.0)}, pd.Timedelta("1h"))
+    assert note.splitlines()[2] == "| step | ahead | trial |"
+    assert "| 2 | 2 hours | 11.000 |" in note
+
+
+def test_a_long_horizon_shows_a_selection_of_its_steps():
+    rmse = tuple(float(i) for i in range(96))
+    lines = steps_note(rmse, {}, pd.Timedelta("15min")).splitlines()
+    rows = [line for line in lines if line.startswith("| ") and "step" not in line]
+    assert rows[0].startswith("| 1 | 15 minutes |") and rows[-1].startswith("| 96 | 1 day |")
+    assert (
+        len(rows) == 20
+        and lines[-1] == "_20 of 96 steps shown; `tuner best --json` has every one._"
+    )
+
+
+def test_the_review_of_several_steps_reads_the_best_trial_and_the_baselines_by_step():
+    study = optuna.create_study(study_name="load-lstm_baseline")
+    study.set_user_attr(attrs.PERSISTENCE_VAL_RMSE, 14.0)
+    study.set_user_attr(attrs.SEASONAL_VAL_RMSE, 20.5)
+    study.set_user_attr(
+        attrs.BASELINES_VAL_BY_STEP, {k: list(v) for k, v in BASELINES_BY_STEP.items()}
+    )
+    by_step = {attrs.VAL_RMSE_BY_STEP: [8.0, 11.0, 13.5]}
+    study.add_trial(create_trial(value=11.0, user_attrs=by_step))
+    index = pd.date_range("2020-01-01", periods=10 * 96, freq="15min")
+    split = Split(pd.Timestamp("2020-01-08"), pd.Timestamp("2020-01-10"))
+    data = SimpleNamespace(spec=QUARTERS, index=index, split=split, step=pd.Timedelta("15min"))
+    reviewed = review(study, data, StudyLocation.of("sqlite:///t.db", None, environ={}))
+    assert reviewed.by_step == (8.0, 11.0, 13.5) and reviewed.seasonal == 20.5
+    assert reviewed.baselines_by_step == BASELINES_BY_STEP
+    assert reviewed.step == pd.Timedelta("15min")

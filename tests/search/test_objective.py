@@ -55,6 +55,7 @@ def test_trial_reports_val_rmse_per_epoch_and_keeps_the_best(objective):
     if second.value >= first.value:
         assert attrs.ARTIFACT_ID not in second.user_attrs
     assert first.user_attrs[attrs.MODEL_PARAMS]["seq_len"] in (6, 12)
+    assert attrs.VAL_RMSE_BY_STEP not in first.user_attrs  # one step: the value says it all
 
 
 def _rival(value: float, epoch_seconds: list[float], **user_attrs) -> optuna.trial.FrozenTrial:
@@ -148,3 +149,23 @@ def test_diverged_trial_says_why(data):
     assert trial.state == optuna.trial.TrialState.PRUNED
     assert trial.user_attrs[attrs.PRUNED_REASON] == "diverged"
     assert "epoch 1" in trial.user_attrs[attrs.PRUNED_DETAIL]
+
+
+def test_a_trial_of_several_steps_records_each_step_s_rmse_and_notes_it(beijing_spec, tmp_path):
+    """Each step's val RMSE of the kept weights; together, the trial's value."""
+    from optuna_dashboard import get_note
+
+    data = prepare(replace(beijing_spec, horizon=3, every_step=True))
+    space = load_space(FAST_SPACE)
+    training = replace(space.training, max_epochs=2, patience=2, lr_patience=0)
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path}/s.db")
+    study.set_user_attr(attrs.BASELINES_VAL_BY_STEP, {"persistence": [25.0, 35.0, 41.0]})
+    study.optimize(Objective(data, space, training, seed=0), n_trials=1)
+    (trial,) = study.trials
+    by_step = trial.user_attrs[attrs.VAL_RMSE_BY_STEP]
+    assert len(by_step) == 3 and by_step[0] < by_step[-1]
+    overall = math.sqrt(sum(v**2 for v in by_step) / 3)
+    assert overall == pytest.approx(trial.value, rel=1e-4)
+    note = get_note(optuna.Trial(study, trial._trial_id))
+    assert "| step | ahead | trial | persistence |" in note
+    assert f"| 3 | 3 hours | {by_step[2]:.3f} | 41.000 |" in note

@@ -131,3 +131,20 @@ def test_quiet_says_nothing():
     progress.show(study.trials[-1])
     progress.close()
     assert stream.getvalue() == ""
+
+
+def test_a_trial_of_several_steps_shows_its_first_and_last_worded_by_the_step():
+    import pandas as pd
+
+    from tuner.search import attrs
+
+    stream, study = io.StringIO(), optuna.create_study()
+    study.add_trial(
+        optuna.trial.create_trial(value=3.0, user_attrs={attrs.VAL_RMSE_BY_STEP: [1.0, 2.0, 5.5]})
+    )
+    progress = Progress(10, stream=stream, step=pd.Timedelta("15min"))
+    progress.start([])
+    progress.show(study.trials[0])
+    assert stream.getvalue().startswith(
+        "[1/10] trial 0 complete 3.000 (1.000 at 15 minutes to 5.500 at 45 minutes ahead) after"
+    )

@@ -58,3 +58,26 @@ def test_the_summary_reads_the_study(tmp_path):
     assert (summary.best_value, summary.best_trial) == (23.0, 0)
     assert (summary.persistence_val_rmse, summary.boosting_val_rmse) == (25.0, 22.0)
     assert summary.next_command.startswith(f"tuner export --storage sqlite:///{tmp_path}/")
+
+
+def test_a_summary_of_several_steps_shows_the_first_and_last_beside_persistence(tmp_path):
+    study = optuna.create_study()
+    study.set_user_attr(attrs.PERSISTENCE_VAL_RMSE, 25.0)
+    study.set_user_attr(attrs.FREQ, "D")
+    study.set_user_attr(attrs.BASELINES_VAL_BY_STEP, {"persistence": [20.0, 30.0]})
+    study.add_trial(
+        optuna.trial.create_trial(value=23.0, user_attrs={attrs.VAL_RMSE_BY_STEP: [18.0, 27.0]})
+    )
+    location = StudyLocation.of(f"sqlite:///{tmp_path / 'tuner.db'}", None, environ={})
+    lines = summarize(study, location).describe().splitlines()
+    assert lines[2] == (
+        "by step: best 18.000 at 1 day to 27.000 at 2 days ahead, persistence 20.000 at 1 day "
+        "to 30.000 at 2 days; tuner best shows each step"
+    )
+
+
+def test_a_single_step_summary_has_no_line_by_step(tmp_path):
+    study = optuna.create_study()
+    study.add_trial(optuna.trial.create_trial(value=23.0))
+    location = StudyLocation.of(f"sqlite:///{tmp_path / 'tuner.db'}", None, environ={})
+    assert summarize(study, location).by_step is None

@@ -52,7 +52,12 @@ def refit_members(
     models = []
     for i, (member, member_weights) in enumerate(zip(members, weights, strict=True)):
         model = build_model(
-            member.params, data.n_features, training, name=f"member_{i}", compiled=False
+            member.params,
+            data.n_features,
+            training,
+            outputs=len(data.steps),
+            name=f"member_{i}",
+            compiled=False,
         )
         model.set_weights(member_weights)
         models.append(model)

@@ -1,8 +1,9 @@
 """`ModelParams` -> the single-LSTM baseline, and its deployable wrapper.
 
-Exactly one LSTM(units) then Dense(1); predicting the change adds the window's last value
-of the target to that output, taken out of the input by layers without weights. Written in
-`keras.*` alone so that the backend stays a setting.
+Exactly one LSTM(units) then one Dense of an output per step ahead (Dense(1) for a single
+step); predicting the change adds the window's last value of the target to every output,
+taken out of the input by layers without weights. Written in `keras.*` alone so that the
+backend stays a setting.
 """
 
 from __future__ import annotations
@@ -24,11 +25,15 @@ def build_model(
     n_features: int,
     training: TrainingSettings,
     *,
+    outputs: int = 1,
     steps_per_execution: int = 1,
     name: str | None = None,
     compiled: bool = True,
 ) -> keras.Model:
     """Compiled LSTM + Dense on scaled inputs (the target is feature 0), Adam.
+
+    `outputs`: one per step ahead the model forecasts (`PreparedData.steps`), so that one
+    model returns (batch, outputs); a single step is today's Dense(1), weight for weight.
 
     From `training`: what the network predicts, its loss, and the moving average of the
     weights that Adam keeps when `ema_momentum` > 0 (`use_ema`), which `training.fit`
@@ -40,8 +45,11 @@ def build_model(
     """
     predict, loss, ema_momentum = training.predict, training.loss, training.ema_momentum
     inputs = keras.Input(shape=(params.seq_len, n_features))
-    output = keras.layers.Dense(1)(keras.layers.LSTM(params.units)(inputs))
+    if outputs < 1:
+        raise ValueError(f"a model needs at least one output, got {outputs=}")
+    output = keras.layers.Dense(outputs)(keras.layers.LSTM(params.units)(inputs))
     if predict == "change":
+        # (batch, outputs) + (batch, 1): Add broadcasts the last value to every step.
         output = keras.layers.Add()([output, _last_target(inputs, params.seq_len, n_features)])
     model = keras.Model(inputs, output, name=name or "lstm_baseline")
     if not compiled:

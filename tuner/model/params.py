@@ -22,8 +22,8 @@ class ModelParams:
     batch_size: int
 
 
-# What the network's Dense output predicts: the target itself, or its change from the last
-# hour of the window (which the model adds back itself, so it still returns the target).
+# What the network's Dense outputs predict: the target itself, or its change from the last
+# step of the window (which the model adds back itself, so it still returns the target).
 PREDICTS = ("change", "level")
 LOSSES = ("huber", "mse")  # on the standardised target; Huber's delta is one spread
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 import keras
 import numpy as np
 
+from tuner.data import naive
 from tuner.data.prepared import PreparedData
 from tuner.data.windows import Windows, whole_batches
 from tuner.model.epochs import EpochHook, EpochRecorder, TrainingRecord
@@ -47,9 +48,14 @@ def fresh_session() -> None:
         jax.clear_caches()
 
 
-def build(params: ModelParams, n_features: int, training: TrainingSettings) -> keras.Model:
-    """The network of `params`, compiled as `training` says, with batch hooks grouped."""
-    return build_model(params, n_features, training, steps_per_execution=STEPS_PER_EXECUTION)
+def build(
+    params: ModelParams, n_features: int, training: TrainingSettings, *, outputs: int = 1
+) -> keras.Model:
+    """The network of `params` with `outputs` steps ahead, compiled as `training` says,
+    with batch hooks grouped."""
+    return build_model(
+        params, n_features, training, outputs=outputs, steps_per_execution=STEPS_PER_EXECUTION
+    )
 
 
 def train(
@@ -74,7 +80,7 @@ def train(
     fresh_session()
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    model = build(params, data.n_features, training)
+    model = build(params, data.n_features, training, outputs=len(data.steps))
     if on_model is not None:
         on_model(model)
     record = fit(
@@ -119,6 +125,9 @@ def fit(
     recipe's record and before its early stopping and schedule; the options go to Keras's
     `fit` beside the recipe's own data, batch size and validation, which they cannot
     replace. `stop_requested` is asked as the fit begins: True stops it there.
+
+    With several steps ahead, the loss and the validation MSE are Keras's means over every
+    step of every window, so the recorded RMSE is the one over all steps and origins.
     """
     train_windows = whole_batches(data.windows("train", params.seq_len), params.batch_size)
     val = data.windows("val", params.seq_len)
@@ -165,7 +174,7 @@ def refit(
     fresh_session()
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    model = build(params, data.n_features, training)
+    model = build(params, data.n_features, training, outputs=len(data.steps))
     windows = whole_batches(data.windows("train_val", params.seq_len), params.batch_size)
     rates = [float(rate) for rate in learning_rates]
     history = model.fit(
@@ -183,6 +192,15 @@ def refit(
     if not all(np.isfinite(weights).all() for weights in model.get_weights()):
         raise FloatingPointError("weights not finite after the last epoch")
     return model
+
+
+def val_rmse_by_step(model: keras.Model, data: PreparedData, seq_len: int) -> tuple[float, ...]:
+    """The validation RMSE of each step ahead, in the target's units, of the weights the
+    model holds now: one prediction over the validation windows."""
+    val = data.windows("val", seq_len)
+    forecast = model.predict(val.x, batch_size=_validation_batch(val), verbose=0)
+    by_step = naive.rmse_by_step(np.reshape(forecast, val.y.shape), val.y)
+    return tuple(rmse * data.target_std for rmse in by_step)
 
 
 def _validation_batch(val: Windows) -> int:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import optuna
+import pandas as pd
 
 from tuner.data.sources import target_unit
-from tuner.search import attrs, replicates
+from tuner.search import attrs, by_step, replicates
 from tuner.search.cost import epoch_cost, is_costly
 from tuner.search.outcomes import against_baseline, gain, most_first, outcomes, ranked
 
@@ -43,6 +44,21 @@ def best_report(study: optuna.Study, top: int = DEFAULT_TOP) -> dict[str, Any]:
         "top": rows,
         "noise_floor": None if floor is None else floor.to_dict(),
         "within_noise_floor": None if floor is None else replicates.within(trials, floor),
+        "step": by_step.ahead(attrs.series_step(study.user_attrs), 1),
+        "seasonal_val_rmse": attrs.seasonal_val_rmse(study.user_attrs),
+        "by_step": _by_step(study, rows[0] if rows else None),
+    }
+
+
+def _by_step(study: optuna.Study, best: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The best trial's validation RMSE of each step and the baselines' (lists from step 1);
+    None for a single-step study."""
+    if best is None or best["val_rmse_by_step"] is None:
+        return None
+    baselines = attrs.baselines_by_step(study.user_attrs)
+    return {
+        "best": best["val_rmse_by_step"],
+        **{name: list(baselines[name]) for name in by_step.BASELINES if name in baselines},
     }
 
 
@@ -59,7 +75,12 @@ def _row(trial: optuna.trial.FrozenTrial, baseline: float | None) -> dict[str, A
         "vs_baseline_pct": None if fraction is None else 100 * fraction,
         "artifact_id": trial.user_attrs.get(attrs.ARTIFACT_ID),
         "replicate_of": trial.user_attrs.get(attrs.REPLICATE_OF),
+        "val_rmse_by_step": _listed(attrs.val_rmse_by_step(trial.user_attrs)),
     }
+
+
+def _listed(values: tuple[float, ...] | None) -> list[float] | None:
+    return None if values is None else list(values)
 
 
 def _unit(study: optuna.Study) -> str | None:
@@ -74,6 +95,10 @@ def format_report(report: dict[str, Any]) -> str:
     baseline, boosting = report["persistence_val_rmse"], report.get("boosting_val_rmse")
     if baseline is not None:
         lines.append(f"persistence baseline: val RMSE {baseline:.3f}{unit}")
+    steps = report.get("by_step")
+    seasonal = report.get("seasonal_val_rmse")
+    if steps is not None and seasonal is not None:
+        lines.append(f"seasonal naive baseline: val RMSE {seasonal:.3f}{unit}")
     if boosting is not None:
         lines.append(f"gradient-boosting baseline: val RMSE {boosting:.3f}{unit}")
     best = report["best"]
@@ -98,9 +123,26 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append("pruned: " + most_first(report["pruned_reasons"]))
     if report["fail_reasons"]:
         lines.append("failed: " + most_first(report["fail_reasons"]))
+    if steps is not None:
+        lines += ["", *step_table(steps, report)]
     if report["top"]:
         lines += ["", *top_table(report["top"], report.get("unit"))]
     return "\n".join(lines)
+
+
+def step_table(steps: dict[str, Any], report: dict[str, Any]) -> list[str]:
+    """The best trial's validation RMSE of each step ahead beside the baselines'."""
+    step = pd.Timedelta(report["step"])
+    best = steps["best"]
+    unit = f", {report['unit']}" if report.get("unit") else ""
+    title = (
+        f"by step (val RMSE{unit}; {len(best)} steps of {report['step']}, "
+        f"best trial {report['best']['trial']}):"
+    )
+    baselines = {name: steps[name] for name in by_step.BASELINES if name in steps}
+    rows = by_step.table(best, baselines, step, model_name="best")
+    rest = by_step.omitted(len(best))
+    return [title, *by_step.aligned(rows), *([f"{rest}; --json has every one"] if rest else [])]
 
 
 def top_table(rows: list[dict[str, Any]], unit: str | None) -> list[str]:

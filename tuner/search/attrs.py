@@ -13,6 +13,9 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
+import pandas as pd
+
+from tuner.data.grid import parse_freq
 from tuner.data.sources import DataSpec
 from tuner.errors import TunerError
 from tuner.model.params import ModelParams, TrainingSettings
@@ -28,6 +31,7 @@ SEASONAL_VAL_RMSE = "seasonal_val_rmse"  # the seasonal naive forecast on valida
 # {"persistence": [...], "seasonal": [...], "boosting": [...]}: each baseline's validation
 # RMSE step by step, for a study of several steps (a baseline that cannot be computed is absent)
 BASELINES_VAL_BY_STEP = "baselines_val_by_step"
+FREQ = "freq"  # the series' step as a pandas alias (`grid.freq_alias`); absent: hourly
 ARTIFACTS = "artifacts"  # the artifact store's folder, absolute, where the study's models are
 REPORT_ARTIFACT_ID = "report_artifact_id"  # the latest `tuner report` page in the artifact store
 
@@ -44,6 +48,9 @@ PRUNED_REASON = "pruned_reason"  # a `PrunedReason`, or another pruner's name (`
 PRUNED_DETAIL = "pruned_detail"  # the figures behind the verdict
 FAIL_REASON = "fail_reason"  # `INTERRUPTED`, or an error's kind and first line (`error_reason`)
 REPLICATE_OF = "replicate_of"  # the trial whose configuration this one trains again (replicates)
+VAL_RMSE_BY_STEP = "val_rmse_by_step"  # a completed trial's val RMSE of each step (several)
+
+HOUR = pd.Timedelta(hours=1)
 
 # The name studies made before tuner 0.1.0's schema gave the persistence baseline.
 _LEGACY_PERSISTENCE_VAL_RMSE = "baseline_val_rmse"
@@ -143,6 +150,11 @@ def boosting_val_rmse(study_attrs: Mapping[str, Any]) -> float | None:
     return _finite(study_attrs, BOOSTING_VAL_RMSE)
 
 
+def seasonal_val_rmse(study_attrs: Mapping[str, Any]) -> float | None:
+    """The study's seasonal naive baseline on validation; None when the step has no cycle."""
+    return _finite(study_attrs, SEASONAL_VAL_RMSE)
+
+
 def _finite(study_attrs: Mapping[str, Any], *keys: str) -> float | None:
     """The first of `keys` that is set, if it holds a finite number."""
     for key in keys:
@@ -150,6 +162,41 @@ def _finite(study_attrs: Mapping[str, Any], *keys: str) -> float | None:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value) if math.isfinite(value) else None
     return None
+
+
+def by_step(value: Any) -> tuple[float, ...] | None:
+    """A recorded list of RMSEs, one per step ahead; None unless it is a non-empty list of
+    numbers (a single-step study records none)."""
+    if not isinstance(value, list) or not value:
+        return None
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        return None
+    return tuple(float(v) for v in value)
+
+
+def val_rmse_by_step(user_attrs: Mapping[str, Any]) -> tuple[float, ...] | None:
+    """A completed trial's validation RMSE of each step ahead, in target units."""
+    return by_step(user_attrs.get(VAL_RMSE_BY_STEP))
+
+
+def baselines_by_step(study_attrs: Mapping[str, Any]) -> dict[str, tuple[float, ...]]:
+    """Each baseline's validation RMSE of each step ahead, by name (persistence, seasonal,
+    boosting); empty for a single-step study, or one made before tuner recorded them."""
+    recorded = study_attrs.get(BASELINES_VAL_BY_STEP)
+    if not isinstance(recorded, dict):
+        return {}
+    read = {name: by_step(values) for name, values in recorded.items()}
+    return {name: values for name, values in read.items() if values is not None}
+
+
+def series_step(study_attrs: Mapping[str, Any]) -> pd.Timedelta:
+    """The step of the series a study searched; an hour for one made before tuner took
+    other steps."""
+    recorded = study_attrs.get(FREQ)
+    try:
+        return parse_freq(recorded) if isinstance(recorded, str) else HOUR
+    except TunerError:
+        return HOUR
 
 
 def training_settings(study_attrs: Mapping[str, Any]) -> TrainingSettings | None:

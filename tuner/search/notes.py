@@ -11,15 +11,16 @@ from __future__ import annotations
 import math
 import shlex
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import optuna
 import pandas as pd
 
+from tuner.data.grid import duration, season
 from tuner.data.sources import DataSpec, target_unit
 from tuner.data.split import Split
-from tuner.search import attrs, replicates
+from tuner.search import attrs, by_step, replicates
 from tuner.search.location import StudyLocation
 from tuner.search.outcomes import Outcomes, against_baseline, outcomes
 from tuner.search.pruner import Verdict
@@ -77,6 +78,11 @@ class StudyReview:
     interrupted: bool = False
     boosting: float | None = None  # the gradient-boosting baseline, when the study has one
     noise: str | None = None  # what the replicates measured (`replicates.describe`)
+    step: pd.Timedelta = attrs.HOUR  # the series' step
+    # With several steps ahead: the best's RMSE of each, and each baseline's (by name).
+    by_step: tuple[float, ...] | None = None
+    baselines_by_step: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    seasonal: float | None = None  # the seasonal naive baseline overall, when it has one
 
 
 def periods(index: pd.DatetimeIndex, split: Split) -> Periods:
@@ -108,7 +114,12 @@ def review(
     if tally.best is not None:
         params = tally.best.user_attrs.get(attrs.MODEL_PARAMS, tally.best.params)
         best = Best(tally.best.number, float(tally.best.value), params)
+    several = len(data.spec.steps) > 1
     return StudyReview(
+        step=data.step,
+        by_step=attrs.val_rmse_by_step(tally.best.user_attrs) if several and best else None,
+        baselines_by_step=attrs.baselines_by_step(study.user_attrs) if several else {},
+        seasonal=attrs.seasonal_val_rmse(study.user_attrs) if several else None,
         study_name=study.study_name,
         data=data.spec,
         periods=periods(data.index, data.split),
@@ -145,13 +156,11 @@ def study_note(r: StudyReview) -> str:
         if r.boosting is not None:
             head += f", {against_baseline(r.best.value, r.boosting)} than gradient boosting"
         head += "."
-    hours = "hour" if r.data.horizon == 1 else "hours"
     p = r.periods
     lines = [
         head,
         "",
-        f"- **Persistence** (the value {r.data.horizon} {hours} earlier as the forecast): "
-        f"{metric} {r.baseline:.3f}",
+        f"- **Persistence** ({_persistence(r)}): {metric} {r.baseline:.3f}",
         *(
             [
                 "- **Gradient boosting** (LightGBM on the target's lags, differences and rolling "
@@ -160,17 +169,63 @@ def study_note(r: StudyReview) -> str:
             if r.boosting is not None
             else []
         ),
+        *_seasonal(r, metric),
         f"- **Trials**: {_trials(r)}",
         *([f"- **Noise floor**: {r.noise}"] if r.noise else []),
         f"- **Data**: `{r.data.path}`, sha256 `{r.data.sha256}`; target `{r.data.target}`, "
-        f"{r.data.horizon} {hours} ahead",
+        f"{_ahead(r)}",
         f"- **Split**: train {p.train[0]} to {p.train[1]}; validation {p.val[0]} to {p.val[1]}; "
         f"test from {p.test_start}, scored only by export",
         f"- **Export** the best model: `{r.export}`",
     ]
+    if r.by_step is not None and r.best is not None:
+        rows = by_step.table(r.by_step, r.baselines_by_step, r.step, model_name="best")
+        lines += ["", *_by_step_table(rows, len(r.by_step), metric)]
     if r.interrupted:
         lines += ["", "_The last run was interrupted: the same `tuner run` resumes it._"]
     return "\n".join(lines) + "\n"
+
+
+def _persistence(r: StudyReview) -> str:
+    if len(r.data.steps) > 1:
+        return "the value at the origin as the forecast of every step"
+    return f"the value {by_step.ahead(r.step, r.data.horizon)} earlier as the forecast"
+
+
+def _seasonal(r: StudyReview, metric: str) -> list[str]:
+    """With several steps, the seasonal naive baseline when the step has a cycle."""
+    cycle = season(r.step)
+    if r.seasonal is None or cycle is None or len(r.data.steps) == 1:
+        return []
+    return [
+        f"- **Seasonal naive** (the value {duration(cycle * r.step)} before each target): "
+        f"{metric} {r.seasonal:.3f}"
+    ]
+
+
+def _ahead(r: StudyReview) -> str:
+    """How far ahead the study forecasts, worded by the series' step."""
+    if len(r.data.steps) > 1:
+        return (
+            f"every step of {duration(r.step)} up to {by_step.ahead(r.step, r.data.horizon)} "
+            f"ahead ({len(r.data.steps)} steps)"
+        )
+    return f"{by_step.ahead(r.step, r.data.horizon)} ahead"
+
+
+def steps_note(
+    rmse: tuple[float, ...], baselines: dict[str, tuple[float, ...]], step: pd.Timedelta
+) -> str:
+    """A completed trial's note when it forecasts several steps: each step's validation
+    RMSE beside the baselines' (the dashboard shows it on the trial)."""
+    rows = by_step.table(rmse, baselines, step, model_name="trial")
+    return "\n".join(_by_step_table(rows, len(rmse), METRIC)) + "\n"
+
+
+def _by_step_table(rows: list[list[str]], steps: int, metric: str) -> list[str]:
+    lines = [f"**By step** ({metric}):", "", *by_step.markdown(rows)]
+    rest = by_step.omitted(steps)
+    return lines + (["", f"_{rest}; `tuner best --json` has every one._"] if rest else [])
 
 
 def pruned_note(verdict: Verdict, epochs: int, best: float, metric: str) -> str:

@@ -13,7 +13,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from tuner.data.prepared import PreparedData
 from tuner.model.params import TrainingSettings
-from tuner.model.training import train
+from tuner.model.training import train, val_rmse_by_step
 from tuner.search import attrs, notes
 from tuner.search.artifacts import beats_best, save_model
 from tuner.search.cost import COSTLY, CostRule, epoch_cost, excess
@@ -148,9 +148,20 @@ class Objective:
             trial.set_constraint(
                 COSTLY, _costly(trial.study, record.best, record.seconds, self._cost)
             )
+        if len(self._data.steps) > 1:
+            self._record_steps(trial, model, params.seq_len)
         if self._store is not None and beats_best(trial.study, record.best):
             save_model(self._store, trial, model)
         return record.best
+
+    def _record_steps(self, trial: optuna.Trial, model: keras.Model, seq_len: int) -> None:
+        """A completed trial of several steps: each step's validation RMSE of the weights
+        it keeps, and a note that sets them beside the baselines' (the pruner reads only
+        the overall value)."""
+        by_step = val_rmse_by_step(model, self._data, seq_len)
+        trial.set_user_attr(attrs.VAL_RMSE_BY_STEP, list(by_step))
+        baselines = attrs.baselines_by_step(trial.study.user_attrs)
+        notes.save_note(trial, notes.steps_note(by_step, baselines, self._data.step))
 
 
 def _costly(study: optuna.Study, value: float, seconds: tuple[float, ...], rule: CostRule) -> float:

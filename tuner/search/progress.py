@@ -8,10 +8,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 from tqdm import tqdm
 
-from tuner.search import attrs
+from tuner.search import attrs, by_step
 from tuner.search.cost import is_costly
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -87,8 +88,10 @@ class Progress:
         quiet: bool = False,
         stream: TextIO = sys.stderr,
         clock: Callable[[], float] = time.monotonic,
+        step: pd.Timedelta = attrs.HOUR,
     ) -> None:
         self._total, self._quiet, self._stream, self._clock = total, quiet, stream, clock
+        self._step = step  # the series', to word a trial's steps ahead
         self._finished = self._pruned = 0
         self._best = math.inf
         self._durations: list[float] = []  # this run's finished trials, in finishing order
@@ -129,6 +132,9 @@ class Progress:
             or ""
         )
         value = f" {trial.value:.3f}" if trial.value is not None else ""
+        steps = attrs.val_rmse_by_step(trial.user_attrs)
+        if steps is not None and len(steps) > 1:
+            value += f" ({by_step.span(steps, self._step)} ahead)"
         timing = pace(per_trial, max(self._total - self._finished, 0))
         print(
             f"[{self._finished}/{self._total}] trial {trial.number} {state}{value}"

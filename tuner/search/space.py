@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,11 +55,16 @@ class ParamSpec:
 
 @dataclass(frozen=True)
 class SearchSpace:
-    """The searched hyperparameters (`params`, in `ModelParams` order) and how trials train."""
+    """The searched hyperparameters (`params`, in `ModelParams` order) and how trials train.
+
+    `builtin`: one of tuner's own spaces, whose windows are written in hours and are
+    adapted to the series' step (`for_step`); a user's space is taken as written, in steps.
+    """
 
     name: str
     params: dict[str, ParamSpec]
     training: TrainingSettings
+    builtin: bool = False
 
     def suggest(self, trial: optuna.Trial) -> ModelParams:
         return ModelParams(**{name: spec.suggest(trial) for name, spec in self.params.items()})
@@ -86,25 +91,27 @@ def load_space(name_or_path: str | Path) -> SearchSpace:
     Raises:
         TunerError: no such space, not TOML, or a key or value the format does not allow.
     """
-    text, source, name = _read_space(str(name_or_path))
+    text, source, name, builtin = _read_space(str(name_or_path))
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise TunerError(f"{source}: not valid TOML: {e}") from e
-    return parse_space(document, name=name, source=source)
+    space = parse_space(document, name=name, source=source)
+    return replace(space, builtin=builtin)
 
 
-def _read_space(name_or_path: str) -> tuple[str, str, str]:
-    """(text, where it came from, the space's name): a file when one is there, else a built-in."""
+def _read_space(name_or_path: str) -> tuple[str, str, str, bool]:
+    """(text, where it came from, the space's name, whether built in): a file when one is
+    there, else a built-in."""
     path = Path(name_or_path)
     if not path.is_file():
         builtin = BUILTIN_SPACES / f"{name_or_path.removesuffix('.toml')}.toml"
         if path.name == name_or_path and builtin.is_file():
-            return builtin.read_text(), f"built-in space {builtin.name}", path.stem
+            return builtin.read_text(), f"built-in space {builtin.name}", path.stem, True
         known = ", ".join(builtin_spaces())
         raise TunerError(f"{name_or_path}: no such space file (built-in spaces: {known})")
     try:
-        return path.read_text(), str(path), path.stem
+        return path.read_text(), str(path), path.stem, False
     except OSError as e:
         raise TunerError(f"{path}: cannot read search space: {e.strerror or e}") from e
     except UnicodeDecodeError as e:

@@ -8,6 +8,7 @@ a worker process's body (`tuner.search.work`).
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import asdict, replace
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 import optuna
 from optuna.trial import TrialState
 
+from tuner.data.grid import freq_alias
 from tuner.data.sources import target_unit
 from tuner.errors import TunerError
 from tuner.search import attrs, notes, record
@@ -23,6 +25,7 @@ from tuner.search.config import PRUNERS, RunConfig, default_study_name
 from tuner.search.failures import STORAGE_ERRORS, RunStopped, describe, stop_reason, storage_cause
 from tuner.search.progress import FINISHED, Progress
 from tuner.search.replicates import to_replicate
+from tuner.search.seq_len import for_step, windows_line
 from tuner.search.storage import DatabaseFile, open_storage
 from tuner.search.stores import open_store, same_store, settled
 from tuner.search.summary import RunSummary, summarize
@@ -53,13 +56,20 @@ def run_study(config: RunConfig) -> RunSummary:
 
     started = time.monotonic()
     data = prepare(config.data)
-    data.check_enough_rows(config.space.max_seq_len)
+    space = for_step(config.space, data.step)
+    data.check_enough_rows(space.max_seq_len)
+    line = windows_line(config.space, space, data.step)
+    if line and not config.quiet:
+        print(line, file=sys.stderr, flush=True)
+    config = replace(config, space=space)
     storage, config, baselines = _checked(config, data)
     database = DatabaseFile.of(config.location)
     try:
         study = record.open_study(storage, config)
         for key, value in baselines.items():
             study.set_user_attr(key, value)
+        if attrs.FREQ not in study.user_attrs:
+            study.set_user_attr(attrs.FREQ, freq_alias(data.step))
     except STORAGE_ERRORS as e:  # the first write: a read-only database, say
         reason = describe(storage_cause(e))
         raise TunerError(f"{config.location}: cannot write the study: {reason}") from e
@@ -121,7 +131,7 @@ def _search(
     budget = TrialBudget(trials, finished, waiting_only=waiting_only)
     if budget.remaining <= 0:
         return False, 0
-    progress = Progress(trials, quiet=config.quiet)
+    progress = Progress(trials, quiet=config.quiet, step=attrs.series_step(study.user_attrs))
     jobs = min(config.jobs, budget.remaining)  # each worker starts one trial at least
     try:
         interrupted, failed_workers = run_workers(

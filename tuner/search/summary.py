@@ -6,9 +6,9 @@ import math
 from dataclasses import dataclass
 
 import optuna
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
-from tuner.search import attrs, notes, replicates
+from tuner.search import attrs, by_step, notes, replicates
 from tuner.search.location import StudyLocation
 from tuner.search.outcomes import gain, outcomes
 
@@ -37,6 +37,7 @@ class RunSummary:
     unit: str | None = None
     boosting_val_rmse: float | None = None
     noise: str | None = None  # what the replicates measured (`replicates.describe`)
+    by_step: str | None = None  # several steps: the best's first and last against persistence
 
     def describe(self) -> str:
         """Three lines: what the run left where, the best against the baselines (and the
@@ -60,6 +61,8 @@ class RunSummary:
         lines.append(
             f"best: trial {self.best_trial}, validation RMSE {self.best_value:.3f}{unit}, {than}"
         )
+        if self.by_step:
+            lines.append(f"by step: {self.by_step}; tuner best shows each step")
         if self.noise:
             lines.append(f"noise floor: {self.noise}")
         lines.append(f"next: {self.next_command}")
@@ -106,7 +109,21 @@ def summarize(
         else replicates.describe(
             floor, replicates.within(trials, floor), f" {unit}" if unit else ""
         ),
+        by_step=None if best is None else _by_step(study, best),
     )
+
+
+def _by_step(study: optuna.Study, best: FrozenTrial) -> str | None:
+    """The best's first and last step ahead, beside persistence's; None for one step."""
+    values = attrs.val_rmse_by_step(best.user_attrs)
+    if values is None or len(values) < 2:
+        return None
+    step = attrs.series_step(study.user_attrs)
+    line = f"best {by_step.span(values, step)} ahead"
+    persistence = attrs.baselines_by_step(study.user_attrs).get("persistence")
+    if persistence is not None and len(persistence) == len(values):
+        line += f", persistence {by_step.span(persistence, step)}"
+    return line
 
 
 def _or_nan(value: float | None) -> float:
