@@ -22,7 +22,7 @@ BANKS = sorted((BENCHMARKS / "banks").glob("*.jsonl"))
 TRACKED = {"record.py", "make_readme.py", "baseline.py", "epoch_bound.py", "pruner_time_bound.py"}
 TRACKED |= {"many_machines.py", "search_and_export.py"}
 TRACKED |= {"series.py"}  # run by tests/test_steps.py, beside what it makes
-EXPERIMENTS = {"levers.py", "export_choice.py", "epoch_flops.py", "fuzz.py"}
+EXPERIMENTS = {"levers.py", "export_choice.py", "epoch_flops.py", "fuzz.py", "smooth_series.py"}
 
 
 def run_script(path: Path, *args: str, monkeypatch) -> int:
@@ -163,6 +163,19 @@ def test_levers_pairs_two_levers(small_csv, tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert len(out.read_text().splitlines()) == 2  # one configuration, one seed, two levers
+
+
+@pytest.mark.e2e
+def test_smooth_series_runs_and_exports_a_station_s_smooth_target(tmp_path):
+    out = tmp_path / "smooth.jsonl"
+    args = ["--stations", "Aotizhongxin", "--targets", "TEMP", "--timeout", "20"]
+    args += ["--max-epochs", "2", "--replicates", "0", "--out", out]
+    done = script(BENCHMARKS / "experiments" / "smooth_series.py", *args, timeout=300)
+    assert done.returncode == 0, done.stderr
+    (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert (row["station"], row["target"], row["product"]) == ("Aotizhongxin", "TEMP", "this")
+    assert row["test_rmse"] > 0 and row["persistence_test_rmse"] > 0
+    assert "Aotizhongxin" in done.stdout.splitlines()[-1]
 
 
 @pytest.mark.e2e
