@@ -74,6 +74,16 @@ def table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines + ["| " + " | ".join(row) + " |" for row in rows]
 
 
+def file_row(headline: str, stem: str, doc: dict, cells: list[str]) -> list[str]:
+    """A result file's row: its link, `cells`, then its code and its command."""
+    return [link(headline, stem), *cells, commit(doc), command(doc)]
+
+
+def file_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """A table of `file_row`s: `header` names the cells between the link and the code."""
+    return table([*header, "code", "command"], rows)
+
+
 def speed_section(speed: dict[str, dict]) -> list[str]:
     rows = []
     for prefix in (
@@ -84,18 +94,13 @@ def speed_section(speed: dict[str, dict]) -> list[str]:
     ):
         for stem, doc in seeds_of(speed, prefix):
             r = doc["result"]
-            floor = f"{r['noise_floor']:.3f}" if "noise_floor" in r else "—"
-            rows.append(
-                [
-                    link("speed", stem),
-                    minutes(r["wall_seconds"]),
-                    f"{r['complete']} / {r['pruned']}",
-                    f"{r['best_val_rmse']:.3f}",
-                    floor,
-                    commit(doc),
-                    command(doc),
-                ]
-            )
+            cells = [
+                minutes(r["wall_seconds"]),
+                f"{r['complete']} / {r['pruned']}",
+                f"{r['best_val_rmse']:.3f}",
+                f"{r['noise_floor']:.3f}" if "noise_floor" in r else "—",
+            ]
+            rows.append(file_row("speed", stem, doc, cells))
     head = ["run", "wall time", "complete / pruned", "best validation", "noise floor"]
     return [
         "## Speed: `tuner run --trials 100`",
@@ -104,7 +109,7 @@ def speed_section(speed: dict[str, dict]) -> list[str]:
         "after the other; the wall time includes the three replicates after the 100 trials.",
         "`ignore-cost` is the search before the cost rule, sampling as `--ignore-cost` does.",
         "",
-        *table(head + ["code", "command"], rows),
+        *file_table(head, rows),
     ]
 
 
@@ -115,48 +120,30 @@ def forecast_section(forecast: dict[str, dict]) -> list[str]:
         for variant in ("default", "ignore-cost", "4trials"):
             for stem, doc in seeds_of(forecast, f"{dataset}-{variant}"):
                 r = doc["result"]
-                single = f"{r['single_test_rmse']:.3f}" if "single_test_rmse" in r else "—"
-                rows.append(
-                    [
-                        link("forecast", stem),
-                        str(r["trials"]),
-                        f"{r['export_test_rmse']:.3f}",
-                        single,
-                        f"{gb:.3f}",
-                        f"{persistence:.3f}",
-                        commit(doc),
-                        command(doc),
-                    ]
-                )
+                cells = [
+                    str(r["trials"]),
+                    f"{r['export_test_rmse']:.3f}",
+                    f"{r['single_test_rmse']:.3f}" if "single_test_rmse" in r else "—",
+                    f"{gb:.3f}",
+                    f"{persistence:.3f}",
+                ]
+                rows.append(file_row("forecast", stem, doc, cells))
     boost = []
     for dataset in ("beijing", "aotizhongxin", "changping"):
-        doc = forecast[f"{dataset}-boosting"]
+        stem = f"{dataset}-boosting"
+        doc = forecast[stem]
         seeds = doc["result"]["seeds"]
-        boost.append(
-            [
-                link("forecast", f"{dataset}-boosting"),
-                ", ".join(str(s["seed"]) for s in seeds),
-                ", ".join(f"{s['val_rmse']:.3f}" for s in seeds),
-                ", ".join(f"{s['test_rmse']:.3f}" for s in seeds),
-                f"{doc['result']['persistence_test_rmse']:.3f}",
-                commit(doc),
-                command(doc),
-            ]
-        )
+        cells = [
+            ", ".join(str(s["seed"]) for s in seeds),
+            ", ".join(f"{s['val_rmse']:.3f}" for s in seeds),
+            ", ".join(f"{s['test_rmse']:.3f}" for s in seeds),
+            f"{doc['result']['persistence_test_rmse']:.3f}",
+        ]
+        boost.append(file_row("forecast", stem, doc, cells))
     choice = []
     for stem, doc in seeds_of(forecast, "beijing2013-choice"):
-        r = doc["result"]
-        choice.append(
-            [
-                link("forecast", stem),
-                f"{r['saved_best_trial_rmse']:.3f}",
-                f"{r['best5_refitted_rmse']:.3f}",
-                f"{r['boosting_rmse']:.3f}",
-                f"{r['persistence_rmse']:.3f}",
-                commit(doc),
-                command(doc),
-            ]
-        )
+        keys = ("saved_best_trial_rmse", "best5_refitted_rmse", "boosting_rmse", "persistence_rmse")
+        choice.append(file_row("forecast", stem, doc, [f"{doc['result'][k]:.3f}" for k in keys]))
     head = ["study", "trials", "default export", "`--single`", "gradient boosting", "persistence"]
     return [
         "## Forecast: the exported model on data the search never chose on",
@@ -166,25 +153,17 @@ def forecast_section(forecast: dict[str, dict]) -> list[str]:
         "validation; `--single` is the best trial's own model (`tuner export --single`).",
         "Gradient boosting is the baseline `tuner run` fits (seed 0), refitted by `tuner export`.",
         "",
-        *table(head + ["code", "command"], rows),
+        *file_table(head, rows),
         "",
         "The gradient-boosting baseline itself, by seed (validation; test):",
         "",
-        *table(["file", "seeds", "validation", "test", "persistence", "code", "command"], boost),
+        *file_table(["file", "seeds", "validation", "test", "persistence"], boost),
         "",
         "How the default export was chosen, without reading 2014: the file cut after 2013,",
         "searched on 2010-2012 and every candidate scored on 2013.",
         "",
-        *table(
-            [
-                "search",
-                "best trial's model",
-                "best 5 refitted",
-                "gradient boosting",
-                "persistence",
-                "code",
-                "command",
-            ],
+        *file_table(
+            ["search", "best trial's model", "best 5 refitted", "gradient boosting", "persistence"],
             choice,
         ),
     ]
@@ -194,18 +173,14 @@ def pruner_section(pruner: dict[str, dict]) -> list[str]:
     pairs = []
     for stem, doc in seeds_of(pruner, "beijing-pair"):
         r = doc["result"]
-        pairs.append(
-            [
-                link("pruner", stem),
-                f"{r['default']['seconds_to_100th']} s ({r['default']['pruned']} pruned)",
-                f"{r['none']['seconds_to_100th']} s",
-                f"{r['time_ratio']:.2f}",
-                f"{r['oracle_share']:.2f}",
-                f"{r['all_stopped_share']:.2f}",
-                commit(doc),
-                command(doc),
-            ]
-        )
+        cells = [
+            f"{r['default']['seconds_to_100th']} s ({r['default']['pruned']} pruned)",
+            f"{r['none']['seconds_to_100th']} s",
+            f"{r['time_ratio']:.2f}",
+            f"{r['oracle_share']:.2f}",
+            f"{r['all_stopped_share']:.2f}",
+        ]
+        pairs.append(file_row("pruner", stem, doc, cells))
     oracle = pruner["beijing-oracle-banks"]
     banks = []
     for bank, shares in oracle["result"]["banks"].items():
@@ -234,9 +209,7 @@ def pruner_section(pruner: dict[str, dict]) -> list[str]:
         "knows each trial's end from epoch 3 (keeping every trial among the five best so far)",
         "would leave (`pruner_time_bound.py`); stopping every trial at epoch 3 leaves the last.",
         "",
-        *table(
-            ["pair", "default", "none", "ratio", "oracle", "all stopped", "code", "command"], pairs
-        ),
+        *file_table(["pair", "default", "none", "ratio", "oracle", "all stopped"], pairs),
         "",
         "On curve banks (40 curves of 20 epochs, 20 replay orders): epochs spent as a share of",
         "early stopping's alone, with the bank's five best curves pruned per order in brackets,",
@@ -267,15 +240,14 @@ def peers_section(peers: dict[str, dict]) -> list[str]:
     rows = []
     for stem, run in peer_runs(peers).items():
         cells = [f"{b:.3f}" if (b := best_at(run, t)) is not None else "" for t in PEER_TIMES]
-        doc = peers[stem]
-        rows.append([link("peers", stem), *cells, str(len(run.events)), commit(doc), command(doc)])
+        rows.append(file_row("peers", stem, peers[stem], [*cells, str(len(run.events))]))
     return [
         "## Peers: KerasTuner Hyperband and plain Optuna on tuner's recipe",
         "",
         "Best validation RMSE on Beijing's 2013 at 2.5, 5, 10 and 25 minutes, each engine held to",
         "one core (`tuner run` then starts one worker), every engine training by tuner's recipe.",
         "",
-        *table(["run", "2.5 min", "5 min", "10 min", "25 min", "trials", "code", "command"], rows),
+        *file_table(["run", "2.5 min", "5 min", "10 min", "25 min", "trials"], rows),
     ]
 
 
@@ -285,39 +257,27 @@ def machines_section(machines: dict[str, dict]) -> list[str]:
         r = doc["result"]
         for part in sorted(k for k in r if k.startswith(("first_", "last_"))):
             p = r[part]
-            rows.append(
-                [
-                    link("machines", stem),
-                    part.replace("_", " "),
-                    f"{p['db_seconds_per_trial']:.2f} s",
-                    f"{p['statements_per_trial']:.0f}",
-                    f"{p['median_statement_ms']:.2f} ms",
-                    f"{p['p95_statement_ms']:.1f} ms",
-                    commit(doc),
-                    command(doc),
-                ]
-            )
-        states = ", ".join(f"{n} {state}" for state, n in r["states"].items())
-        rows.append(
-            [
-                link("machines", stem),
-                f"{r['machines']} processes, {r['asked']} asked: {states}; "
-                f"numbers unique {r['numbers_unique_and_contiguous']}; {r['seconds']:.0f} s",
-                "",
-                "",
-                "",
-                "",
-                commit(doc),
-                command(doc),
+            cells = [
+                part.replace("_", " "),
+                f"{p['db_seconds_per_trial']:.2f} s",
+                f"{p['statements_per_trial']:.0f}",
+                f"{p['median_statement_ms']:.2f} ms",
+                f"{p['p95_statement_ms']:.1f} ms",
             ]
+            rows.append(file_row("machines", stem, doc, cells))
+        states = ", ".join(f"{n} {state}" for state, n in r["states"].items())
+        summary = (
+            f"{r['machines']} processes, {r['asked']} asked: {states}; "
+            f"numbers unique {r['numbers_unique_and_contiguous']}; {r['seconds']:.0f} s"
         )
+        rows.append(file_row("machines", stem, doc, [summary, "", "", "", ""]))
     return [
         "## Many machines: one PostgreSQL study",
         "",
         "`tuner run --jobs 1` processes started at once on one study, 1-epoch trials of the",
         "tests' fast space, every SQL statement timed on the client (`sql_timing/`).",
         "",
-        *table(
+        *file_table(
             [
                 "run",
                 "trials to finish",
@@ -325,8 +285,6 @@ def machines_section(machines: dict[str, dict]) -> list[str]:
                 "statements per trial",
                 "median statement",
                 "95th percentile",
-                "code",
-                "command",
             ],
             rows,
         ),

@@ -7,7 +7,6 @@ it names have each been turned away, instead of for a length of time.
 from __future__ import annotations
 
 import socket
-import threading
 from pathlib import Path
 
 from tests.servers import Gate
@@ -25,22 +24,13 @@ class Doorman(Gate):
         self.among: list[int] = []
         super().__init__(port)
 
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:  # closed
-                return
-            try:
-                server = socket.create_connection(("127.0.0.1", self.target))
-            except OSError:  # the server is away
-                self.turned_away |= _owners(client, self.among)
-                client.close()
-                continue
-            with self._lock:
-                self._sockets += [client, server]
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+    def _connect(self, client: socket.socket) -> socket.socket | None:
+        try:
+            return super()._connect(client)
+        except OSError:  # the server is away
+            self.turned_away |= _owners(client, self.among)
+            client.close()
+            return None
 
 
 def _owners(accepted: socket.socket, among: list[int]) -> set[int]:

@@ -179,11 +179,17 @@ class Gate:
                 client, _ = listener.accept()
             except OSError:  # closed
                 return
-            server = socket.create_connection(("127.0.0.1", self.target))
+            server = self._connect(client)
+            if server is None:
+                continue
             with self._lock:
                 self._sockets += [client, server]
             for a, b in ((client, server), (server, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _connect(self, client: socket.socket) -> socket.socket | None:
+        """The connection to the server for the accepted `client`; None turns it away."""
+        return socket.create_connection(("127.0.0.1", self.target))
 
     @staticmethod
     def _pipe(source: socket.socket, sink: socket.socket) -> None:

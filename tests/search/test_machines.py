@@ -303,24 +303,31 @@ def test_a_database_restart_during_a_run_is_ridden_out(postgres, tmp_path):
     assert sum(s in FINISHED for s in states) == 4 and "RUNNING" not in states, states
 
 
-def test_an_outage_longer_than_the_heartbeat_s_grace_within_the_wait_fails_no_live_trial(
-    postgres, tmp_path
-):
-    """Twice the heartbeat is 2 s; the server is away 8 s of the 30 s a run waits: the
-    workers skip their beats meanwhile, and neither fails the other's trial as stale."""
-    storage = postgres.new_database()
-    space = _longer_trials(tmp_path, 6)
+def _both_training(storage: str, folder: Path, epochs: int, wait: int) -> subprocess.Popen:
+    """A run of 4 trials of `epochs` epochs, 2 workers, a 1 s heartbeat and `wait` s of
+    storage wait, once both its workers are training."""
+    space = _longer_trials(folder, epochs)
     run = _start(
-        tmp_path,
+        folder,
         cli_env(),
         *("--storage", storage, "--artifacts", "models", "--space", space),
-        *("--trials", "4", "--jobs", "2", "--heartbeat", "1", "--storage-wait", "30"),
+        *("--trials", "4", "--jobs", "2", "--heartbeat", "1", "--storage-wait", str(wait)),
     )
     until(
         lambda: len([t for t in _trials(storage) if t.state.name == "RUNNING"]) == 2,
         run,
         "both workers training",
     )
+    return run
+
+
+def test_an_outage_longer_than_the_heartbeat_s_grace_within_the_wait_fails_no_live_trial(
+    postgres, tmp_path
+):
+    """Twice the heartbeat is 2 s; the server is away 8 s of the 30 s a run waits: the
+    workers skip their beats meanwhile, and neither fails the other's trial as stale."""
+    storage = postgres.new_database()
+    run = _both_training(storage, tmp_path, epochs=6, wait=30)
     postgres.stop()
     try:
         run.wait(timeout=8)
@@ -334,34 +341,13 @@ def test_an_outage_longer_than_the_heartbeat_s_grace_within_the_wait_fails_no_li
     assert sum(s in FINISHED for s in states) == 4 and set(states) <= set(FINISHED), states
 
 
-def _workers(run: subprocess.Popen) -> list[int]:
-    """The run's worker processes (not multiprocessing's resource tracker)."""
-    children = Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split()
-    return [
-        pid
-        for pid in map(int, children)
-        if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    ]
-
-
 def test_a_worker_whose_heartbeat_truly_expired_loses_that_trial_in_one_line_and_goes_on(
     postgres, tmp_path
 ):
     """A worker frozen (SIGSTOP) past its trial's grace: the other worker fails that trial
     as stale and it is re-queued; thawed, the frozen worker says so and takes the next."""
     storage = postgres.new_database()
-    space = _longer_trials(tmp_path, 8)
-    run = _start(
-        tmp_path,
-        cli_env(),
-        *("--storage", storage, "--artifacts", "models", "--space", space),
-        *("--trials", "4", "--jobs", "2", "--heartbeat", "1", "--storage-wait", "1"),
-    )
-    until(
-        lambda: len([t for t in _trials(storage) if t.state.name == "RUNNING"]) == 2,
-        run,
-        "both workers training",
-    )
+    run = _both_training(storage, tmp_path, epochs=8, wait=1)
     frozen = _workers(run)[0]
     os.kill(frozen, signal.SIGSTOP)
     try:

@@ -3,33 +3,47 @@ many-machines tests, with an object store and faults, are in test_machines.py)."
 
 import subprocess
 import sys
+from pathlib import Path
 
 import optuna
 import pytest
 
 from tests.conftest import FAST_SPACE, cli_env, tuner
-from tests.servers import Postgres
 from tests.waiting import until
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    server = Postgres()
-    try:
-        yield server.url
-    finally:
-        server.close()
-
-
 def test_a_new_study_outside_sqlite_needs_an_artifact_folder(postgres, tmp_path):
-    args = ["--storage", postgres, "--space", str(FAST_SPACE), "--study", "no-folder"]
+    storage = postgres.url
+    args = ["--storage", storage, "--space", str(FAST_SPACE), "--study", "no-folder"]
     run = tuner("run", *args, "--trials", "1", cwd=tmp_path)
     assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
     assert "needs an artifact store (--artifacts or $TUNER_ARTIFACTS)" in run.stderr
-    assert "no-folder" not in [s.study_name for s in optuna.get_all_study_summaries(postgres)]
+    assert "no-folder" not in [s.study_name for s in optuna.get_all_study_summaries(storage)]
     assert not any(tmp_path.iterdir())
+
+
+def _at_once(script: str, url: str, folder: Path) -> None:
+    """`script` run by 6 processes on `url`, each let go at the same moment once all are
+    ready (its arguments: the URL, the file that lets it go, the file it makes when ready);
+    every one must succeed."""
+    go = folder / "go"
+    starters = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, url, str(go), str(folder / f"ready-{i}")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=cli_env(),
+        )
+        for i in range(6)
+    ]
+    for i, process in enumerate(starters):
+        until((folder / f"ready-{i}").exists, process, f"process {i} ready")
+    go.touch()
+    results = [(p.wait(timeout=120), p.stderr.read()) for p in starters]
+    assert all(code == 0 for code, _ in results), [err for code, err in results if code]
 
 
 OPEN_AT_ONCE = """
@@ -51,29 +65,8 @@ except TunerError as e:
 
 def test_machines_that_open_a_fresh_database_at_once_all_open_it(postgres, tmp_path):
     """As a scheduler starts them: every process finds no schema and makes it at once."""
-    import sqlalchemy
-
-    admin = sqlalchemy.create_engine(postgres, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql("CREATE DATABASE fresh")
-    admin.dispose()
-    url = postgres.rsplit("/", 1)[0] + "/fresh"
-    go = tmp_path / "go"
-    starters = [
-        subprocess.Popen(
-            [sys.executable, "-c", OPEN_AT_ONCE, url, str(go), str(tmp_path / f"ready-{i}")],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=cli_env(),
-        )
-        for i in range(6)
-    ]
-    for i, process in enumerate(starters):
-        until((tmp_path / f"ready-{i}").exists, process, f"process {i} ready")
-    go.touch()
-    results = [(p.wait(timeout=120), p.stderr.read()) for p in starters]
-    assert all(code == 0 for code, _ in results), [err for code, err in results if code]
+    url = postgres.new_database()
+    _at_once(OPEN_AT_ONCE, url, tmp_path)
     assert optuna.get_all_study_names(url) == []
 
 
@@ -97,38 +90,17 @@ for original in (0, 1, 2):
 def test_machines_that_enqueue_the_replicates_at_once_make_each_once(postgres, tmp_path):
     """As every machine does once it has its trials: a replicate already waiting, running
     or finished is not made again; one whose run failed is."""
-    import sqlalchemy
-
     from tuner.search import attrs
     from tuner.search.location import StudyLocation
     from tuner.search.storage import open_storage
 
-    admin = sqlalchemy.create_engine(postgres, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql("CREATE DATABASE replicates")
-    admin.dispose()
-    url = postgres.rsplit("/", 1)[0] + "/replicates"
+    url = postgres.new_database()
     storage = open_storage(StudyLocation.of(url))
     study = optuna.create_study(study_name="s", storage=storage)
     failed = study.ask()
     failed.set_user_attr(attrs.REPLICATE_OF, 2)
     study.tell(failed, state=optuna.trial.TrialState.FAIL)
-    go = tmp_path / "go"
-    starters = [
-        subprocess.Popen(
-            [sys.executable, "-c", ENQUEUE_AT_ONCE, url, str(go), str(tmp_path / f"ready-{i}")],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=cli_env(),
-        )
-        for i in range(6)
-    ]
-    for i, process in enumerate(starters):
-        until((tmp_path / f"ready-{i}").exists, process, f"process {i} ready")
-    go.touch()
-    results = [(p.wait(timeout=120), p.stderr.read()) for p in starters]
-    assert all(code == 0 for code, _ in results), [err for code, err in results if code]
+    _at_once(ENQUEUE_AT_ONCE, url, tmp_path)
     waiting = study.get_trials(states=(optuna.trial.TrialState.WAITING,))
     assert sorted(t.user_attrs[attrs.REPLICATE_OF] for t in waiting) == [0, 1, 2]
     storage.engine.dispose()

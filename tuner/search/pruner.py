@@ -13,7 +13,7 @@ import optuna
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from tuner.search import attrs
+from tuner.search import attrs, verdicts
 from tuner.search.attrs import PrunedReason
 from tuner.search.verdicts import Completed, Verdict, behind_verdict, leads, noise_verdict
 
@@ -78,15 +78,15 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
         self,
         *,
         warmup_steps: int = 3,
-        noise_steps: int = 5,
-        min_drop: float = 3.0,
-        skill_margin: float = 1.0,
-        min_trials: int = 3,
-        peers: int = 3,
-        horizon: int = 2,
-        slack: float = 1.0,
-        tolerance: float = 0.01,
-        keep: int = 5,
+        noise_steps: int = verdicts.NOISE_STEPS,
+        min_drop: float = verdicts.MIN_DROP,
+        skill_margin: float = verdicts.SKILL_MARGIN,
+        min_trials: int = verdicts.MIN_TRIALS,
+        peers: int = verdicts.PEERS,
+        horizon: int = verdicts.HORIZON,
+        slack: float = verdicts.SLACK,
+        tolerance: float = verdicts.TOLERANCE,
+        keep: int = verdicts.KEEP,
         baseline_key: str = attrs.PERSISTENCE_VAL_RMSE,
     ) -> None:
         if warmup_steps < 2:

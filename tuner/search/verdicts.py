@@ -15,6 +15,18 @@ from dataclasses import dataclass
 
 from tuner.search.attrs import PrunedReason
 
+# The defaults of both verdicts, which `NoiseAwarePruner` takes as its own (the arguments'
+# meaning is in its docstring).
+NOISE_STEPS = 5
+MIN_DROP = 3.0
+SKILL_MARGIN = 1.0
+MIN_TRIALS = 3
+PEERS = 3
+HORIZON = 2
+SLACK = 1.0
+TOLERANCE = 0.01
+KEEP = 5
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -41,9 +53,9 @@ def noise_verdict(
     values: Sequence[float],
     reference: float | None,
     *,
-    noise_steps: int = 5,
-    min_drop: float = 3.0,
-    skill_margin: float = 1.0,
+    noise_steps: int = NOISE_STEPS,
+    min_drop: float = MIN_DROP,
+    skill_margin: float = SKILL_MARGIN,
 ) -> Verdict:
     """Decide whether a curve to be minimised is noise.
 
@@ -103,12 +115,12 @@ def behind_verdict(
     values: Sequence[float],
     completed: Sequence[Completed],
     *,
-    min_trials: int = 3,
-    peers: int = 3,
-    horizon: int = 2,
-    slack: float = 1.0,
-    tolerance: float = 0.01,
-    keep: int = 5,
+    min_trials: int = MIN_TRIALS,
+    peers: int = PEERS,
+    horizon: int = HORIZON,
+    slack: float = SLACK,
+    tolerance: float = TOLERANCE,
+    keep: int = KEEP,
     baseline: float | None = None,
 ) -> Verdict:
     """Decide whether a curve to be minimised is clearly behind the completed trials.
