@@ -160,7 +160,8 @@ def model_section(
     bundle: Path, meta: BundleMetadata, forecasts: StepForecasts, unit: str | None
 ) -> Section:
     """What the exported model does on the test split, beside the baselines; the weeks and
-    the hours of day show its first step ahead (its only one, for a single step)."""
+    the hours of day (below a day's step) show its first step ahead (its only one, for a
+    single step)."""
     label = f"{meta.target} ({unit})" if unit else meta.target
     first = forecasts.at(0)
     starts = week_starts(first.times[0], first.times[-1], TEST_WEEKS)
@@ -175,14 +176,17 @@ def model_section(
             "times whose value is missing in the data.",
             plots.forecast_weeks(first, starts, label),
         ),
-        Plot(
-            "test_by_hour",
-            "Error by hour of day",
-            f"Test RMSE of the forecasts {which} for each hour of day, the model beside "
-            "persistence.",
-            plots.hour_errors(first, label),
-        ),
     ]
+    if meta.step < pd.Timedelta(days=1):  # a day's step has no hours of day
+        figures.append(
+            Plot(
+                "test_by_hour",
+                "Error by hour of day",
+                f"Test RMSE of the forecasts {which} for each hour of day, the model beside "
+                "persistence.",
+                plots.hour_errors(first, label),
+            )
+        )
     if len(meta.steps) > 1:
         figures.append(_step_plot(meta, forecasts, label))
     facts = model_facts(bundle, meta, forecasts)
