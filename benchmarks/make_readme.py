@@ -489,6 +489,26 @@ def results_section() -> str:
             "`taskset -c 0 tuner bench engines --engines E --budget B --seed S`",
         ],
     ]
+    steps = steps_rows(forecast)
+    if steps:
+        rows.insert(
+            3,
+            [
+                "every hour of the next day from one model (`--horizon 24 --every-step`), "
+                "100 trials, all 24 steps: the default export; persistence; seasonal naive; "
+                "gradient boosting (one booster per step)",
+                "; ".join(
+                    f"{dataset.capitalize()} seed {stem.rsplit('seed', 1)[1]}: "
+                    f"{doc['result']['export_test_rmse']:.3f}; "
+                    + "; ".join(
+                        f"{doc['result']['baselines_test'][b]['rmse']:.3f}"
+                        for b in ("persistence", "seasonal", "boosting")
+                    )
+                    for dataset, stem, doc in steps
+                ),
+                "`tuner run --horizon 24 --every-step --trials 100 --seed S; tuner export`",
+            ],
+        )
     station_gaps = " and ".join(
         f"{r['export_test_rmse'] - station_gb[s][0]:.2f}" for s, r in stations.items()
     )
