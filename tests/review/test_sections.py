@@ -141,3 +141,13 @@ def test_every_step_adds_the_error_by_step_and_its_figures(tmp_path):
     ]  # fmt: skip
     assert by_step[0].startswith("1 hour ahead: model 1.000, persistence ")
     assert by_step[-1].endswith("gradient boosting 24.000")
+
+
+def test_a_daily_model_section_has_no_hours_of_day(tmp_path):
+    origins = pd.date_range("2014-01-01", periods=120, freq="D")
+    observed = 50 + 20 * np.sin(np.arange(len(origins)) / 6)[:, None]
+    daily = StepForecasts(
+        origins, (1,), pd.Timedelta(days=1), observed, observed + 1.0, {"persistence": observed}
+    )
+    section = model_section(tmp_path, replace(META, freq="D"), daily, unit=None)
+    assert [p.name for p in section.plots] == ["test_weeks"]
