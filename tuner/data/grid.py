@@ -18,6 +18,7 @@ from tuner.errors import TunerError, shown
 MAX_STEPS_PER_ROW = 10
 # The usual gap must be at least this share of all gaps for the series to have a step.
 MIN_USUAL_SHARE = 0.5
+HOUR = pd.Timedelta(hours=1)
 DAY = pd.Timedelta(days=1)
 WEEK = pd.Timedelta(days=7)
 
@@ -37,7 +38,7 @@ def parse_freq(freq: str) -> pd.Timedelta:
 
 def freq_alias(step: pd.Timedelta) -> str:
     """The pandas alias of `step` (`15min`, `h`, `D`), as a bundle records it."""
-    for alias, unit in (("D", DAY), ("h", pd.Timedelta(hours=1)), ("min", pd.Timedelta(minutes=1))):
+    for alias, unit in (("D", DAY), ("h", HOUR), ("min", pd.Timedelta(minutes=1))):
         if step % unit == pd.Timedelta(0):
             count = int(step / unit)
             return alias if count == 1 else f"{count}{alias}"

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tuner.data.grid import HOUR
 from tuner.errors import TunerError, shown
 
 # Calendar terms, each a sine and a cosine: the time of day, the day of week, the day of year.
@@ -21,7 +22,6 @@ CALENDAR_FEATURES = {
     "year": ("doy_sin", "doy_cos"),
 }
 HOURLY_CALENDAR = ("day", "year")
-HOUR = pd.Timedelta(hours=1)
 
 
 def calendar_terms(step: pd.Timedelta) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import pandas as pd
 
-from tuner.data.grid import duration, regular, season
+from tuner.data.grid import HOUR, duration, regular, season
 from tuner.data.load import load_csv
 from tuner.data.preprocessing import encode
 from tuner.data.sources import DataSpec, target_unit
@@ -27,8 +27,6 @@ from tuner.errors import TunerError
 
 if TYPE_CHECKING:
     import keras
-
-HOUR = pd.Timedelta(hours=1)
 
 
 def predict_csv(model_dir: str | Path, data: str | Path) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from tuner.data import naive
+from tuner.data.grid import HOUR, WEEK
 from tuner.data.prepared import prepare
 from tuner.data.sources import DataSpec
 from tuner.deploy.metadata import BundleMetadata
@@ -22,8 +23,6 @@ from tuner.deploy.predict import load_bundle
 from tuner.errors import TunerError
 
 HOURS = 24
-HOUR = pd.Timedelta(hours=1)
-WEEK = pd.Timedelta(days=7)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import optuna
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
-from tuner.data.grid import duration, parse_freq
+from tuner.data.grid import HOUR, duration, parse_freq
 from tuner.data.sources import DataSpec
 from tuner.deploy.metadata import BundleMetadata
 from tuner.deploy.reach import reach, span
@@ -231,7 +231,7 @@ def model_facts(bundle: Path, meta: BundleMetadata, forecasts: StepForecasts) ->
         if len(meta.steps) > 1
         else (
             f"{len(forecasts.origins)} observed hours"
-            if meta.step == pd.Timedelta(hours=1)
+            if meta.step == HOUR
             else f"{len(forecasts.origins)} observed rows"
         )
     )

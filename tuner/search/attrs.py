@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from tuner.data.grid import parse_freq
+from tuner.data.grid import HOUR, parse_freq
 from tuner.data.sources import DataSpec
 from tuner.errors import TunerError
 from tuner.model.params import ModelParams, TrainingSettings
@@ -50,7 +50,6 @@ FAIL_REASON = "fail_reason"  # `INTERRUPTED`, or an error's kind and first line 
 REPLICATE_OF = "replicate_of"  # the trial whose configuration this one trains again (replicates)
 VAL_RMSE_BY_STEP = "val_rmse_by_step"  # a completed trial's val RMSE of each step (several)
 
-HOUR = pd.Timedelta(hours=1)
 
 # The name studies made before tuner 0.1.0's schema gave the persistence baseline.
 _LEGACY_PERSISTENCE_VAL_RMSE = "baseline_val_rmse"

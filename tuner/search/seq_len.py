@@ -12,11 +12,9 @@ from dataclasses import replace
 
 import pandas as pd
 
-from tuner.data.grid import DAY, WEEK, duration
+from tuner.data.grid import DAY, HOUR, WEEK, duration  # HOUR: the built-in spaces' step
 from tuner.model.params import MAX_SEQ_LEN
 from tuner.search.space import SearchSpace
-
-HOUR = pd.Timedelta(hours=1)  # the step the built-in spaces' windows are written for
 
 
 def for_step(space: SearchSpace, step: pd.Timedelta) -> SearchSpace:
