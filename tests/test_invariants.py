@@ -90,7 +90,8 @@ def test_4_objective_is_val_rmse_in_target_units(searched):
     logs = model.evaluate(
         val.x, val.y, batch_size=min(len(val), VALIDATION_BATCH), verbose=0, return_dict=True
     )
-    predicted = model.predict(val.x, batch_size=256, verbose=0).reshape(-1)
+    predicted = model.predict(val.x, batch_size=256, verbose=0)
+    assert predicted.shape == val.y.shape == (len(val), 1)
     units = searched.to_target_units(predicted) - searched.to_target_units(val.y)
     rmse = math.sqrt(float(np.mean(units**2)))
     assert math.sqrt(logs["mse"]) * searched.target_std == pytest.approx(rmse, rel=1e-4)

@@ -141,9 +141,9 @@ def objective_with(data, monkeypatch, tmp_path):
         actions = iter(injected)
         real_build = recipe.build
 
-        def build(*args):
+        def build(*args, **kwargs):
             next(actions, lambda: None)()
-            return real_build(*args)
+            return real_build(*args, **kwargs)
 
         monkeypatch.setattr(recipe, "build", build)
         space = load_space(FAST_SPACE)

@@ -120,9 +120,9 @@ def _rows(
     filled = filled_hours(frame[list(meta.preprocessing.columns)], origins, meta.seq_len)
     columns[names.filled] = np.repeat(filled, k)
     forecast = pd.DataFrame(columns, index=frame.index[origin])
+    # the model's output to the precision it has; the file's own values as the file has them
     decimals = decimals_for(meta.preprocessing.std[meta.target])
-    values = (names.forecast, names.observed, names.persistence, names.seasonal)
-    return forecast.round(dict.fromkeys([v for v in values if v in columns], decimals))
+    return forecast.round({names.forecast: decimals})
 
 
 def _at(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
