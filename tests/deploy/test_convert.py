@@ -79,7 +79,9 @@ def test_the_formats_of_a_model_forecast_as_the_model_does(tmp_path):
 
     fresh_session()
     keras.utils.set_random_seed(0)
-    model = build(ModelParams(4, 6, 1e-3, 16), 3, TrainingSettings(max_epochs=1, patience=1))
+    model = build(
+        ModelParams(4, 6, 1e-3, 16), 3, TrainingSettings(max_epochs=1, patience=1), outputs=1
+    )
     model.save(tmp_path / "model.keras")
     x = np.random.default_rng(0).normal(size=(50, 6, 3)).astype("float32")
     expected = model.predict(x, verbose=0).reshape(-1)

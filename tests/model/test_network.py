@@ -36,7 +36,7 @@ def _windows(n: int = 32, features: int = N_FEATURES) -> np.ndarray:
 @pytest.mark.parametrize("predict", ["level", "change"])
 def test_one_lstm_then_one_dense_on_windows_of_seq_len_hours(predict):
     keras.backend.clear_session()
-    model = build_model(PARAMS, N_FEATURES, _settings(predict=predict))
+    model = build_model(PARAMS, N_FEATURES, _settings(predict=predict), outputs=1)
     assert _weighted(model) == ["LSTM", "Dense"]
     lstm = next(layer for layer in model.layers if isinstance(layer, keras.layers.LSTM))
     assert lstm.units == PARAMS.units
@@ -51,7 +51,7 @@ def test_one_lstm_then_one_dense_on_windows_of_seq_len_hours(predict):
 def test_compiled_with_adam_its_loss_and_the_validation_metric(loss, ema_momentum, steps):
     keras.backend.clear_session()
     settings = _settings(loss=loss, ema_momentum=ema_momentum)
-    model = build_model(PARAMS, N_FEATURES, settings, steps_per_execution=steps)
+    model = build_model(PARAMS, N_FEATURES, settings, steps_per_execution=steps, outputs=1)
     optimizer = model.optimizer
     assert isinstance(optimizer, keras.optimizers.Adam)
     assert float(optimizer.learning_rate) == pytest.approx(PARAMS.learning_rate)
@@ -71,7 +71,7 @@ def test_predicting_the_change_adds_the_window_s_last_target_to_the_dense_output
     """One LSTM and one Dense either way; the change model adds `x[:, -1, 0]`, nothing else."""
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)
-    model = build_model(PARAMS, N_FEATURES, _settings(predict="change"))
+    model = build_model(PARAMS, N_FEATURES, _settings(predict="change"), outputs=1)
     dense = next(layer for layer in model.layers if isinstance(layer, keras.layers.Dense))
     core = keras.Model(model.inputs, dense.output)
     x = _windows()
@@ -84,7 +84,7 @@ def test_the_deployed_model_takes_raw_values_and_returns_target_units():
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)
     features = len(PREP.features)  # the two numeric columns, then the cyclic time features
-    core = build_model(PARAMS, features, _settings(predict="change"))
+    core = build_model(PARAMS, features, _settings(predict="change"), outputs=1)
     deployed = for_deployment(core, PREP)
     assert deployed.name == "forecaster" and deployed.input_shape == core.input_shape
     assert not any(isinstance(layer, keras.layers.Normalization) for layer in deployed.layers)
@@ -102,8 +102,8 @@ def test_an_ensemble_is_the_mean_of_its_members_each_on_its_own_last_hours():
     short = replace(PARAMS, seq_len=2)
     settings = _settings(predict="change")
     members = [
-        build_model(PARAMS, N_FEATURES, settings, name="member_0"),
-        build_model(short, N_FEATURES, settings, name="member_1"),
+        build_model(PARAMS, N_FEATURES, settings, name="member_0", outputs=1),
+        build_model(short, N_FEATURES, settings, name="member_1", outputs=1),
     ]
     model = ensemble(members)
     assert model.input_shape == (None, PARAMS.seq_len, N_FEATURES)
@@ -116,7 +116,7 @@ def test_an_ensemble_is_the_mean_of_its_members_each_on_its_own_last_hours():
 
 def test_an_ensemble_of_one_is_that_model():
     keras.backend.clear_session()
-    member = build_model(PARAMS, N_FEATURES, _settings())
+    member = build_model(PARAMS, N_FEATURES, _settings(), outputs=1)
     assert ensemble([member]) is member
 
 

@@ -134,19 +134,20 @@ def test_a_model_built_elsewhere_trains_by_the_same_recipe(data):
     _, expected = train(PARAMS, data, training, seed=5)
     keras.backend.clear_session()
     keras.utils.set_random_seed(5)
-    model = build(PARAMS, data.n_features, training)
+    model = build(PARAMS, data.n_features, training, outputs=1)
     got = fit(model, PARAMS, data, training)
     assert got.val_rmse == pytest.approx(expected.val_rmse, rel=1e-6)
 
 
 def test_a_fresh_session_starts_the_layer_names_again():
     fresh_session()
-    build(SMALL, 3, TrainingSettings(max_epochs=1, patience=1))
-    again = build(SMALL, 3, TrainingSettings(max_epochs=1, patience=1))
+    build(SMALL, 3, TrainingSettings(max_epochs=1, patience=1), outputs=1)
+    again = build(SMALL, 3, TrainingSettings(max_epochs=1, patience=1), outputs=1)
     assert "lstm" not in [layer.name for layer in again.layers]  # lstm_1: the session went on
     fresh_session()
     assert "lstm" in [
-        layer.name for layer in build(SMALL, 3, TrainingSettings(max_epochs=1, patience=1)).layers
+        layer.name
+        for layer in build(SMALL, 3, TrainingSettings(max_epochs=1, patience=1), outputs=1).layers
     ]
 
 

@@ -46,14 +46,19 @@ def freq_alias(step: pd.Timedelta) -> str:
 
 
 def series_step(
-    index: pd.DatetimeIndex, *, freq: str | None = None, source: str = "data"
+    index: pd.DatetimeIndex,
+    *,
+    freq: str | None = None,
+    source: str = "data",
+    given_by: str = "--freq",
 ) -> pd.Timedelta:
     """The step of a sorted, duplicate-free index: `freq` if given, else its usual gap.
 
     Every timestamp must lie on the grid of that step from the first one, and the closest
     rows must be one step apart. Without `freq` the step is the usual gap, which must be at
     least half of all gaps (a series of mixed steps has none); `freq` vouches for a series
-    too gappy for that.
+    too gappy for that. `given_by` names who gave `freq` (the user's flag, a bundle) in
+    the refusals.
     """
     if len(index) < 2:
         raise TunerError(f"{source}: {len(index)} row(s): the step between rows cannot be told")
@@ -72,12 +77,12 @@ def series_step(
     closest = pd.Timedelta(gaps.index.min())
     if freq is not None and step != closest:
         raise TunerError(
-            f"{source}: --freq {freq} contradicts the timestamps: the closest rows are "
+            f"{source}: {given_by} {freq} contradicts the timestamps: the closest rows are "
             f"{duration(closest)} apart"
         )
     off = (index - index[0]) % step != pd.Timedelta(0)
     if off.any():
-        told = f"--freq {freq}" if freq is not None else f"the usual step, {duration(usual)},"
+        told = f"{given_by} {freq}" if freq is not None else f"the usual step, {duration(usual)},"
         raise TunerError(
             f"{source}: {int(off.sum())} timestamps are off the grid of {told} from "
             f"{index[0]} (first: {index[off][0]})"
@@ -101,12 +106,13 @@ def to_grid(frame: pd.DataFrame, step: pd.Timedelta, *, source: str = "data") ->
 
 
 def regular(
-    frame: pd.DataFrame, *, freq: str | None = None, source: str = "data"
+    frame: pd.DataFrame, *, freq: str | None = None, source: str = "data", given_by: str = "--freq"
 ) -> tuple[pd.DataFrame, pd.Timedelta]:
-    """`frame` on its regular grid, and the grid's step."""
+    """`frame` on its regular grid, and the grid's step (`series_step`)."""
     if frame.empty:
         raise TunerError(f"{source}: no rows")
-    step = series_step(pd.DatetimeIndex(frame.index), freq=freq, source=source)
+    index = pd.DatetimeIndex(frame.index)
+    step = series_step(index, freq=freq, source=source, given_by=given_by)
     return to_grid(frame, step, source=source), step
 
 

@@ -68,32 +68,13 @@ def _on_the_bundle_s_grid(data: str | Path, meta: BundleMetadata) -> pd.DataFram
     """The file on the grid of the bundle's step; a file of another step is refused."""
     prep = meta.preprocessing
     frame = load_csv(data, target=None, time_col=meta.time_col, required=prep.columns)
-    check_step(pd.DatetimeIndex(frame.index), meta.step, source=str(data))
-    frame, step = regular(frame, freq=meta.freq, source=str(data))
+    frame, step = regular(frame, freq=meta.freq, source=str(data), given_by="the bundle's step")
     if len(frame) < meta.seq_len:
         raise TunerError(
             f"{data}: {len(frame)} rows of {duration(step)}, fewer than the model's seq_len "
             f"{meta.seq_len}"
         )
     return frame
-
-
-def check_step(index: pd.DatetimeIndex, step: pd.Timedelta, *, source: str) -> None:
-    """Refuse a file whose closest rows are not one step of the bundle apart, or whose
-    timestamps are off that step's grid: the model reads windows of its own step only."""
-    if len(index) < 2:
-        return  # `regular` says why one row is not a series
-    closest = pd.Timedelta((index[1:] - index[:-1]).min())
-    off = (index - index[0]) % step != pd.Timedelta(0)
-    if closest != step or off.any():
-        at = (
-            f"its closest rows are {duration(closest)} apart"
-            if closest != step
-            else (f"{int(off.sum())} timestamps are off that grid (first: {index[off][0]})")
-        )
-        raise TunerError(
-            f"{source}: the bundle forecasts a series of one row every {duration(step)}, and {at}"
-        )
 
 
 def _rows(

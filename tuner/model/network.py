@@ -25,7 +25,7 @@ def build_model(
     n_features: int,
     training: TrainingSettings,
     *,
-    outputs: int = 1,
+    outputs: int,
     steps_per_execution: int = 1,
     name: str | None = None,
     compiled: bool = True,

@@ -49,7 +49,7 @@ def fresh_session() -> None:
 
 
 def build(
-    params: ModelParams, n_features: int, training: TrainingSettings, *, outputs: int = 1
+    params: ModelParams, n_features: int, training: TrainingSettings, *, outputs: int
 ) -> keras.Model:
     """The network of `params` with `outputs` steps ahead, compiled as `training` says,
     with batch hooks grouped."""
