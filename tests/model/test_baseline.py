@@ -236,7 +236,7 @@ def test_a_part_with_no_rows_is_a_one_line_error(small):
     with pytest.raises(TunerError) as error:
         model.rmse("test")
     message = _one_line(error)
-    assert "the test split (0 hours)" in message and "without the test rows" in message
+    assert "the test split (0 rows)" in message and "without the test rows" in message
 
 
 def test_a_validation_part_with_no_observed_target_is_a_one_line_error(tmp_path):
@@ -244,7 +244,7 @@ def test_a_validation_part_with_no_observed_target_is_a_one_line_error(tmp_path)
     frame.loc[1008:1223, "load"] = np.nan
     with pytest.raises(TunerError) as error:
         fit_baseline(prepare(_spec(tmp_path, frame)))
-    assert "the val split (216 hours) has no observed target" in _one_line(error)
+    assert "the val split (216 rows) has no observed target" in _one_line(error)
 
 
 def test_a_csv_too_short_for_the_features_is_a_one_line_error(tmp_path):
@@ -254,4 +254,4 @@ def test_a_csv_too_short_for_the_features_is_a_one_line_error(tmp_path):
     data = prepare(resolve(str(path), target="load", time_col="ts"))
     with pytest.raises(TunerError) as error:
         fit_baseline(data)
-    assert f"{path}: too few rows: the train split (42 hours)" in _one_line(error)
+    assert f"{path}: too few rows: the train split (42 rows)" in _one_line(error)

@@ -39,7 +39,7 @@ LAGS = 24  # the target at t, t-1, ..., t-23
 TARGET_DIFFS = (1, 2, 3, 6, 12, 24)
 ROLLING = (3, 6, 12, 24, 48)
 INPUT_DIFFS = (1, 2, 3, 6)
-HISTORY = max(LAGS, *TARGET_DIFFS, *ROLLING)  # hours a training row's features need
+HISTORY = max(LAGS, *TARGET_DIFFS, *ROLLING)  # rows a training origin's features need
 
 PARAMS = {
     "objective": "huber",  # robust to pm2.5's bursts; alpha is set from the data
@@ -79,7 +79,7 @@ def feature_names(prep: Preprocessing) -> tuple[str, ...]:
 
 
 def lag_features(raw: np.ndarray, n_numeric: int) -> np.ndarray:
-    """Features of every hour t from rows 0..t of `raw` alone; NaN where history is short.
+    """Features of every row t from rows 0..t of `raw` alone; NaN where history is short.
 
     `raw` is `PreparedData.raw`: column 0 the target, then the other numeric inputs
     (`n_numeric` in all, the target included), then one-hot and cyclic columns.
@@ -99,16 +99,16 @@ def lag_features(raw: np.ndarray, n_numeric: int) -> np.ndarray:
 
 
 def _lagged(x: np.ndarray, k: int) -> np.ndarray:
-    """x[t - k] at t; NaN for the first k hours."""
+    """x[t - k] at t; NaN for the first k rows."""
     out = np.full_like(x, np.nan)
     out[k:] = x[: len(x) - k]
     return out
 
 
-def _trailing(x: np.ndarray, hours: int) -> np.ndarray:
-    """Row t holds x[t - hours + 1 .. t]; a window reaching before the start is all NaN."""
-    padded = np.concatenate([np.full(hours - 1, np.nan), x])
-    return sliding_window_view(padded, hours)
+def _trailing(x: np.ndarray, rows: int) -> np.ndarray:
+    """Row t holds x[t - rows + 1 .. t]; a window reaching before the start is all NaN."""
+    padded = np.concatenate([np.full(rows - 1, np.nan), x])
+    return sliding_window_view(padded, rows)
 
 
 @dataclass(frozen=True)
@@ -167,8 +167,8 @@ def fit_baseline(data: PreparedData, *, seed: int = 0, threads: int = 1) -> Base
     origins = origins[origins >= HISTORY - 1]
     if len(origins) == 0:
         raise TunerError(
-            f"{data.spec.path}: too few rows: the train split ({stop - start} hours) has no "
-            f"observed target with {HISTORY} hours of history at horizon {data.spec.horizon}"
+            f"{data.spec.path}: too few rows: the train split ({stop - start} rows) has no "
+            f"observed target with {HISTORY} rows of history at horizon {data.spec.horizon}"
         )
     val_origins = _scored_origins(data, "val")
     # The features of every row before the test part, and nothing after it.
@@ -228,7 +228,7 @@ def _scored_origins(data: PreparedData, part: ScoredPart) -> np.ndarray:
     if len(origins) == 0:
         hint = " (prepared without the test rows)" if part == "test" and start == stop else ""
         raise TunerError(
-            f"{data.spec.path}: the {part} split ({stop - start} hours) has no observed "
+            f"{data.spec.path}: the {part} split ({stop - start} rows) has no observed "
             f"target to score{hint}"
         )
     return origins
