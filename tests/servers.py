@@ -123,6 +123,19 @@ class S3Server:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def client(self):
+        """A boto3 client of this server, straight to it (no proxy between)."""
+        import boto3
+
+        env = aws_environment(self.endpoint)
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+            region_name=env["AWS_DEFAULT_REGION"],
+        )
+
     def close(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)

@@ -41,27 +41,14 @@ FINISHED = ("COMPLETE", "PRUNED")
 def s3():
     server = S3Server()
     try:
-        _client(server.endpoint).create_bucket(Bucket=BUCKET)
+        server.client().create_bucket(Bucket=BUCKET)
         yield server
     finally:
         server.close()
 
 
-def _client(endpoint: str):
-    import boto3
-
-    env = aws_environment(endpoint)
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        region_name=env["AWS_DEFAULT_REGION"],
-    )
-
-
-def _objects(endpoint: str) -> dict[str, bytes]:
-    client = _client(endpoint)
+def _objects(s3: S3Server) -> dict[str, bytes]:
+    client = s3.client()
     listed = client.list_objects_v2(Bucket=BUCKET).get("Contents", [])
     return {o["Key"]: client.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read() for o in listed}
 
@@ -140,7 +127,7 @@ def test_two_machines_share_one_study_through_the_database_and_the_bucket(postgr
     assert 8 <= finished <= 8 + 3 and "RUNNING" not in states, states
 
     # One model per trial that became the best, under the prefix, and nothing else.
-    objects = _objects(s3.endpoint)
+    objects = _objects(s3)
     saved = {
         t.number: t.user_attrs[attrs.ARTIFACT_ID]
         for t in trials
@@ -169,7 +156,7 @@ def test_two_machines_share_one_study_through_the_database_and_the_bucket(postgr
     assert reported.returncode == 0, reported.stderr
     page = optuna.load_study(study_name=STUDY, storage=storage).user_attrs[attrs.REPORT_ARTIFACT_ID]
     assert (
-        _objects(s3.endpoint)[f"{PREFIX}/{page}"]
+        _objects(s3)[f"{PREFIX}/{page}"]
         == (third / "results" / "report" / STUDY / "report.html").read_bytes()
     )
 
@@ -199,11 +186,11 @@ def test_two_machines_share_one_study_through_the_database_and_the_bucket(postgr
     finally:
         dashboard.terminate()
         dashboard.wait(timeout=30)
-    assert _objects(s3.endpoint).keys() >= {f"{PREFIX}/{a}" for a in saved.values()}
+    assert _objects(s3).keys() >= {f"{PREFIX}/{a}" for a in saved.values()}
     assert len(_trials(storage)) == len(trials)
 
     # Objects lost from the store: export names the missing model, and changes nothing.
-    _client(s3.endpoint).delete_object(Bucket=BUCKET, Key=f"{PREFIX}/{artifact}")
+    s3.client().delete_object(Bucket=BUCKET, Key=f"{PREFIX}/{artifact}")
     before = (third / "bundle" / "model.keras").read_bytes()
     lost = tuner("export", "--single", "--storage", storage, "--out", "bundle", cwd=third, env=env)
     assert lost.returncode == 2 and lost.stderr.count("\n") == 1, lost.stderr
@@ -449,6 +436,6 @@ def test_a_store_that_goes_away_during_an_upload_fails_that_trial_runs_it_again_
     assert retries[0].state.name in FINISHED and attrs.FAIL_REASON not in retries[0].user_attrs
     best = optuna.load_study(study_name=STUDY, storage=storage).best_trial
     artifact = best.user_attrs[attrs.ARTIFACT_ID]
-    assert f"gone-away/{artifact}" in _objects(s3.endpoint)
+    assert f"gone-away/{artifact}" in _objects(s3)
     report = json.loads(tuner("best", "--json", "--storage", storage, cwd=folder, env=env).stdout)
     assert sum(n for reason, n in report["fail_reasons"].items() if "ModelNotSaved" in reason) == 1
