@@ -264,3 +264,18 @@ def _target_by_time(path: Path, meta: dict) -> pd.Series:
     else:
         times = pd.to_datetime(raw[["year", "month", "day", "hour"]])
     return pd.Series(raw[meta["target"]].to_numpy("float64"), index=pd.DatetimeIndex(times))
+
+
+@pytest.mark.e2e
+def test_a_curve_bank_draws_the_windows_run_draws_on_the_series_step(made, tmp_path):
+    from tuner.bench.cli import main
+    from tuner.data.grid import DAY
+    from tuner.search.seq_len import for_step
+    from tuner.search.space import load_space
+
+    bank = tmp_path / "bank.jsonl"
+    args = ["--data", str(made["beijing-daily"]), *_flags("beijing-daily")]
+    assert main(["curves", *args, "--configs", "3", "--epochs", "2", "--out", str(bank)]) == 0
+    drawn = {json.loads(line)["params"]["seq_len"] for line in bank.read_text().splitlines()}
+    weeks = set(for_step(load_space("lstm_baseline"), DAY).params["seq_len"].values())
+    assert drawn and drawn <= weeks and weeks <= {7, 14, 28}

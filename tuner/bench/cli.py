@@ -29,11 +29,12 @@ def main(argv: list[str], *, prog: str = "python -m tuner.bench") -> int:
 def curves(args: argparse.Namespace) -> int:
     from tuner.bench.curves import make_bank
     from tuner.data.prepared import prepare
+    from tuner.search.seq_len import for_step
     from tuner.search.space import load_space
 
     options.quiet_native_logs(args)  # the bank trains here, not in worker processes
-    space = load_space(args.space)
     data = prepare(options.data_spec(args))
+    space = for_step(load_space(args.space), data.step)  # the windows `tuner run` would draw
     data.check_enough_rows(space.max_seq_len)
     bank = make_bank(
         data,
