@@ -168,8 +168,8 @@ def test_levers_pairs_two_levers(small_csv, tmp_path):
 @pytest.mark.e2e
 def test_smooth_series_runs_and_exports_a_station_s_smooth_target(tmp_path):
     out = tmp_path / "smooth.jsonl"
-    args = ["--stations", "Aotizhongxin", "--targets", "TEMP", "--timeout", "20"]
-    args += ["--max-epochs", "2", "--replicates", "0", "--out", out]
+    args = ["--stations", "Aotizhongxin", "--targets", "TEMP", "--timeout", "10"]
+    args += ["--max-epochs", "1", "--replicates", "0", "--out", out]
     done = script(BENCHMARKS / "experiments" / "smooth_series.py", *args, timeout=300)
     assert done.returncode == 0, done.stderr
     (row,) = [json.loads(line) for line in out.read_text().splitlines()]

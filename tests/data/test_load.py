@@ -47,6 +47,11 @@ def test_time_column(tmp_path):
         ("No,year,month,day,hour,load\n1,2020,13,1,0,5", "load", "unreadable timestamp"),
         ("", "load", "cannot read as CSV"),
         ("ts,load,temp\n2020-01-01 00:00,1,inf", "load", "column 'temp' has 1 infinite values"),
+        (
+            "ts,load,temp\n2020-01-01 00:00,1e39,1",
+            "load",
+            "column 'load' has 1 values beyond ±3.4e\\+38, the range of the model's 32-bit",
+        ),
     ],
 )
 def test_bad_data_is_one_line(tmp_path, text, target, message):

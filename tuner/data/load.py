@@ -11,6 +11,7 @@ import pandas as pd
 from tuner.errors import TunerError, shown
 
 CALENDAR_COLUMNS = ("year", "month", "day", "hour")
+FLOAT32_MAX = float(np.finfo("float32").max)
 
 
 def load_csv(
@@ -46,11 +47,7 @@ def load_csv(
         if column != target and not pd.api.types.is_numeric_dtype(raw[column]):
             _refuse_mostly_numeric(raw[column], path, column)
         if pd.api.types.is_numeric_dtype(raw[column]):
-            infinite = np.isinf(raw[column].to_numpy("float64", na_value=np.nan))
-            if infinite.any():
-                raise TunerError(
-                    f"{path}: column {shown(column)} has {int(infinite.sum())} infinite values"
-                )
+            _refuse_out_of_range(raw[column].to_numpy("float64", na_value=np.nan), path, column)
     times, time_columns = _timestamps(raw, path, time_col)
     if target in time_columns:
         raise TunerError(f"{path}: the target {shown(target)} is a time column")
@@ -76,6 +73,21 @@ def _numeric(column: pd.Series, path: Path, name: str) -> pd.Series:
             f"(e.g. {shown(example)})"
         )
     return values.astype("float64")
+
+
+def _refuse_out_of_range(values: np.ndarray, path: str | Path, column: str) -> None:
+    """Infinite values, or values a float32 (what the model reads) would make infinite."""
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise TunerError(
+            f"{path}: column {shown(column)} has {int(infinite.sum())} infinite values"
+        )
+    huge = np.abs(values) > FLOAT32_MAX
+    if huge.any():
+        raise TunerError(
+            f"{path}: column {shown(column)} has {int(huge.sum())} values beyond "
+            f"±{FLOAT32_MAX:.1e}, the range of the model's 32-bit numbers"
+        )
 
 
 def _refuse_mostly_numeric(column: pd.Series, path: Path, name: str) -> None:
