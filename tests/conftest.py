@@ -144,6 +144,19 @@ def browser():
 
 
 @pytest.fixture(scope="module")
+def s3():
+    """moto's S3 server of a module's own, on loopback, with the bucket `servers.BUCKET`."""
+    from tests.servers import BUCKET, S3Server
+
+    server = S3Server()
+    try:
+        server.client().create_bucket(Bucket=BUCKET)
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="module")
 def postgres():
     """A PostgreSQL server of a module's own, on loopback (`tests.servers.Postgres`)."""
     from tests.servers import Postgres

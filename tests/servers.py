@@ -107,6 +107,9 @@ class Postgres:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+BUCKET = "models"  # the bucket the `s3` fixture makes
+
+
 class S3Server:
     """moto's standalone server: S3 over HTTP on loopback, objects in its memory."""
 

@@ -20,7 +20,7 @@ import pytest
 from tests.conftest import FAST_SPACE, TUNER, cli_env
 from tests.faults.proxy import FaultProxy
 from tests.faults.schedule import Injector, schedule
-from tests.servers import S3Server, aws_environment
+from tests.servers import BUCKET, S3Server, aws_environment
 from tuner.search import attrs
 
 pytestmark = pytest.mark.e2e
@@ -32,17 +32,7 @@ RUNS, JOBS = 2, 2
 FORMS = {"short": (3, 0, 8), "long": (10, 2, 40)}
 # Longer than a fault and the next one with the gap between them (`schedule`).
 STORAGE_WAIT_S = 30
-BUCKET, PREFIX = "models", "soak"
-
-
-@pytest.fixture(scope="module")
-def s3():
-    server = S3Server()
-    try:
-        server.client().create_bucket(Bucket=BUCKET)
-        yield server
-    finally:
-        server.close()
+PREFIX = "soak"
 
 
 def _run(folder: Path, storage: str, store: str, trials: int, replicates: int) -> subprocess.Popen:

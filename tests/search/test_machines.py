@@ -23,28 +23,17 @@ import pytest
 from tests.conftest import FAST_SPACE, TUNER, cli_env, tuner
 from tests.heartbeats import age_heartbeat, beating, caught
 from tests.outages import Doorman
-from tests.servers import Gate, S3Server, aws_environment, free_port
+from tests.servers import BUCKET, Gate, S3Server, aws_environment, free_port
 from tests.waiting import answering, reaped, until
 from tuner.search import attrs
 from tuner.search.storage import stale_after
 
 pytestmark = pytest.mark.e2e
 
-BUCKET = "models"
 PREFIX = "team/tuner"
 STORE = f"s3://{BUCKET}/{PREFIX}"
 STUDY = "beijing-fast_space"
 FINISHED = ("COMPLETE", "PRUNED")
-
-
-@pytest.fixture(scope="module")
-def s3():
-    server = S3Server()
-    try:
-        server.client().create_bucket(Bucket=BUCKET)
-        yield server
-    finally:
-        server.close()
 
 
 def _objects(s3: S3Server) -> dict[str, bytes]:
