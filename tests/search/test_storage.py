@@ -191,31 +191,44 @@ def test_a_call_inside_a_patient_call_does_not_wait_again(patient):
     assert len(inner_calls) > 1  # each outer attempt reaches the driver once
 
 
-def test_a_missed_heartbeat_is_skipped_not_waited_for(patient, monkeypatch):
-    """An outage meets the heartbeat once and is not tried again: the next beat comes on
-    time, and the trial fails only after its grace period without one. A wrong request is
-    still raised."""
+def test_a_trial_s_first_beat_waits_out_an_outage_and_a_later_one_is_skipped(patient, monkeypatch):
+    """Optuna's stale check passes over a trial with no beat on record: the first beat is
+    tried again until it lands. A later one meets an outage once and is not tried again: the
+    next comes on time, and the trial fails only after its grace without one. An outage
+    longer than the wait raises nothing in the heartbeat's thread; a wrong request is still
+    raised."""
     import sqlalchemy
 
-    from tuner.search import storage as module
+    calls = []
+    answers = iter([_operational("connection refused")] * 2 + [None] * 2)
 
-    calls, waits = [], []
+    def beat(self, trial_id):
+        calls.append(trial_id)
+        if (error := next(answers, None)) is not None:
+            raise error
+
+    monkeypatch.setattr(optuna.storages.RDBStorage, "record_heartbeat", beat)
+    assert patient.record_heartbeat(7) is None
+    assert calls == [7, 7, 7]  # two refused, the third landed
 
     def away(self, trial_id):
         calls.append(trial_id)
         raise _operational("connection refused")
 
     monkeypatch.setattr(optuna.storages.RDBStorage, "record_heartbeat", away)
-    monkeypatch.setattr(module.time, "sleep", waits.append)  # no wait passes unseen
+    calls.clear()
     assert patient.record_heartbeat(7) is None
-    assert calls == [7] and waits == []
+    assert calls == [7]  # trial 7 has a beat on record: skipped at once
+    assert patient.record_heartbeat(8) is None  # no beat on record: tried for the wait, 1 s
+    assert len(calls) > 2
 
     def refused(self, trial_id):
         raise sqlalchemy.exc.IntegrityError("INSERT", {}, Exception("foreign key"))
 
     monkeypatch.setattr(optuna.storages.RDBStorage, "record_heartbeat", refused)
-    with pytest.raises(sqlalchemy.exc.IntegrityError):
-        patient.record_heartbeat(7)
+    for trial_id in (7, 9):
+        with pytest.raises(sqlalchemy.exc.IntegrityError):
+            patient.record_heartbeat(trial_id)
 
 
 _POP = """

@@ -3,6 +3,7 @@ and a write tried again never lands twice."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import json
@@ -107,9 +108,20 @@ class PatientStorage(optuna.storages.RDBStorage):
     def __init__(self, *args, wait: float = STORAGE_WAIT_S, **kwargs) -> None:
         self._wait = wait
         self._inside = threading.local()  # a patient call made by another waits only once
+        self._beaten: set[int] = set()  # trials with a beat on record, from this process
         super().__init__(*args, **kwargs)
 
     def record_heartbeat(self, trial_id: int) -> None:
+        """A trial's first beat waits out an outage as any call does: Optuna's stale check
+        passes over a trial with no beat on record, which would stay RUNNING for good if
+        its worker died. A later beat is skipped in an outage: the one before it is on
+        record, and the grace allows for the wait. Nothing is raised from an outage (this
+        runs in Optuna's heartbeat thread; the run's own calls stop it in one line)."""
+        if trial_id not in self._beaten:
+            with contextlib.suppress(StorageUnreachable):
+                self._patiently(optuna.storages.RDBStorage.record_heartbeat, self, trial_id)
+                self._beaten.add(trial_id)
+            return
         try:
             super().record_heartbeat(trial_id)
         except STORAGE_ERRORS as e:
