@@ -126,6 +126,27 @@ def test_a_study_another_process_is_making_is_joined_and_recorded_once(beijing_s
     assert made[attrs.SPACE_PARAMS] == space_record(SPACE)
 
 
+def test_a_record_being_written_is_never_read_as_whole_before_it_is(beijing_spec):
+    """Another process may look between any two of the record's writes: until the data, the
+    last, is in, it sees a study being made; after, the whole record."""
+    storage = optuna.storages.InMemoryStorage()
+    seen = []
+
+    class Looking(type(storage)):
+        def set_study_user_attr(self, study_id, key, value):
+            super().set_study_user_attr(study_id, key, value)
+            seen.append(dict(recorded(self, "shared")))
+
+    storage.__class__ = Looking
+    open_study(storage, RunConfig(data=beijing_spec, space=SPACE, study_name="shared"))
+    data = asdict(beijing_spec)
+    for attributes in seen:
+        check_resumable(storage, "shared", attributes, data, SPACE)  # never refused
+        if attrs.DATA in attributes:
+            assert {attrs.SPACE, attrs.SPACE_PARAMS, attrs.TRAINING} <= attributes.keys()
+    assert any(attrs.DATA in attributes for attributes in seen)
+
+
 def test_an_older_study_is_compared_with_what_its_trials_sampled_then_recorded(
     tmp_path, beijing_spec
 ):

@@ -135,8 +135,8 @@ def check_resumable(
     or training settings, in one line that names what changed and both values.
 
     A study with no data recorded is being made by another process that started at the
-    same moment (its creation and its record are two writes): there is nothing to compare
-    yet, and `open_study` records the same."""
+    same moment (its creation and its record are several writes, the data last): there is
+    nothing to compare yet, and `open_study` records the same."""
     if attrs.DATA not in study_attrs:
         return
     change = data_change(study_attrs[attrs.DATA], data)
@@ -159,7 +159,10 @@ def check_resumable(
 
 def open_study(storage: optuna.storages.BaseStorage, config: RunConfig) -> optuna.Study:
     """The study `config` names, made if new, with its record written where it lacks one;
-    a resumed study was checked by `check_resumable` first."""
+    a resumed study was checked by `check_resumable` first.
+
+    The data is written last: a process joining at the same moment reads the record as
+    whole once the data is in it, and as still being made before."""
     study = optuna.create_study(
         study_name=config.study_name,
         storage=storage,
@@ -167,10 +170,10 @@ def open_study(storage: optuna.storages.BaseStorage, config: RunConfig) -> optun
         load_if_exists=True,
     )
     for key, value in (
-        (attrs.DATA, asdict(config.data)),
         (attrs.SPACE, config.space.name),
         (attrs.SPACE_PARAMS, space_record(config.space)),
         (attrs.TRAINING, asdict(config.space.training)),
+        (attrs.DATA, asdict(config.data)),
     ):
         if key not in study.user_attrs:  # a new study, or one made before tuner recorded it
             study.set_user_attr(key, value)
