@@ -26,9 +26,8 @@ from tuner.search.failures import STORAGE_ERRORS, storage_cause
 # How long a call waits for a database server that stopped answering (a restart, a
 # failover) before it gives up; `tuner run --storage-wait` sets it for a run.
 STORAGE_WAIT_S = 120.0
-# Tries at most 2 s apart: a server that answers only now and then (a flapping network,
-# a failover's first seconds) is still met within the wait, at one connection attempt per
-# process every 2 s.
+# Tries at most 2 s apart: a server that answers only now and then (a flapping network, a
+# failover's first seconds) is met within the wait, at one connection a process every 2 s.
 RETRY_FIRST_DELAY_S, RETRY_MAX_DELAY_S = 0.5, 2.0
 # The connections a process holds at most: its main thread's and a trial's heartbeat's.
 CONNECTIONS_PER_PROCESS = 2
@@ -89,7 +88,7 @@ class PatientStorage(optuna.storages.RDBStorage):
     A call that meets an outage is tried again, after 0.5, 1, then every 2 s, for `wait`
     seconds; then it raises `StorageUnreachable`, which stops the run in one line with
     every finished trial stored. A server out of connections is not waited for
-    (`ConnectionLimitReached`). A missed heartbeat is skipped, not waited for.
+    (`ConnectionLimitReached`). Of the heartbeats, a trial's first waits (`record_heartbeat`).
 
     Every call is retried, and a write's commit may have landed when its reply was lost
     (the client cannot tell), so each retried write is safe to make again:
@@ -112,11 +111,9 @@ class PatientStorage(optuna.storages.RDBStorage):
         super().__init__(*args, **kwargs)
 
     def record_heartbeat(self, trial_id: int) -> None:
-        """A trial's first beat waits out an outage as any call does: Optuna's stale check
-        passes over a trial with no beat on record, which would stay RUNNING for good if
-        its worker died. A later beat is skipped in an outage: the one before it is on
-        record, and the grace allows for the wait. Nothing is raised from an outage (this
-        runs in Optuna's heartbeat thread; the run's own calls stop it in one line)."""
+        """A first beat waits out an outage: the stale check passes over a trial with no beat,
+        which a dead worker would leave RUNNING. A later one is skipped (the grace allows for
+        it). Optuna's heartbeat thread raises nothing: the run's own calls stop it."""
         if trial_id not in self._beaten:
             with contextlib.suppress(StorageUnreachable):
                 self._patiently(optuna.storages.RDBStorage.record_heartbeat, self, trial_id)
