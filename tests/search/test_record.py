@@ -129,15 +129,14 @@ def test_a_study_another_process_is_making_is_joined_and_recorded_once(beijing_s
 def test_a_record_being_written_is_never_read_as_whole_before_it_is(beijing_spec):
     """Another process may look between any two of the record's writes: until the data, the
     last, is in, it sees a study being made; after, the whole record."""
-    storage = optuna.storages.InMemoryStorage()
     seen = []
 
-    class Looking(type(storage)):
+    class Looking(optuna.storages.InMemoryStorage):
         def set_study_user_attr(self, study_id, key, value):
             super().set_study_user_attr(study_id, key, value)
             seen.append(dict(recorded(self, "shared")))
 
-    storage.__class__ = Looking
+    storage = Looking()
     open_study(storage, RunConfig(data=beijing_spec, space=SPACE, study_name="shared"))
     data = asdict(beijing_spec)
     for attributes in seen:
