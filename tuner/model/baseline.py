@@ -70,8 +70,8 @@ def feature_names(prep: Preprocessing) -> tuple[str, ...]:
     target, others = prep.numeric[0], prep.numeric[1:]
     names = [f"{target}[t-{k}]" for k in range(LAGS)]
     names += [f"{target}[t]-{target}[t-{k}]" for k in TARGET_DIFFS]
-    for hours in ROLLING:
-        names += [f"{target}_{stat}_{hours}h" for stat in ("mean", "max", "std")]
+    for rows in ROLLING:
+        names += [f"{target}_{stat}_{rows}" for stat in ("mean", "max", "std")]
     for name in others:
         names += [name] + [f"{name}[t]-{name}[t-{k}]" for k in INPUT_DIFFS]
     names += list(prep.features[len(prep.numeric) :])  # one-hot and cyclic, as they are
@@ -88,8 +88,8 @@ def lag_features(raw: np.ndarray, n_numeric: int) -> np.ndarray:
     y = raw[:, 0]
     columns = [_lagged(y, k) for k in range(LAGS)]
     columns += [y - _lagged(y, k) for k in TARGET_DIFFS]
-    for hours in ROLLING:
-        window = _trailing(y, hours)
+    for rows in ROLLING:
+        window = _trailing(y, rows)
         columns += [window.mean(axis=1), window.max(axis=1), window.std(axis=1)]
     for j in range(1, n_numeric):
         x = raw[:, j]
