@@ -84,7 +84,7 @@ def test_4_objective_is_val_rmse_in_target_units(searched):
         ModelParams(units=4, seq_len=6, learning_rate=1e-3, batch_size=256),
         searched.n_features,
         TrainingSettings(max_epochs=1, patience=1, predict="change", loss="huber"),
-        outputs=1,
+        scales=searched.target_scales,
     )
     # evaluated as the training path evaluates it after each epoch; the loss is Huber, the
     # value is the MSE metric's
@@ -116,7 +116,7 @@ def test_5_exported_model_takes_raw_values_and_returns_target_units(searched):
         ModelParams(units=4, seq_len=12, learning_rate=1e-3, batch_size=256),
         searched.n_features,
         TrainingSettings(max_epochs=1, patience=1, predict="change"),
-        outputs=1,
+        scales=searched.target_scales,
     )
     deployed = for_deployment(core, searched.prep)
     scaled, raw = searched.windows("val", 12), searched.raw_windows("val", 12)

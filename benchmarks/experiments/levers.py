@@ -50,6 +50,8 @@ class Lever:
     delta: float = 1.0  # Huber's delta, on the standardised target
     drop: tuple[str, ...] = ()  # input features left out
     filled_flag: bool = False  # an input saying the target's hour was filled
+    difference: bool = False  # an input: the target's change from the row before
+    change_unit: bool = False  # a change predicted in units of the training changes' spread
 
 
 LEVERS = {
@@ -67,6 +69,15 @@ LEVERS = {
         Lever("change+huber", predict="change", loss="huber"),
         Lever("change+huber0.5", predict="change", loss="huber", delta=0.5),
         Lever("change+huber0.25", predict="change", loss="huber", delta=0.25),
+        Lever("change+huber+difference", predict="change", loss="huber", difference=True),
+        Lever("change+huber+unit", predict="change", loss="huber", change_unit=True),
+        Lever(
+            "change+huber+unit+difference",
+            predict="change",
+            loss="huber",
+            change_unit=True,
+            difference=True,
+        ),
         Lever("huber+no-cumulative", loss="huber", drop=("Iws", "Is", "Ir")),
         Lever(
             "change+huber+no-cumulative", predict="change", loss="huber", drop=("Iws", "Is", "Ir")
@@ -84,6 +95,9 @@ def features(data, lever: Lever) -> tuple[np.ndarray, list[str], float, float]:
     if lever.filled_flag:
         raw = np.concatenate([raw, (~data.known).astype("float64")[:, None]], axis=1)
         names.append("filled")
+    if lever.difference:
+        raw = np.concatenate([raw, np.diff(raw[:, :1], axis=0, prepend=raw[:1, :1])], axis=1)
+        names.append("difference")
     keep = [i for i, name in enumerate(names) if name not in lever.drop]
     raw, names = raw[:, keep], [names[i] for i in keep]
     train = slice(0, data._bounds["val"][0])
@@ -104,7 +118,10 @@ def evaluate(data, lever: Lever, params: ModelParams, seed: int, training) -> di
     horizon = data.spec.horizon
     level = x[:, 0].astype("float64")
     last = np.roll(level, horizon)
-    y = (level - last if lever.predict == "change" else level).astype("float32")
+    y = level - last if lever.predict == "change" else level
+    train_rows = slice(horizon, data._bounds["val"][0])
+    unit = float(np.std(y[train_rows])) if lever.change_unit else 1.0
+    y = (y / unit).astype("float32")
     windows = {}
     for part in ("train", "val"):
         start, stop = data._bounds[part]
@@ -115,7 +132,8 @@ def evaluate(data, lever: Lever, params: ModelParams, seed: int, training) -> di
     observed = data.to_target_units(data.y[val_rows])
 
     def to_units(predicted: np.ndarray) -> np.ndarray:
-        scaled = predicted.astype("float64") + (last[val_rows] if lever.predict == "change" else 0)
+        offset = last[val_rows] if lever.predict == "change" else 0
+        scaled = predicted.astype("float64") * unit + offset
         values = scaled * std + mean
         return np.expm1(values) if lever.transform == "log1p" else values
 
@@ -148,7 +166,7 @@ def evaluate(data, lever: Lever, params: ModelParams, seed: int, training) -> di
             use_ema=training.ema_momentum > 0,
             ema_momentum=training.ema_momentum,
         ),
-        loss=keras.losses.Huber(delta=lever.delta) if lever.loss == "huber" else "mse",
+        loss=keras.losses.Huber(delta=lever.delta / unit) if lever.loss == "huber" else "mse",
         steps_per_execution=STEPS_PER_EXECUTION,
     )
     score = ValidationRMSE()

@@ -2,7 +2,7 @@
 was tuned on, smooth ones included (temperature, pressure, dew point)?
 
 Usage: python benchmarks/experiments/smooth_series.py [--stations Aotizhongxin,Changping]
-       [--targets TEMP,PRES,DEWP,PM2.5] [--seeds 0] [--timeout 600]
+       [--targets TEMP,PRES,DEWP,PM2.5] [--seeds 0] [--timeout 600 | --trials N]
        [--against REF] [--out FILE.jsonl] [--max-epochs N] [--replicates N]
 
 A station is one of the multi-site files (Aotizhongxin, Changping) or `beijing`, the
@@ -13,8 +13,9 @@ export again by that revision's tuner, so that the two products are paired by da
 and seed. Each export's metadata gives the test RMSE beside persistence and the
 gradient-boosting baseline, both scored by export on the same test windows; the best
 trial's validation RMSE beside validation persistence and boosting says what the search
-found. Rows are appended to `--out` as JSON lines (an interrupted run
-resumes); the table is printed from them. One run at a time: the runs are timed.
+found. Rows are appended to `--out` as JSON lines (an interrupted run resumes); the table
+is printed from them. Timed runs should run one at a time; `--trials N` instead of
+`--timeout` is a budget that the machine's load does not change.
 """
 
 from __future__ import annotations
@@ -130,12 +131,14 @@ def main() -> None:
     parser.add_argument("--targets", default=",".join(TARGETS))
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--timeout", type=int, default=600)
+    parser.add_argument("--trials", type=int, help="a budget of trials instead of --timeout")
     parser.add_argument("--against", help="a git revision whose tuner is run beside this one")
     parser.add_argument("--out", type=Path, help="JSON lines, appended (default: none)")
     parser.add_argument("--max-epochs", type=int, help="tuner run's, for a quick look")
     parser.add_argument("--replicates", type=int, help="tuner run's, for a quick look")
     args = parser.parse_args()
-    run_args = ["--timeout", str(args.timeout)]
+    budget = f"{args.trials} trials" if args.trials else args.timeout
+    run_args = ["--trials", str(args.trials)] if args.trials else ["--timeout", str(args.timeout)]
     for option in ("max_epochs", "replicates"):
         if getattr(args, option) is not None:
             run_args += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
@@ -152,11 +155,11 @@ def main() -> None:
             for target in args.targets.split(","):
                 for seed in map(int, args.seeds.split(",")):
                     for product, tree in products.items():
-                        key = (station, target, seed, product, args.timeout)
+                        key = (station, target, seed, product, budget)
                         if any(_key(r) == key for r in rows):
                             continue
                         row = {"station": station, "target": target, "seed": seed}
-                        row |= {"product": product, "timeout": args.timeout}
+                        row |= {"product": product, "timeout": budget}
                         row |= run_and_export(tree, station, target, seed, run_args)
                         rows.append(row)
                         if args.out:

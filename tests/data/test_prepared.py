@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import load_spec
-from tuner.data.prepared import prepare
+from tuner.data.prepared import TargetScales, prepare, target_scales
 from tuner.errors import TunerError
 
 HOURS = 24 * 30
@@ -137,6 +137,26 @@ def test_every_step_windows_and_persistence_score_each_step_on_the_same_origins(
     np.testing.assert_allclose(naive["persistence"][:, 2], load[origins], rtol=1e-5)
     np.testing.assert_allclose(naive["seasonal"][:, 0], load[origins + 1 - 24], rtol=1e-5)
     np.testing.assert_allclose(data.observed(origins)[:, 1], raw["load"][origins + 2], rtol=1e-5)
+
+
+def test_the_target_s_moves_are_measured_on_the_training_rows_in_standardised_units(tmp_path, raw):
+    searched = prepare(_spec(tmp_path, raw, horizon=2, every_step=True))
+    exported = prepare(_spec(tmp_path, raw, horizon=2, every_step=True), with_test=True)
+    load = pd.Series(raw["load"].to_numpy()[:480]).ffill().bfill().to_numpy()  # as the inputs
+    std = raw["load"][:480].std(ddof=0)
+    origins = [o for o in range(478) if not {o + 1, o + 2} & {3, 100}]  # targets observed
+    expected = [np.std([load[o + s] - load[o] for o in origins]) / std for s in (1, 2)]
+    scales = searched.target_scales
+    assert scales.changes == pytest.approx(expected, rel=1e-4)
+    assert scales.difference == pytest.approx(np.std(np.diff(load)) / std, rel=1e-4)
+    assert scales.changes[0] < scales.changes[1] < 1  # this series moves little per hour
+    assert exported.target_scales == scales  # the test rows' values change nothing
+
+
+def test_a_target_that_never_moves_has_a_unit_of_one():
+    flat = np.zeros(10, dtype="float32")
+    assert target_scales(flat, np.arange(8), (1, 2)) == TargetScales(1.0, (1.0, 1.0))
+    assert target_scales(flat[:1], np.arange(0), (1,)) == TargetScales(1.0, (1.0,))
 
 
 def test_a_horizon_longer_than_the_validation_or_test_split_is_refused(tmp_path, raw):

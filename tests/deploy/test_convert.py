@@ -7,6 +7,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
+from tuner.data.prepared import TargetScales
 from tuner.deploy import convert
 from tuner.deploy.convert import check_installed, onnx_disagreement
 from tuner.errors import TunerError
@@ -79,8 +80,9 @@ def test_the_formats_of_a_model_forecast_as_the_model_does(tmp_path):
 
     fresh_session()
     keras.utils.set_random_seed(0)
+    scales = TargetScales(difference=0.1, changes=(0.2,))  # every layer a change model has
     model = build(
-        ModelParams(4, 6, 1e-3, 16), 3, TrainingSettings(max_epochs=1, patience=1), outputs=1
+        ModelParams(4, 6, 1e-3, 16), 3, TrainingSettings(max_epochs=1, patience=1), scales=scales
     )
     model.save(tmp_path / "model.keras")
     x = np.random.default_rng(0).normal(size=(50, 6, 3)).astype("float32")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tuner.data import naive
-from tuner.data.prepared import prepare
+from tuner.data.prepared import TargetScales, prepare
 from tuner.model.network import VALIDATION_MSE
 from tuner.model.params import ModelParams, TrainingSettings
 from tuner.model.training import (
@@ -27,6 +27,7 @@ pytestmark = pytest.mark.e2e
 # A learning rate too fast to settle, so that the best epoch is not simply the last one.
 PARAMS = ModelParams(units=8, seq_len=6, learning_rate=0.05, batch_size=256)
 SMALL = ModelParams(units=5, seq_len=4, learning_rate=0.003, batch_size=16)
+ONE_STEP = TargetScales(difference=1.0, changes=(1.0,))
 
 
 @pytest.fixture(scope="module")
@@ -134,20 +135,22 @@ def test_a_model_built_elsewhere_trains_by_the_same_recipe(data):
     _, expected = train(PARAMS, data, training, seed=5)
     keras.backend.clear_session()
     keras.utils.set_random_seed(5)
-    model = build(PARAMS, data.n_features, training, outputs=1)
+    model = build(PARAMS, data.n_features, training, scales=data.target_scales)
     got = fit(model, PARAMS, data, training)
     assert got.val_rmse == pytest.approx(expected.val_rmse, rel=1e-6)
 
 
 def test_a_fresh_session_starts_the_layer_names_again():
     fresh_session()
-    build(SMALL, 3, TrainingSettings(max_epochs=1, patience=1), outputs=1)
-    again = build(SMALL, 3, TrainingSettings(max_epochs=1, patience=1), outputs=1)
+    build(SMALL, 3, TrainingSettings(max_epochs=1, patience=1), scales=ONE_STEP)
+    again = build(SMALL, 3, TrainingSettings(max_epochs=1, patience=1), scales=ONE_STEP)
     assert "lstm" not in [layer.name for layer in again.layers]  # lstm_1: the session went on
     fresh_session()
     assert "lstm" in [
         layer.name
-        for layer in build(SMALL, 3, TrainingSettings(max_epochs=1, patience=1), outputs=1).layers
+        for layer in build(
+            SMALL, 3, TrainingSettings(max_epochs=1, patience=1), scales=ONE_STEP
+        ).layers
     ]
 
 

@@ -126,7 +126,7 @@ def hypermodel(data: PreparedData, space: SearchSpace, seed: int):
 
             keras.utils.set_random_seed(derive_seed(seed, self.built))
             self.built += 1
-            return build(params_of(hp), data.n_features, space.training, outputs=len(data.steps))
+            return build(params_of(hp), data.n_features, space.training, scales=data.target_scales)
 
         def fit(self, hp: kt.HyperParameters, model, *args, **kwargs) -> dict[str, float]:
             kwargs.pop("verbose", None)  # KerasTuner passes search()'s; the recipe is silent

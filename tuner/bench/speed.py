@@ -101,7 +101,7 @@ def measure_here(backend: str, epochs: int, repeats: int) -> EpochTimes:
     def bare_fit() -> None:
         fresh_session()
         keras.utils.set_random_seed(0)
-        model = build_model(params, data.n_features, space.training, outputs=len(data.steps))
+        model = build_model(params, data.n_features, space.training, scales=data.target_scales)
         model.fit(
             train.x,
             train.y,

@@ -7,6 +7,8 @@ dropped before anything is computed; only export asks for them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -23,6 +25,35 @@ from tuner.errors import TunerError
 
 # "train_val" is training and validation together, for a model refitted on both.
 Part = Literal["train", "val", "test", "train_val"]
+
+
+@dataclass(frozen=True)
+class TargetScales:
+    """How far the standardised target moves in the training part: the units in which a
+    network that predicts the change reads the target's last moves and writes its forecast.
+
+    On a smooth series (an hourly pressure or temperature) a move is a tenth of the level's
+    spread or less; read and written on the level's scale it is lost among the inputs and
+    the output's first steps (docs/design.md, "The change, in its own units").
+    """
+
+    difference: float  # of the change from one row to the next
+    changes: tuple[float, ...]  # of the change from the origin to each step ahead
+
+
+def target_scales(y: np.ndarray, origins: np.ndarray, steps: tuple[int, ...]) -> TargetScales:
+    """`TargetScales` of the scaled target `y` (training rows only) at scored `origins`."""
+    ahead = y[origins[:, None] + np.asarray(steps)[None, :]] - y[origins][:, None]
+    return TargetScales(
+        difference=_spread(np.diff(y)),
+        changes=tuple(_spread(ahead[:, i]) for i in range(len(steps))),
+    )
+
+
+def _spread(values: np.ndarray) -> float:
+    """The standard deviation, or 1 where it is not a positive finite number (a unit)."""
+    value = float(np.std(values, dtype="float64")) if len(values) else 0.0
+    return value if np.isfinite(value) and value > 0 else 1.0
 
 
 class PreparedData:
@@ -74,6 +105,12 @@ class PreparedData:
         """Windows of raw feature values, as the exported model takes them (not cached)."""
         origins = self.windows(part, seq_len).origins
         return make_windows(self.raw, self.y, origins, seq_len=seq_len, steps=self.steps)
+
+    @cached_property
+    def target_scales(self) -> TargetScales:
+        """The target's moves in the training part (`TargetScales`)."""
+        stop = self._bounds["train"][1]  # the training part starts at row 0
+        return target_scales(self.y[:stop], self.scored_origins("train"), self.steps)
 
     def to_target_units(self, scaled: np.ndarray) -> np.ndarray:
         return np.asarray(scaled, "float64") * self.target_std + self.target_mean

@@ -55,7 +55,7 @@ def refit_members(
             member.params,
             data.n_features,
             training,
-            outputs=len(data.steps),
+            scales=data.target_scales,
             name=f"member_{i}",
             compiled=False,
         )

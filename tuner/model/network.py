@@ -1,8 +1,10 @@
 """`ModelParams` -> the single-LSTM baseline, and its deployable wrapper.
 
 Exactly one LSTM(units) then one Dense of an output per step ahead (Dense(1) for a single
-step); predicting the change adds the window's last value of the target to every output,
-taken out of the input by layers without weights. Written in `keras.*` alone so that the
+step). Predicting the change, the LSTM also reads the target's change from row to row, and
+each output is read in units of its step's change and added to the window's last value of
+the target: all of it done by layers without weights, from the window itself, so that the
+model takes the same inputs whatever it predicts. Written in `keras.*` alone so that the
 backend stays a setting.
 """
 
@@ -12,6 +14,7 @@ from collections.abc import Sequence
 
 import keras
 
+from tuner.data.prepared import TargetScales
 from tuner.data.preprocessing import Preprocessing
 from tuner.model.params import ModelParams, TrainingSettings
 
@@ -25,15 +28,16 @@ def build_model(
     n_features: int,
     training: TrainingSettings,
     *,
-    outputs: int,
+    scales: TargetScales,
     steps_per_execution: int = 1,
     name: str | None = None,
     compiled: bool = True,
 ) -> keras.Model:
     """Compiled LSTM + Dense on scaled inputs (the target is feature 0), Adam.
 
-    `outputs`: one per step ahead the model forecasts (`PreparedData.steps`), so that one
-    model returns (batch, outputs); a single step is today's Dense(1), weight for weight.
+    `scales`: the training part's `TargetScales` (`PreparedData.target_scales`). The model
+    has an output per step ahead it gives a scale of, so that one model returns
+    (batch, steps). A network that predicts the change reads and writes it in these units.
 
     From `training`: what the network predicts, its loss, and the moving average of the
     weights that Adam keeps when `ema_momentum` > 0 (`use_ema`), which `training.fit`
@@ -44,11 +48,18 @@ def build_model(
     train again carries no optimizer into its file).
     """
     predict, loss, ema_momentum = training.predict, training.loss, training.ema_momentum
-    inputs = keras.Input(shape=(params.seq_len, n_features))
+    outputs = len(scales.changes)
     if outputs < 1:
         raise ValueError(f"a model needs at least one output, got {outputs=}")
-    output = keras.layers.Dense(outputs)(keras.layers.LSTM(params.units)(inputs))
+    inputs = keras.Input(shape=(params.seq_len, n_features))
+    read = inputs
+    if predict == "change" and params.seq_len > 1:
+        moves = _target_differences(inputs, n_features)
+        moves = keras.layers.Rescaling(1 / scales.difference)(moves)
+        read = keras.layers.Concatenate()([inputs, moves])
+    output = keras.layers.Dense(outputs)(keras.layers.LSTM(params.units)(read))
     if predict == "change":
+        output = keras.layers.Rescaling(list(scales.changes))(output)
         # (batch, outputs) + (batch, 1): Add broadcasts the last value to every step.
         output = keras.layers.Add()([output, _last_target(inputs, params.seq_len, n_features)])
     model = keras.Model(inputs, output, name=name or "lstm_baseline")
@@ -65,6 +76,16 @@ def build_model(
         steps_per_execution=steps_per_execution,
     )
     return model
+
+
+def _target_differences(inputs: keras.KerasTensor, n_features: int) -> keras.KerasTensor:
+    """(batch, seq_len, 1): the target's change from the row before, 0 at the first row."""
+    target = keras.layers.Permute((2, 1))(
+        keras.layers.Cropping1D((0, n_features - 1))(keras.layers.Permute((2, 1))(inputs))
+    )  # (batch, seq_len, 1)
+    later = keras.layers.Cropping1D((1, 0))(target)
+    earlier = keras.layers.Cropping1D((0, 1))(target)
+    return keras.layers.ZeroPadding1D((1, 0))(keras.layers.Subtract()([later, earlier]))
 
 
 def _last_target(inputs: keras.KerasTensor, seq_len: int, n_features: int) -> keras.KerasTensor:

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from tuner.data import naive
-from tuner.data.prepared import PreparedData
+from tuner.data.prepared import PreparedData, TargetScales
 from tuner.data.windows import Windows, whole_batches
 from tuner.model.epochs import EpochHook, EpochRecorder, TrainingRecord
 from tuner.model.network import VALIDATION_MSE, build_model
@@ -49,12 +49,12 @@ def fresh_session() -> None:
 
 
 def build(
-    params: ModelParams, n_features: int, training: TrainingSettings, *, outputs: int
+    params: ModelParams, n_features: int, training: TrainingSettings, *, scales: TargetScales
 ) -> keras.Model:
-    """The network of `params` with `outputs` steps ahead, compiled as `training` says,
-    with batch hooks grouped."""
+    """The network of `params` for a target that moves as `scales` says (one output per
+    step), compiled as `training` says, with batch hooks grouped."""
     return build_model(
-        params, n_features, training, outputs=outputs, steps_per_execution=STEPS_PER_EXECUTION
+        params, n_features, training, scales=scales, steps_per_execution=STEPS_PER_EXECUTION
     )
 
 
@@ -80,7 +80,7 @@ def train(
     fresh_session()
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    model = build(params, data.n_features, training, outputs=len(data.steps))
+    model = build(params, data.n_features, training, scales=data.target_scales)
     if on_model is not None:
         on_model(model)
     record = fit(
@@ -174,7 +174,7 @@ def refit(
     fresh_session()
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    model = build(params, data.n_features, training, outputs=len(data.steps))
+    model = build(params, data.n_features, training, scales=data.target_scales)
     windows = whole_batches(data.windows("train_val", params.seq_len), params.batch_size)
     rates = [float(rate) for rate in learning_rates]
     history = model.fit(
