@@ -22,7 +22,8 @@ BANKS = sorted((BENCHMARKS / "banks").glob("*.jsonl"))
 TRACKED = {"record.py", "make_readme.py", "baseline.py", "epoch_bound.py", "pruner_time_bound.py"}
 TRACKED |= {"many_machines.py", "search_and_export.py"}
 TRACKED |= {"series.py"}  # run by tests/test_steps.py, beside what it makes
-EXPERIMENTS = {"levers.py", "export_choice.py", "epoch_flops.py", "fuzz.py", "smooth_series.py"}
+TRACKED |= {"unseen_series.py"}
+EXPERIMENTS = {"levers.py", "export_choice.py", "epoch_flops.py", "fuzz.py"}
 
 
 def run_script(path: Path, *args: str, monkeypatch) -> int:
@@ -166,16 +167,20 @@ def test_levers_pairs_two_levers(small_csv, tmp_path):
 
 
 @pytest.mark.e2e
-def test_smooth_series_runs_and_exports_a_station_s_smooth_target(tmp_path):
-    out = tmp_path / "smooth.jsonl"
+def test_unseen_series_runs_exports_and_records_a_station_s_smooth_target(tmp_path):
+    out = tmp_path / "unseen.jsonl"
     args = ["--stations", "Aotizhongxin", "--targets", "TEMP", "--timeout", "10"]
-    args += ["--max-epochs", "1", "--replicates", "0", "--out", out]
-    done = script(BENCHMARKS / "experiments" / "smooth_series.py", *args, timeout=300)
+    args += ["--max-epochs", "1", "--replicates", "0", "--out", out, "--results", tmp_path]
+    done = script(BENCHMARKS / "unseen_series.py", *args, timeout=300)
     assert done.returncode == 0, done.stderr
     (row,) = [json.loads(line) for line in out.read_text().splitlines()]
     assert (row["station"], row["target"], row["product"]) == ("Aotizhongxin", "TEMP", "this")
     assert row["test_rmse"] > 0 and row["persistence_test_rmse"] > 0
-    assert "Aotizhongxin" in done.stdout.splitlines()[-1]
+    recorded = json.loads(
+        (tmp_path / "forecast" / "aotizhongxin-temp-unseen-seed0.json").read_text()
+    )
+    assert recorded["result"]["export"] == row and recorded["result"]["against"] is None
+    assert "unseen_series.py" in recorded["provenance"]["command"]
 
 
 @pytest.mark.e2e

@@ -23,7 +23,8 @@ class ModelParams:
 
 
 # What the network's Dense outputs predict: the target itself, or its change from the last
-# step of the window (which the model adds back itself, so it still returns the target).
+# step of the window (which the model adds back itself, so it still returns the target;
+# `network.build_model` says what else predicting the change brings).
 PREDICTS = ("change", "level")
 LOSSES = ("huber", "mse")  # on the standardised target; Huber's delta is one spread
 

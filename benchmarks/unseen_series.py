@@ -1,21 +1,26 @@
-"""Does the default export beat persistence and stay near gradient boosting on series nothing
-was tuned on, smooth ones included (temperature, pressure, dew point)?
+"""Series nothing was tuned on: does the default export beat persistence and stay near
+gradient boosting on them (hourly temperature, pressure, dew point; a daily and a
+15-minute series)?
 
-Usage: python benchmarks/experiments/smooth_series.py [--stations Aotizhongxin,Changping]
+Usage: python benchmarks/unseen_series.py [--stations Aotizhongxin,Changping]
        [--targets TEMP,PRES,DEWP,PM2.5] [--seeds 0] [--timeout 600 | --trials N]
-       [--against REF] [--out FILE.jsonl] [--max-epochs N] [--replicates N]
+       [--against REF] [--out FILE.jsonl] [--results benchmarks/results]
+       [--max-epochs N] [--replicates N]
 
-A station is one of the multi-site files (Aotizhongxin, Changping) or `beijing`, the
-Beijing PM2.5 file (its PM2.5 column is `pm2.5`). For each station, target and seed:
+A station is one of the multi-site files (Aotizhongxin, Changping), `beijing` (the Beijing
+PM2.5 file, whose PM2.5 column is `pm2.5`), or a series of another step that
+`benchmarks/series.py` makes (`beijing-daily`, `changping-15min`: their own target, split
+and time column; `--targets` does not apply to them). For each station, target and seed:
 `tuner run --timeout S --seed N` then `tuner export`, each in a fresh temporary folder, by
-this tree's tuner; with `--against REF` (a git revision, e.g. main), the same run and
-export again by that revision's tuner, so that the two products are paired by data, target
-and seed. Each export's metadata gives the test RMSE beside persistence and the
-gradient-boosting baseline, both scored by export on the same test windows; the best
-trial's validation RMSE beside validation persistence and boosting says what the search
-found. Rows are appended to `--out` as JSON lines (an interrupted run resumes); the table
-is printed from them. Timed runs should run one at a time; `--trials N` instead of
-`--timeout` is a budget that the machine's load does not change.
+this tree's tuner; with `--against REF` (a git revision), the same run and export again by
+that revision's tuner, so that the two products are paired by data, target and seed. Each
+export's metadata gives the test RMSE beside persistence and the gradient-boosting
+baseline, both scored by export on the same test windows; the best trial's validation RMSE
+beside validation persistence and boosting says what the search found. Rows are appended
+to `--out` as JSON lines (an interrupted run resumes); the table is printed from them.
+Timed runs should run one at a time; `--trials N` is a budget the machine's load does not
+change. `--results` writes `forecast/STATION-TARGET-unseen-seedS.json` there per series and
+seed run, this tree's row with REF's beside it (`record.py`).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 STATIONS = ("Aotizhongxin", "Changping")
 TARGETS = ("TEMP", "PRES", "DEWP", "PM2.5")
 FILE = "PRSA_Data_{}_20130301-20170228.csv"
@@ -59,20 +64,35 @@ def tuner(tree: Path, folder: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def source(station: str, target: str) -> tuple[str, str]:
-    """`--data` and `--target` of a station's target."""
+def made_series(folder: Path) -> dict[str, tuple[str, ...]]:
+    """`benchmarks/series.py`'s series written to `folder`: each one's `tuner run` data
+    flags, by name."""
+    import series
+
+    written = series.write(folder, data_dir())
+    return {s.name: ("--data", str(written[s.name]), *s.flags) for s in series.SERIES}
+
+
+def flags(station: str, target: str, made: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """`tuner run`'s data flags for a station's target (a made series: its own)."""
+    if station in made:
+        return made[station]
     if station == "beijing":
-        return "beijing", "pm2.5" if target.upper() == "PM2.5" else target
-    return str(data_dir() / FILE.format(station)), target
+        return ("--data", "beijing", "--target", "pm2.5" if target.upper() == "PM2.5" else target)
+    return ("--data", str(data_dir() / FILE.format(station)), "--target", target)
 
 
-def run_and_export(tree: Path, station: str, target: str, seed: int, run_args: list[str]) -> dict:
+def target_of(station: str, target: str, made: dict[str, tuple[str, ...]]) -> str:
+    data = flags(station, target, made)
+    return data[data.index("--target") + 1]
+
+
+def run_and_export(tree: Path, data: tuple[str, ...], seed: int, run_args: list[str]) -> dict:
     """One `tuner run` and `tuner export` in a fresh folder: what the table shows."""
-    with tempfile.TemporaryDirectory(prefix="smooth-") as folder:
+    with tempfile.TemporaryDirectory(prefix="unseen-") as folder:
         folder = Path(folder)
         started = time.monotonic()
-        data, column = source(station, target)
-        args = ["--data", data, "--target", column, *run_args]
+        args = [*data, *run_args]
         done = tuner(tree, folder, "run", *args, "--seed", str(seed), "--quiet")
         if done.returncode != 0:
             raise SystemExit(f"tuner run failed: {done.stderr.strip()[-400:]}")
@@ -134,6 +154,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, help="a budget of trials instead of --timeout")
     parser.add_argument("--against", help="a git revision whose tuner is run beside this one")
     parser.add_argument("--out", type=Path, help="JSON lines, appended (default: none)")
+    parser.add_argument("--results", type=Path, help="write result files in this folder")
     parser.add_argument("--max-epochs", type=int, help="tuner run's, for a quick look")
     parser.add_argument("--replicates", type=int, help="tuner run's, for a quick look")
     args = parser.parse_args()
@@ -147,26 +168,53 @@ def main() -> None:
         if (args.out and args.out.exists())
         else []
     )
-    with tempfile.TemporaryDirectory(prefix="smooth-tree-") as unpacked:
+    ran = []
+    with tempfile.TemporaryDirectory(prefix="unseen-data-") as unpacked:
+        made = made_series(Path(unpacked) / "series")
         products = {"this": ROOT}
         if args.against:
             products[args.against] = tree_of(args.against, Path(unpacked))
         for station in args.stations.split(","):
-            for target in args.targets.split(","):
+            targets = [None] if station in made else args.targets.split(",")
+            for target in dict.fromkeys(target_of(station, t, made) for t in targets):
                 for seed in map(int, args.seeds.split(",")):
                     for product, tree in products.items():
                         key = (station, target, seed, product, budget)
+                        ran.append(key)
                         if any(_key(r) == key for r in rows):
                             continue
                         row = {"station": station, "target": target, "seed": seed}
                         row |= {"product": product, "timeout": budget}
-                        row |= run_and_export(tree, station, target, seed, run_args)
+                        row |= run_and_export(tree, flags(station, target, made), seed, run_args)
                         rows.append(row)
                         if args.out:
                             with args.out.open("a") as f:
                                 f.write(json.dumps(row) + "\n")
                         print(table([row]).splitlines()[1], flush=True)
     print(table(rows))
+    if args.results:
+        for path in record_results(args.results, rows, ran, args.against):
+            print(path)
+
+
+def record_results(
+    folder: Path, rows: list[dict], ran: list[tuple], against: str | None
+) -> list[Path]:
+    """One result file per series and seed run now: this tree's row, REF's beside it."""
+    import record
+
+    by_key = {_key(r): r for r in rows}
+    written = []
+    for station, target, seed, product, budget in ran:
+        if product != "this":
+            continue
+        before = by_key.get((station, target, seed, against, budget)) if against else None
+        result = {"budget": budget, "export": by_key[(station, target, seed, product, budget)]}
+        result["against"] = {"revision": against, **before} if before else None
+        stem = f"{station}-{target}".lower().replace(".", "")
+        out = folder / "forecast" / f"{stem}-unseen-seed{seed}.json"
+        written.append(record.write(out, result))
+    return written
 
 
 def _key(row: dict) -> tuple:
