@@ -220,6 +220,48 @@ def steps_section(forecast: dict[str, dict]) -> list[str]:
     ]
 
 
+UNSEEN = "-unseen-seed"
+
+
+def unseen_section(forecast: dict[str, dict]) -> list[str]:
+    rows = []
+    for stem, doc in forecast.items():
+        if UNSEEN not in stem:
+            continue
+        r = doc["result"]
+        export, before = r["export"], r["against"]
+        persistence, boost = export["persistence_test_rmse"], export["boosting_test_rmse"]
+        cells = [
+            f"{export['station']} {export['target']}",
+            str(r["budget"]) if isinstance(r["budget"], str) else f"{r['budget']} s",
+            f"{export['test_rmse']:.4g}",
+            f"{persistence:.4g} ({export['test_rmse'] / persistence - 1:+.1%})",
+            f"{boost:.4g} ({export['test_rmse'] / boost - 1:+.1%})",
+            f"{before['test_rmse']:.4g} at `{before['revision']}`" if before else "—",
+        ]
+        rows.append(file_row("forecast", stem, doc, cells))
+    head = [
+        "run",
+        "series and target",
+        "budget",
+        "default export",
+        "persistence (export's gap)",
+        "gradient boosting (export's gap)",
+        "export before",
+    ]
+    return [
+        "## Series nothing was tuned on",
+        "",
+        "`tuner run` then `tuner export` on targets and steps nothing in tuner was chosen on:",
+        "the stations' hourly temperature (TEMP, °C), pressure (PRES, hPa) and dew point (DEWP,",
+        "°C), and the daily and 15-minute series `series.py` makes; test RMSE in the target's",
+        "unit, beside persistence and gradient boosting on the same windows, and the same run",
+        "and export by the revision before the last change to the model.",
+        "",
+        *file_table(head, rows),
+    ]
+
+
 def pruner_section(pruner: dict[str, dict]) -> list[str]:
     pairs = []
     for stem, doc in seeds_of(pruner, "beijing-pair"):
@@ -379,7 +421,8 @@ Tracked (their figures are above): `record.py` (result files), `make_readme.py` 
 file), `search_and_export.py` (the headline run: its speed and both exports' forecasts),
 `baseline.py` (gradient boosting against persistence), `epoch_bound.py` and
 `pruner_time_bound.py` (the pruner's oracle bounds), `many_machines.py` with
-`sql_timing/` (one PostgreSQL study). Experiments, in `experiments/`: `levers.py`
+`sql_timing/` (one PostgreSQL study), `unseen_series.py` (series nothing was tuned on,
+paired with another revision). Experiments, in `experiments/`: `levers.py`
 (forecast-quality levers, paired by configuration and seed), `export_choice.py` (what an
 export should hold, chosen on a year before the test year), `epoch_flops.py` (an epoch's
 FLOP/s against one core's), `fuzz.py` (the parsers, for minutes). Each says how to run it
@@ -392,6 +435,7 @@ def benchmarks_readme() -> str:
         speed_section(load("speed")),
         forecast_section(load("forecast")),
         steps_section(load("forecast")),
+        unseen_section(load("forecast")),
         pruner_section(load("pruner")),
         peers_section(load("peers")),
         machines_section(load("machines")),

@@ -35,9 +35,12 @@ def build_model(
 ) -> keras.Model:
     """Compiled LSTM + Dense on scaled inputs (the target is feature 0), Adam.
 
-    `scales`: the training part's `TargetScales` (`PreparedData.target_scales`). The model
-    has an output per step ahead it gives a scale of, so that one model returns
-    (batch, steps). A network that predicts the change reads and writes it in these units.
+    `scales`: the training part's `TargetScales` (`PreparedData.target_scales`), one
+    output per step they measure, so that one model returns (batch, steps). A network that
+    predicts the change reads the target's change from row to row in units of its spread
+    and writes each step's change in units of that step's: on a smooth series a move is a
+    small fraction of the level, lost among level-scaled inputs and small beside the first
+    steps of an output on the level's scale.
 
     From `training`: what the network predicts, its loss, and the moving average of the
     weights that Adam keeps when `ema_momentum` > 0 (`use_ema`), which `training.fit`
