@@ -9,7 +9,8 @@ and two smaller ones) with every seed, as a trial trains (the default space's ep
 patience, schedule and averaged weights), and is scored on the validation year only, in
 the target's units: the test year is never read. Rows are appended to `--out` as JSON
 lines, so that an interrupted run resumes; the summary compares each lever with `level`
-(today's model: the standardised level, MSE, every input) configuration by configuration.
+(the first model: the standardised level, MSE, every input; `--baseline` names another)
+configuration by configuration.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ CONFIGS = [
 
 @dataclass(frozen=True)
 class Lever:
-    """One way to train the same model; `level` is today's."""
+    """One way to train the same model; `level` is the first model, and
+    `change+huber+unit+difference` today's (`tuner.model.network`)."""
 
     name: str
     predict: str = "level"  # or "change": the target minus its last observed value
