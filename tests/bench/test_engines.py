@@ -122,10 +122,10 @@ def test_events_after_the_budget_are_left_out(tmp_path):
 
 @pytest.mark.e2e
 def test_three_engines_on_the_real_data(tmp_path):
-    """Each engine in its own process on the Beijing data, 30 s each, the small space."""
-    result = tuner(
-        "bench", "engines", "--budget", "30", "--space", str(FAST_SPACE), "--json", cwd=tmp_path
-    )
+    """Each engine in its own process on the Beijing data, `budget` s each, the small space."""
+    budget = 30
+    args = ["--budget", str(budget), "--space", str(FAST_SPACE), "--json"]
+    result = tuner("bench", "engines", *args, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout)
     assert 24 < report["persistence_val_rmse"] < 26
@@ -133,7 +133,7 @@ def test_three_engines_on_the_real_data(tmp_path):
     assert list(runs) == ["tuner", "optuna", "kerastuner"]
     for name, run in runs.items():
         assert run["error"] is None, f"{name}: {run['error']}"  # ran its budget, then stopped
-        assert run["events"], f"{name} finished no trial in 30 s"
+        assert run["events"], f"{name} finished no trial in {budget} s"
         values = [e["value"] for e in run["events"] if e["value"] is not None]
         assert values and all(10 < v < 200 and math.isfinite(v) for v in values)  # µg/m³
-        assert run["best_at"]["30"] == min(values)
+        assert run["best_at"][str(budget)] == min(values)
