@@ -24,6 +24,10 @@ BEGIN = "<!-- made by benchmarks/make_readme.py from benchmarks/results/: edit t
 END = "<!-- end of what benchmarks/make_readme.py made -->"
 HISTORY = "992a9fa"
 PEER_TIMES = (150, 300, 600, 1500)
+# The last change to what a trained model is (`tuner/model/network.py`): the project README
+# marks every figure measured before it.
+MODEL_CHANGE = ("009a635", "2026-12-07T21:46:59+00:00")
+BEFORE = "†"
 
 
 def load(headline: str) -> dict[str, dict]:
@@ -444,8 +448,14 @@ def benchmarks_readme() -> str:
     return "\n\n".join("\n".join(lines) for lines in sections) + "\n"
 
 
-def _figures(values: list[float]) -> str:
-    return ", ".join(f"{v:.3f}" for v in values)
+def before_model(doc: dict) -> bool:
+    """Whether `doc` was measured before `MODEL_CHANGE` (ISO dates in UTC compare as text)."""
+    return doc["provenance"]["date"] < MODEL_CHANGE[1]
+
+
+def _figures(values: list[float], before: list[bool] | None = None) -> str:
+    before = before or [False] * len(values)
+    return ", ".join(f"{v:.3f}{BEFORE * b}" for v, b in zip(values, before, strict=True))
 
 
 def results_section() -> str:
@@ -456,22 +466,44 @@ def results_section() -> str:
     def values(docs, prefix, key):
         return [doc["result"][key] for _, doc in seeds_of(docs, prefix) if key in doc["result"]]
 
+    def befores(docs, prefix, key):
+        return [before_model(doc) for _, doc in seeds_of(docs, prefix) if key in doc["result"]]
+
     default = values(forecast, "beijing-default", "export_test_rmse")
     single = values(forecast, "beijing-default", "single_test_rmse")
     four, four_single = (
         values(forecast, "beijing-4trials", k) for k in ("export_test_rmse", "single_test_rmse")
     )
-    stations = {s: forecast[f"{s}-default-seed0"]["result"] for s in ("aotizhongxin", "changping")}
+    station_docs = {s: forecast[f"{s}-default-seed0"] for s in ("aotizhongxin", "changping")}
+    stations = {s: doc["result"] for s, doc in station_docs.items()}
     station_gb = {s: boosting(forecast, s) for s in stations}
-    choice = [doc["result"] for _, doc in seeds_of(forecast, "beijing2013-choice")]
-    walls = [minutes(v) for v in values(speed, "beijing-default", "wall_seconds")]
-    blind = [minutes(v) for v in values(speed, "beijing-ignore-cost", "wall_seconds")]
+    choice_docs = [doc for _, doc in seeds_of(forecast, "beijing2013-choice")]
+    choice = [doc["result"] for doc in choice_docs]
+    choice_before = [before_model(doc) for doc in choice_docs]
+    walls = [
+        minutes(v) + BEFORE * b
+        for v, b in zip(
+            values(speed, "beijing-default", "wall_seconds"),
+            befores(speed, "beijing-default", "wall_seconds"),
+            strict=True,
+        )
+    ]
+    blind = [
+        minutes(v) + BEFORE * b
+        for v, b in zip(
+            values(speed, "beijing-ignore-cost", "wall_seconds"),
+            befores(speed, "beijing-ignore-cost", "wall_seconds"),
+            strict=True,
+        )
+    ]
     blind_test = values(forecast, "beijing-ignore-cost", "export_test_rmse")
     runs = peer_runs(peers)
 
     def median_best(engine: str, seconds: float) -> str:
-        found = [best_at(r, seconds) for r in runs.values() if r.engine == engine]
-        return f"{statistics.median(v for v in found if v is not None):.3f}"
+        stems = [stem for stem, r in runs.items() if r.engine == engine]
+        found = [best_at(runs[stem], seconds) for stem in stems]
+        old = any(before_model(peers[stem]) for stem in stems)
+        return f"{statistics.median(v for v in found if v is not None):.3f}{BEFORE * old}"
 
     def seeds(prefix: str, docs=forecast) -> str:
         numbers = [stem.rsplit("seed", 1)[1] for stem, _ in seeds_of(docs, prefix)]
@@ -480,7 +512,8 @@ def results_section() -> str:
     gaps = [v - gb for v in default]
     beats_four = all(a < b for a, b in zip(default, four, strict=False))
     station_text = "; ".join(
-        f"{s.capitalize()} {r['export_test_rmse']:.3f} against {r['single_test_rmse']:.3f} "
+        f"{s.capitalize()} {_figures([r['export_test_rmse']], [before_model(station_docs[s])])}"
+        f" against {_figures([r['single_test_rmse']], [before_model(station_docs[s])])} "
         f"(gradient boosting {station_gb[s][0]:.3f}, persistence {station_gb[s][1]:.3f})"
         for s, r in stations.items()
     )
@@ -489,14 +522,16 @@ def results_section() -> str:
             f"Beijing 2014, 100 trials, seeds {seeds('beijing-default')}: the default export; "
             "the best "
             f"trial's own model (`--single`, seeds 0-{len(single) - 1})",
-            f"{_figures(default)}; {_figures(single)} "
+            f"{_figures(default, befores(forecast, 'beijing-default', 'export_test_rmse'))}; "
+            f"{_figures(single, befores(forecast, 'beijing-default', 'single_test_rmse'))} "
             f"(gradient boosting {gb:.3f}, persistence {persistence:.3f})",
             "`tuner run --trials 100 --seed S; tuner export; "
             "tuner export --single --out results/single`",
         ],
         [
             f"the same after 4 trials, seeds {seeds('beijing-4trials')}: default; `--single`",
-            f"{_figures(four)}; {_figures(four_single)}",
+            f"{_figures(four, befores(forecast, 'beijing-4trials', 'export_test_rmse'))}; "
+            f"{_figures(four_single, befores(forecast, 'beijing-4trials', 'single_test_rmse'))}",
             "the same with `--trials 4`",
         ],
         [
@@ -509,8 +544,8 @@ def results_section() -> str:
             f"search on 2010-2012, search seeds {seeds('beijing2013-choice')}: the best trial's "
             "model; the default; "
             "gradient boosting",
-            f"{_figures([c['saved_best_trial_rmse'] for c in choice])}; "
-            f"{_figures([c['best5_refitted_rmse'] for c in choice])}; "
+            f"{_figures([c['saved_best_trial_rmse'] for c in choice], choice_before)}; "
+            f"{_figures([c['best5_refitted_rmse'] for c in choice], choice_before)}; "
             f"{choice[0]['boosting_rmse']:.3f}",
             "`python benchmarks/experiments/export_choice.py --storage URL`",
         ],
@@ -519,7 +554,8 @@ def results_section() -> str:
             f"{seeds('beijing-default', speed)} "
             "(the three replicates included)",
             f"{', '.join(walls)}. Before the cost rule (as `--ignore-cost`): "
-            f"{', '.join(blind)}, whose exports scored {_figures(blind_test)}",
+            f"{', '.join(blind)}, whose exports scored "
+            f"{_figures(blind_test, befores(forecast, 'beijing-ignore-cost', 'export_test_rmse'))}",
             "in an empty folder, under `/usr/bin/time`; then `tuner export`",
         ],
         [
@@ -543,7 +579,7 @@ def results_section() -> str:
                 "gradient boosting (one booster per step)",
                 "; ".join(
                     f"{dataset.capitalize()} seed {stem.rsplit('seed', 1)[1]}: "
-                    f"{doc['result']['export_test_rmse']:.3f}; "
+                    f"{_figures([doc['result']['export_test_rmse']], [before_model(doc)])}; "
                     + "; ".join(
                         f"{doc['result']['baselines_test'][b]['rmse']:.3f}"
                         for b in ("persistence", "seasonal", "boosting")
@@ -573,6 +609,10 @@ def results_section() -> str:
         "Beijing's 2014 "
         f"and {station_gaps} on the",
         "stations; `tuner best`, the note, the report and the model card show both baselines.",
+        "",
+        f"{BEFORE} measured before the model read the target's change in its own units "
+        f"(`{MODEL_CHANGE[0]}`, docs/design.md,",
+        '"The change, in its own units"); `benchmarks/README.md` gives each figure\'s commit.',
         "`tuner bench` needs `pip install '.[bench]'` and a checkout.",
         END,
     ]
