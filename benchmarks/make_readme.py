@@ -569,6 +569,26 @@ def results_section() -> str:
             "`taskset -c 0 tuner bench engines --engines E --budget B --seed S`",
         ],
     ]
+    unseen = [doc for stem, doc in forecast.items() if UNSEEN in stem]
+    if unseen:
+        rows.insert(
+            3,
+            [
+                "series nothing was tuned on (other targets and steps), 30 trials, seed 0: "
+                "the default export's gap to gradient boosting (negative: below it), to "
+                "persistence",
+                "; ".join(
+                    f"{r['station']} {r['target']} "
+                    f"{r['test_rmse'] / r['boosting_test_rmse'] - 1:+.1%}, "
+                    f"{r['test_rmse'] / r['persistence_test_rmse'] - 1:+.1%}"
+                    + BEFORE
+                    * before_model(doc)
+                    for doc in unseen
+                    for r in [doc["result"]["export"]]
+                ),
+                "`python benchmarks/unseen_series.py --trials 30 --stations S --targets T`",
+            ],
+        )
     steps = steps_rows(forecast)
     if steps:
         rows.insert(
