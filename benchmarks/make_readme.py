@@ -241,7 +241,10 @@ def unseen_section(forecast: dict[str, dict]) -> list[str]:
             f"{export['test_rmse']:.4g}",
             f"{persistence:.4g} ({export['test_rmse'] / persistence - 1:+.1%})",
             f"{boost:.4g} ({export['test_rmse'] / boost - 1:+.1%})",
-            f"{before['test_rmse']:.4g} at `{before['revision']}`" if before else "—",
+            f"{before['test_rmse']:.4g} ({before['test_rmse'] / boost - 1:+.1%}) "
+            f"at `{before['revision']}`"
+            if before
+            else "—",
         ]
         rows.append(file_row("forecast", stem, doc, cells))
     head = [
@@ -251,7 +254,7 @@ def unseen_section(forecast: dict[str, dict]) -> list[str]:
         "default export",
         "persistence (export's gap)",
         "gradient boosting (export's gap)",
-        "export before",
+        "export before (its gap to boosting)",
     ]
     return [
         "## Series nothing was tuned on",
