@@ -22,8 +22,9 @@ PREP = Preprocessing(
 )
 
 
-def _scales(steps: int = 1, difference: float = 1.0, change: float = 1.0) -> TargetScales:
-    return TargetScales(difference=difference, changes=(change,) * steps)
+def _scales(steps: int = 1) -> TargetScales:
+    """Units of 1: the change model's weightless layers leave values as they are."""
+    return TargetScales(difference=1.0, changes=(1.0,) * steps)
 
 
 def _settings(**training) -> TrainingSettings:
