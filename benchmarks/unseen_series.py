@@ -34,14 +34,15 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+import record  # noqa: E402
+import series  # noqa: E402
+from series import data_dir  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 STATIONS = ("Aotizhongxin", "Changping")
 TARGETS = ("TEMP", "PRES", "DEWP", "PM2.5")
 FILE = "PRSA_Data_{}_20130301-20170228.csv"
-
-
-def data_dir() -> Path:
-    return Path(os.environ.get("TUNER_DATA_DIR", ROOT.parent / "shared" / "data"))
 
 
 def tree_of(ref: str, into: Path) -> Path:
@@ -67,8 +68,6 @@ def tuner(tree: Path, folder: Path, *args: str) -> subprocess.CompletedProcess:
 def made_series(folder: Path) -> dict[str, tuple[str, ...]]:
     """`benchmarks/series.py`'s series written to `folder`: each one's `tuner run` data
     flags, by name."""
-    import series
-
     written = series.write(folder, data_dir())
     return {s.name: ("--data", str(written[s.name]), *s.flags) for s in series.SERIES}
 
@@ -201,8 +200,6 @@ def record_results(
     folder: Path, rows: list[dict], ran: list[tuple], against: str | None
 ) -> list[Path]:
     """One result file per series and seed run now: this tree's row, REF's beside it."""
-    import record
-
     by_key = {_key(r): r for r in rows}
     written = []
     for station, target, seed, product, budget in ran:
