@@ -483,22 +483,14 @@ def results_section() -> str:
     choice_docs = [doc for _, doc in seeds_of(forecast, "beijing2013-choice")]
     choice = [doc["result"] for doc in choice_docs]
     choice_before = [before_model(doc) for doc in choice_docs]
-    walls = [
-        minutes(v) + BEFORE * b
-        for v, b in zip(
-            values(speed, "beijing-default", "wall_seconds"),
-            befores(speed, "beijing-default", "wall_seconds"),
-            strict=True,
+
+    def walls(prefix):
+        seconds, before = (
+            values(speed, prefix, "wall_seconds"),
+            befores(speed, prefix, "wall_seconds"),
         )
-    ]
-    blind = [
-        minutes(v) + BEFORE * b
-        for v, b in zip(
-            values(speed, "beijing-ignore-cost", "wall_seconds"),
-            befores(speed, "beijing-ignore-cost", "wall_seconds"),
-            strict=True,
-        )
-    ]
+        return [minutes(v) + BEFORE * b for v, b in zip(seconds, before, strict=True)]
+
     blind_test = values(forecast, "beijing-ignore-cost", "export_test_rmse")
     runs = peer_runs(peers)
 
@@ -556,8 +548,8 @@ def results_section() -> str:
             "`tuner run --trials 100`, wall time on the idle machine, seeds "
             f"{seeds('beijing-default', speed)} "
             "(the three replicates included)",
-            f"{', '.join(walls)}. Before the cost rule (as `--ignore-cost`): "
-            f"{', '.join(blind)}, whose exports scored "
+            f"{', '.join(walls('beijing-default'))}. Before the cost rule (as `--ignore-cost`): "
+            f"{', '.join(walls('beijing-ignore-cost'))}, whose exports scored "
             f"{_figures(blind_test, befores(forecast, 'beijing-ignore-cost', 'export_test_rmse'))}",
             "in an empty folder, under `/usr/bin/time`; then `tuner export`",
         ],
