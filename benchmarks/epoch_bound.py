@@ -14,7 +14,9 @@ a share of early stopping's alone, bound what a pruner that judges at that epoch
   them keeps every such curve ("none lost"). One allowed to lose `--lost` of them per
   order, the replays' target, stops first the curves least likely to be among them: with
   rank r among the first i of n curves, in a random order, a curve ends among the five
-  best with the probability `p_top(r, i, n)`.
+  best with the probability `p_top(r, i, n)`. One that also keeps every curve ending
+  within the pruner's tolerance of the best so far ("within 1% kept") is the pruner's own
+  rule with foresight: what it spends beyond that is the price of not knowing the end.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from pathlib import Path
 
 from tuner.bench.bank import read_bank
 from tuner.bench.replay import early_stopped
+from tuner.search import verdicts
 
 TOP = 5
 TOLERANCES = (0.01, 0.02)
+TOLERANCE = verdicts.TOLERANCE
 ORDERS = 20
 
 
@@ -57,9 +61,13 @@ def threshold(n: int, lost: float) -> float:
     return 1.0
 
 
-def online(ends: list[tuple[float | None, int]], judged_at: int, keep_from: float) -> float:
+def online(
+    ends: list[tuple[float | None, int]], judged_at: int, keep_from: float, tolerance: float = 0.0
+) -> float:
     """Epochs of the online oracle over the replays' orders, a share of early stopping's:
-    it keeps a curve whose `p_top` is at least `keep_from` given the curves before it."""
+    it keeps a curve whose `p_top` is at least `keep_from` given the curves before it, and
+    one that ends within `tolerance` (relative) of the best so far, as the pruner's own
+    tolerance keeps a curve close to the best completed trial."""
     n, total, shares = len(ends), sum(epochs for _, epochs in ends), []
     for seed in range(ORDERS):
         seen: list[float] = []
@@ -69,7 +77,8 @@ def online(ends: list[tuple[float | None, int]], judged_at: int, keep_from: floa
             rank = 1 + sum(s < value for s in seen) if value is not None else n
             if value is not None:
                 seen.append(value)
-            keep = rank <= TOP and p_top(rank, i, n) >= keep_from
+            close = value is not None and value <= min(seen) * (1 + tolerance)
+            keep = (rank <= TOP and p_top(rank, i, n) >= keep_from) or close
             spent += epochs if keep else min(epochs, judged_at)
         shares.append(spent / total)
     return sum(shares) / len(shares)
@@ -94,6 +103,9 @@ def bound(bank_path: Path, patience: int, judged_at: int, lost: float) -> dict[s
         )
         shares[name] = spent / total
     shares["online, none lost"] = online(ends, judged_at, keep_from=1e-12)
+    shares[f"online, none lost, within {TOLERANCE:.0%} kept"] = online(
+        ends, judged_at, keep_from=1e-12, tolerance=TOLERANCE
+    )
     shares[f"online, {lost:g} lost per order"] = online(
         ends, judged_at, keep_from=threshold(len(ends), lost)
     )
