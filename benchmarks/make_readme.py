@@ -284,8 +284,9 @@ def pruner_section(pruner: dict[str, dict]) -> list[str]:
     oracle = pruner["beijing-oracle-banks"]
     banks = []
     for bank, shares in oracle["result"]["banks"].items():
-        stem = bank.removesuffix(".jsonl").removeprefix("beijing-").removesuffix("-seed0")
-        replay = {row["pruner"]: row for row in pruner[f"beijing-{stem}-replay-seed0"]["result"]}
+        name, seed = bank.removesuffix(".jsonl").rsplit("-seed", 1)
+        replay_stem = f"{name}-replay-seed{seed}"
+        replay = {row["pruner"]: row for row in pruner[replay_stem]["result"]}
         ours, median = replay["NoiseAwarePruner()"], replay["Median"]
         online = [v for k, v in shares.items() if k.startswith("online")]
         banks.append(
@@ -295,9 +296,7 @@ def pruner_section(pruner: dict[str, dict]) -> list[str]:
                 f"{median['epochs_share']:.0%} ({median['top_pruned']:.2f})",
                 " / ".join(f"{v:.0%}" for v in online),
                 f"{shares['the 5 best kept']:.0%}",
-                link("pruner", f"beijing-{stem}-replay-seed0")
-                + ", "
-                + link("pruner", "beijing-oracle-banks"),
+                link("pruner", replay_stem) + ", " + link("pruner", "beijing-oracle-banks"),
                 commit(oracle),
             ]
         )
@@ -317,8 +316,10 @@ def pruner_section(pruner: dict[str, dict]) -> list[str]:
         "1% of the best so far kept, the pruner's own rule with foresight / 0.1 lost per order)",
         "and the one that knows the five best in hindsight (`epoch_bound.py`). `plateau` is the",
         "bank the pruner was tuned on; `change-huber` was held out, made before the model read",
-        "the change in its own units; `scaled-change` is today's model. Commands:",
-        f"{command(pruner['beijing-scaled-change-replay-seed0'])} and {command(oracle)}.",
+        "the change in its own units; `scaled-change` is today's model, on Beijing and on a",
+        "station nothing was tuned on. Commands:",
+        f"{command(pruner['beijing-scaled-change-replay-seed0'])} (each bank) and "
+        f"{command(oracle)}.",
         "",
         *table(
             ["bank", "NoiseAwarePruner", "Median", "online oracle", "hindsight", "files", "code"],
