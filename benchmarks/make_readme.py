@@ -281,7 +281,7 @@ def pruner_section(pruner: dict[str, dict]) -> list[str]:
             f"{r['all_stopped_share']:.2f}",
         ]
         pairs.append(file_row("pruner", stem, doc, cells))
-    oracle = pruner["beijing-oracle-banks"]
+    oracle = pruner["banks-oracle"]
     banks = []
     for bank, shares in oracle["result"]["banks"].items():
         name, seed = bank.removesuffix(".jsonl").rsplit("-seed", 1)
@@ -296,7 +296,7 @@ def pruner_section(pruner: dict[str, dict]) -> list[str]:
                 f"{median['epochs_share']:.0%} ({median['top_pruned']:.2f})",
                 " / ".join(f"{v:.0%}" for v in online),
                 f"{shares['the 5 best kept']:.0%}",
-                link("pruner", replay_stem) + ", " + link("pruner", "beijing-oracle-banks"),
+                link("pruner", replay_stem) + ", " + link("pruner", "banks-oracle"),
                 commit(oracle),
             ]
         )
