@@ -191,44 +191,57 @@ def test_a_call_inside_a_patient_call_does_not_wait_again(patient):
     assert len(inner_calls) > 1  # each outer attempt reaches the driver once
 
 
-def test_a_trial_s_first_beat_waits_out_an_outage_and_a_later_one_is_skipped(patient, monkeypatch):
-    """Optuna's stale check passes over a trial with no beat on record: the first beat is
-    tried again until it lands. A later one meets an outage once and is not tried again: the
-    next comes on time, and the trial fails only after its grace without one. An outage
-    longer than the wait raises nothing in the heartbeat's thread; a wrong request is still
-    raised."""
+@pytest.mark.parametrize("heartbeat", [None, 30])
+def test_a_trial_starts_running_with_its_first_beat_on_record(tmp_path, heartbeat):
+    """Optuna's stale check passes over a running trial with no beat on record, so a worker
+    stopped by an outage before its first beat landed would leave the trial RUNNING for
+    good. Made or popped, a trial starts with its beat in the same transaction, and is
+    stale once that beat is older than the grace. Without heartbeats, no beat is written."""
+    from tuner.search.patient import PatientStorage
+
+    url = f"sqlite:///{tmp_path / 'tuner.db'}"
+    storage = PatientStorage(url, heartbeat_interval=heartbeat, grace_period=60)
+    study = optuna.create_study(storage=storage)
+    made = study.ask()
+    study.enqueue_trial({"x": 1.0})
+    popped = study.ask()
+    assert popped.suggest_float("x", 0.0, 2.0) == 1.0  # the enqueued one
+    trials = [made, popped]
+    with storage.engine.connect() as connection:
+        beats = {i for (i,) in connection.exec_driver_sql("SELECT trial_id FROM trial_heartbeats")}
+    assert beats == (set() if heartbeat is None else {t._trial_id for t in trials})
+    if heartbeat is not None:
+        assert storage._get_stale_trial_ids(study._study_id) == []
+        for trial in trials:
+            age_heartbeat(url, trial._trial_id, 61)
+        assert sorted(storage._get_stale_trial_ids(study._study_id)) == sorted(
+            t._trial_id for t in trials
+        )
+    storage.engine.dispose()
+
+
+def test_a_beat_that_meets_an_outage_is_skipped_and_a_wrong_request_raised(patient, monkeypatch):
+    """A trial's first beat is on record from its start; a later one that meets an outage
+    is not tried again (the next comes on time, and the grace allows for the ones an outage
+    takes), and raises nothing in the heartbeat's thread. A wrong request is raised."""
     import sqlalchemy
 
     calls = []
-    answers = iter([_operational("connection refused")] * 2 + [None] * 2)
-
-    def beat(self, trial_id):
-        calls.append(trial_id)
-        if (error := next(answers, None)) is not None:
-            raise error
-
-    monkeypatch.setattr(optuna.storages.RDBStorage, "record_heartbeat", beat)
-    assert patient.record_heartbeat(7) is None
-    assert calls == [7, 7, 7]  # two refused, the third landed
 
     def away(self, trial_id):
         calls.append(trial_id)
         raise _operational("connection refused")
 
     monkeypatch.setattr(optuna.storages.RDBStorage, "record_heartbeat", away)
-    calls.clear()
     assert patient.record_heartbeat(7) is None
-    assert calls == [7]  # trial 7 has a beat on record: skipped at once
-    assert patient.record_heartbeat(8) is None  # no beat on record: tried for the wait, 1 s
-    assert len(calls) > 2
+    assert calls == [7]
 
     def refused(self, trial_id):
         raise sqlalchemy.exc.IntegrityError("INSERT", {}, Exception("foreign key"))
 
     monkeypatch.setattr(optuna.storages.RDBStorage, "record_heartbeat", refused)
-    for trial_id in (7, 9):
-        with pytest.raises(sqlalchemy.exc.IntegrityError):
-            patient.record_heartbeat(trial_id)
+    with pytest.raises(sqlalchemy.exc.IntegrityError):
+        patient.record_heartbeat(7)
 
 
 _POP = """

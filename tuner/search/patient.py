@@ -3,7 +3,6 @@ and a write tried again never lands twice."""
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
 import json
@@ -88,7 +87,7 @@ class PatientStorage(optuna.storages.RDBStorage):
     A call that meets an outage is tried again, after 0.5, 1, then every 2 s, for `wait`
     seconds; then it raises `StorageUnreachable`, which stops the run in one line with
     every finished trial stored. A server out of connections is not waited for
-    (`ConnectionLimitReached`). Of the heartbeats, a trial's first waits (`record_heartbeat`).
+    (`ConnectionLimitReached`); a heartbeat is not waited for either (`record_heartbeat`).
 
     Every call is retried, and a write's commit may have landed when its reply was lost
     (the client cannot tell), so each retried write is safe to make again:
@@ -101,24 +100,18 @@ class PatientStorage(optuna.storages.RDBStorage):
     - a state change (a pop of a waiting trial, a trial told or failed) writes its token
       (`STATE_SET_BY`) in the same transaction: a retry that finds it counts as done, so
       a pop keeps the trial it claimed and a trial is told once;
+    - a trial that starts running (made or popped) writes its first heartbeat in the same
+      transaction: Optuna's stale check never fails a trial with no beat on record;
     - a study's creation, tried again, finds the study by name; its deletion finds it gone.
     """
 
     def __init__(self, *args, wait: float = STORAGE_WAIT_S, **kwargs) -> None:
         self._wait = wait
         self._inside = threading.local()  # a patient call made by another waits only once
-        self._beaten: set[int] = set()  # trials with a beat on record, from this process
         super().__init__(*args, **kwargs)
 
     def record_heartbeat(self, trial_id: int) -> None:
-        """A first beat waits out an outage: the stale check passes over a trial with no beat,
-        which a dead worker would leave RUNNING. A later one is skipped (the grace allows for
-        it). Optuna's heartbeat thread raises nothing: the run's own calls stop it."""
-        if trial_id not in self._beaten:
-            with contextlib.suppress(StorageUnreachable):
-                self._patiently(optuna.storages.RDBStorage.record_heartbeat, self, trial_id)
-                self._beaten.add(trial_id)
-            return
+        """A beat that meets an outage is skipped: the first is on record from the start."""
         try:
             super().record_heartbeat(trial_id)
         except STORAGE_ERRORS as e:
@@ -153,6 +146,7 @@ class PatientStorage(optuna.storages.RDBStorage):
                 self._set_trial_attr_without_commit(
                     session, models.TrialSystemAttributeModel, trial.trial_id, CREATED_BY, token
                 )
+            self._first_beat_without_commit(session, trial)
             trial_id = trial.trial_id
         return self.get_trial(trial_id)
 
@@ -195,11 +189,17 @@ class PatientStorage(optuna.storages.RDBStorage):
                 trial.state = state
                 if state == TrialState.RUNNING:
                     trial.datetime_start = datetime.now()
+                    self._first_beat_without_commit(session, trial)
                 if state.is_finished():
                     trial.datetime_complete = datetime.now()
         except sqlalchemy.exc.IntegrityError:
             return False
         return True
+
+    def _first_beat_without_commit(self, session, trial: models.TrialModel) -> None:
+        """A running trial's first heartbeat, at the server's time (the stale check's)."""
+        if self.heartbeat_interval is not None and trial.state == TrialState.RUNNING:
+            session.add(models.TrialHeartbeatModel(trial_id=trial.trial_id))
 
     def _state_set(self, trial_id: int, token: str) -> bool | object:
         mine = self.get_trial_system_attrs(trial_id).get(STATE_SET_BY) == token
