@@ -192,6 +192,8 @@ def test_a_call_inside_a_patient_call_does_not_wait_again(patient):
 
 
 @pytest.mark.parametrize("heartbeat", [None, 30])
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used with Study")
 def test_a_trial_starts_running_with_its_first_beat_on_record(tmp_path, heartbeat):
     """Optuna's stale check passes over a running trial with no beat on record, so a worker
     stopped by an outage before its first beat landed would leave the trial RUNNING for
